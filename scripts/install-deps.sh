@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages farmctl's tests and demo drive for real (bind9, isc-dhcp-server,
+# nginx, shorewall, lvm2, QEMU, Ganeti), without starting any of their services on this host.
+set -euo pipefail
+PACKAGES=(
+  lvm2 bind9 bind9-utils bind9-dnsutils isc-dhcp-server nginx-light shorewall
+  qemu-system-x86 socat dbus ganeti ganeti-instance-debootstrap
+  iproute2 util-linux coreutils curl patch mandoc groff-base
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "install-deps: run as root to install: ${missing[*]}" >&2; exit 1; }
+# Packages must not start bind, dhcpd, nginx or Ganeti on this host: policy-rc.d says no.
+made_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  made_policy=1
+fi
+trap '[ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d' EXIT
+echo "install-deps: installing ${missing[*]}"
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// farmctl: the command line. Parses arguments, calls the client, renders; exit codes per sysexits.
+import { Command, CommanderError } from "commander";
+import { asFarmError, EXIT } from "../api/errors.js";
+import { registerClone } from "./clone.js";
+import { printError } from "./output.js";
+
+export function program(): Command {
+  const p = new Command("farmctl")
+    .description("clone and manage the build-farm VMs of a Ganeti/LVM/KVM host")
+    .version("0.1.0")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError("(run `farmctl --help` for usage)");
+  registerClone(p);
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const json = argv.includes("--json");
+    const fe = asFarmError(err);
+    printError(fe, json);
+    if (fe.exitCode === EXIT.internal && process.env.FARMCTL_DEBUG) console.error(err);
+    return fe.exitCode;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,72 @@
+// Builds the host adapters from farmd.toml: real ones, or dry-run ones that read the host for real
+// and report every change (command or file diff) instead of making it.
+import { join } from "node:path";
+import type { EventSink } from "../api/events.js";
+import type { Config } from "../config/schema.js";
+import { Copier } from "../host/copy.js";
+import { DhcpFamily } from "../host/families/dhcp.js";
+import { DnsFamily } from "../host/families/dns.js";
+import { FirewallFamily } from "../host/families/firewall.js";
+import { ProxyFamily } from "../host/families/proxy.js";
+import { DryRunFiles, RealFiles, type HostFiles } from "../host/files.js";
+import { Ganeti } from "../host/ganeti.js";
+import { DryRunLvm, Lvm } from "../host/lvm.js";
+import { Monitor } from "../host/monitor.js";
+import { serviceControl, type ServiceControl, type ServiceSection } from "../host/reload.js";
+import { systemResolver, type Resolver } from "../host/resolve.js";
+import { DryRunRunner, ExecaRunner, type Runner } from "../host/runner.js";
+import { Templates } from "../host/templates.js";
+import type { ControlMode } from "../host/reload.js";
+import type { Families, GanetiPort, LvmPort, MonitorPort, CopyPort } from "../ops/ports.js";
+
+export interface Host {
+  runner: Runner;
+  files: HostFiles;
+  lvm: LvmPort;
+  ganeti: GanetiPort;
+  monitor: MonitorPort;
+  copier: CopyPort;
+  families: Families;
+}
+
+export interface HostOptions {
+  dryRun: boolean;
+  events: EventSink;
+  stateDir: string;
+  runner?: Runner;
+  resolve?: Resolver;
+}
+
+export function buildHost(config: Config, o: HostOptions): Host {
+  const real = o.runner ?? new ExecaRunner();
+  const runner = o.dryRun ? new DryRunRunner(real, (argv) => o.events({ type: "command", argv: [...argv] })) : real;
+  const realFiles = new RealFiles(join(o.stateDir, "backups"));
+  const files = o.dryRun ? new DryRunFiles(realFiles, (path, diff) => o.events({ type: "file-diff", path, diff })) : realFiles;
+  const templates = new Templates(config.templates_dir);
+  const service = (section: ServiceSection, mode: ControlMode): ServiceControl => {
+    const control = serviceControl(section, mode, { runner });
+    // systemd is reached over D-Bus, not the Runner: in a dry run, report instead of calling.
+    return o.dryRun ? { describe: control.describe, reload: async () => o.events({ type: "command", argv: control.describe() }) } : control;
+  };
+  const wrap = (w: string[]) => ({ wrap: w });
+  const dns = new DnsFamily({
+    files, runner, templates, service: service(config.dns, "reload"), zone: config.dns.zone, zoneFile: config.dns.zone_file,
+    check: wrap(config.dns.check_wrap), resolve: o.resolve ?? systemResolver, resolveTimeoutMs: config.dns.resolve_timeout_ms,
+  });
+  const families: Families = {
+    dns,
+    dhcp: new DhcpFamily({ files, runner, templates, service: service(config.dhcp, "restart"), config: config.dhcp.config, check: wrap(config.dhcp.check_wrap), zoneAddresses: () => dns.addresses() }),
+    firewall: new FirewallFamily({ files, runner, templates, service: service(config.firewall, "reload"), rules: config.firewall.rules, params: config.firewall.params, check: wrap(config.firewall.check_wrap) }),
+    proxy: new ProxyFamily({ files, runner, templates, service: service(config.proxy, "reload"), sitesAvailable: config.proxy.sites_available, sitesEnabled: config.proxy.sites_enabled, check: wrap(config.proxy.check_wrap) }),
+  };
+  const lvm = new Lvm(runner);
+  return {
+    runner,
+    files,
+    lvm: o.dryRun ? new DryRunLvm(lvm, runner) : lvm,
+    ganeti: new Ganeti(runner),
+    monitor: new Monitor({ monitorDir: config.ganeti.monitor_dir, protocol: config.ganeti.monitor }),
+    copier: new Copier(runner, { blockSize: config.copy.block_size, ioniceClass: config.copy.ionice_class }),
+    families,
+  };
+}

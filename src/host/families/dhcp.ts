@@ -1,0 +1,70 @@
+// dhcpd.conf: one host block per VM (MAC → IP), checked by dhcpd -t, dhcpd restarted (no reload).
+import { NotFound } from "../../api/errors.js";
+import { validateDhcpd, type CheckOptions } from "../confedit/checkers.js";
+import * as dhcpd from "../confedit/dhcpd.js";
+import type { VmEntry } from "../confedit/entry.js";
+import type { Candidates } from "../files.js";
+import type { Runner } from "../runner.js";
+import type { Templates } from "../templates.js";
+import { commitEdit, revertEdit, type FamilyIo, type Revert } from "./edit.js";
+
+export interface DhcpFamilyOptions extends FamilyIo {
+  runner: Runner;
+  templates: Templates;
+  config: string;
+  check: CheckOptions;
+  /** Addresses of names in the zone, for hosts whose fixed-address is a name (as in the seed). */
+  zoneAddresses: () => Promise<Map<string, string[]>>;
+}
+
+export class DhcpFamily {
+  readonly label = "dhcpd.conf";
+  readonly paths: string[];
+
+  constructor(private readonly o: DhcpFamilyOptions) {
+    this.paths = [o.config];
+  }
+
+  async text(): Promise<string> {
+    const text = await this.o.files.read(this.o.config);
+    if (text === null) throw new NotFound(`dhcpd config ${this.o.config} does not exist`, "set [dhcp] config in farmd.toml");
+    return text;
+  }
+
+  async has(entry: VmEntry): Promise<boolean> {
+    const text = await this.text();
+    return dhcpd.findEntry(text, entry.fqdn) !== undefined || dhcpd.hostNames(text).includes(entry.fqdn);
+  }
+
+  async usage() {
+    const text = await this.text();
+    const names = await this.o.zoneAddresses();
+    return {
+      ips: dhcpd.usedAddresses(text, (n) => names.get(n.replace(/\.$/, "")) ?? []),
+      macs: dhcpd.usedMacs(text),
+      ports: [],
+      names: dhcpd.hostNames(text),
+    };
+  }
+
+  private validate = async (c: Candidates) => {
+    await validateDhcpd(this.o.runner, c.get(this.o.config)!, this.o.check);
+  };
+
+  async add(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
+    const before = await this.text();
+    if (dhcpd.findEntry(before, entry.fqdn)) return;
+    const after = dhcpd.addEntry(before, entry, dhcpd.render(this.o.templates, entry));
+    await commitEdit(this.o, [{ path: this.o.config, before, after }], this.validate, record);
+  }
+
+  async remove(entry: VmEntry): Promise<void> {
+    const before = await this.text();
+    if (!dhcpd.findEntry(before, entry.fqdn)) return;
+    await commitEdit(this.o, [{ path: this.o.config, before, after: dhcpd.removeEntry(before, entry.fqdn) }], this.validate, () => {});
+  }
+
+  revert(entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return revertEdit(this.o, data, this.validate, () => this.remove(entry));
+  }
+}

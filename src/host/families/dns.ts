@@ -1,0 +1,86 @@
+// The bind zone: one A record per VM, serial bumped, checked by named-checkzone, bind reloaded.
+import { NotFound } from "../../api/errors.js";
+import { validateZone, type CheckOptions } from "../confedit/checkers.js";
+import type { VmEntry } from "../confedit/entry.js";
+import { records } from "../confedit/zone-parse.js";
+import * as zone from "../confedit/zone.js";
+import type { Candidates } from "../files.js";
+import { waitForName, type Resolver } from "../resolve.js";
+import type { Runner } from "../runner.js";
+import type { Templates } from "../templates.js";
+import { commitEdit, revertEdit, type FamilyIo, type Revert } from "./edit.js";
+
+export interface DnsFamilyOptions extends FamilyIo {
+  runner: Runner;
+  templates: Templates;
+  zone: string;
+  zoneFile: string;
+  check: CheckOptions;
+  resolve: Resolver;
+  resolveTimeoutMs: number;
+  today?: () => Date;
+}
+
+export class DnsFamily {
+  readonly label = "DNS zone";
+  readonly paths: string[];
+
+  constructor(private readonly o: DnsFamilyOptions) {
+    this.paths = [o.zoneFile];
+  }
+
+  async text(): Promise<string> {
+    const text = await this.o.files.read(this.o.zoneFile);
+    if (text === null) throw new NotFound(`zone file ${this.o.zoneFile} does not exist`, "set [dns] zone_file in farmd.toml");
+    return text;
+  }
+
+  async has(entry: VmEntry): Promise<boolean> {
+    const text = await this.text();
+    return zone.findEntry(text, entry.fqdn) !== undefined || zone.hasName(text, this.o.zone, entry.fqdn);
+  }
+
+  async usage() {
+    const text = await this.text();
+    return { ips: zone.usedAddresses(text), macs: [], ports: [], names: zone.names(text, this.o.zone) };
+  }
+
+  /** Absolute name → addresses, so dhcpd's hand-written `fixed-address <name>` can be resolved. */
+  async addresses(): Promise<Map<string, string[]>> {
+    const map = new Map<string, string[]>();
+    for (const r of records(await this.text(), this.o.zone)) {
+      if (r.type === "A" && r.rdata[0]) map.set(r.owner, [...(map.get(r.owner) ?? []), r.rdata[0]]);
+    }
+    return map;
+  }
+
+  private validate = async (c: Candidates) => {
+    await validateZone(this.o.runner, this.o.zone, c.get(this.o.zoneFile)!, this.o.check);
+  };
+
+  private bump(text: string): string {
+    return zone.bumpSerial(text, (this.o.today ?? (() => new Date()))());
+  }
+
+  async add(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
+    const before = await this.text();
+    if (zone.findEntry(before, entry.fqdn)) return;
+    const after = this.bump(zone.addEntry(before, entry, zone.render(this.o.templates, entry)));
+    await commitEdit(this.o, [{ path: this.o.zoneFile, before, after }], this.validate, record);
+  }
+
+  async remove(entry: VmEntry): Promise<void> {
+    const before = await this.text();
+    if (!zone.findEntry(before, entry.fqdn)) return;
+    const after = this.bump(zone.removeEntry(before, entry.fqdn));
+    await commitEdit(this.o, [{ path: this.o.zoneFile, before, after }], this.validate, () => {});
+  }
+
+  revert(entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return revertEdit(this.o, data, this.validate, () => this.remove(entry));
+  }
+
+  waitResolves(entry: VmEntry): Promise<boolean> {
+    return waitForName(this.o.resolve, entry.fqdn, entry.ip, this.o.resolveTimeoutMs);
+  }
+}

@@ -1,0 +1,99 @@
+// nginx: a site file per VM in sites-available and its symlink in sites-enabled, checked with
+// `nginx -t` (which can only check the configuration as loaded, so the new site is linked for the
+// check and unlinked again if nginx refuses it, before any reload).
+import { join } from "node:path";
+import { AlreadyExists, FarmError } from "../../api/errors.js";
+import { validateNginx, type CheckOptions } from "../confedit/checkers.js";
+import type { VmEntry } from "../confedit/entry.js";
+import * as nginx from "../confedit/nginx.js";
+import type { Runner } from "../runner.js";
+import type { Templates } from "../templates.js";
+import { sha, type FamilyIo, type Revert } from "./edit.js";
+
+export interface ProxyFamilyOptions extends FamilyIo {
+  runner: Runner;
+  templates: Templates;
+  sitesAvailable: string;
+  sitesEnabled: string;
+  check: CheckOptions;
+}
+
+export class ProxyFamily {
+  readonly label = "nginx";
+
+  constructor(private readonly o: ProxyFamilyOptions) {}
+
+  get paths(): string[] {
+    return [this.o.sitesAvailable, this.o.sitesEnabled];
+  }
+
+  private site(entry: VmEntry): { file: string; link: string } {
+    const name = nginx.siteFileName(entry);
+    return { file: join(this.o.sitesAvailable, name), link: join(this.o.sitesEnabled, name) };
+  }
+
+  async has(entry: VmEntry): Promise<boolean> {
+    if (!entry.webName) return false;
+    const { file, link } = this.site(entry);
+    return (await this.o.files.exists(file)) || (await this.o.files.exists(link));
+  }
+
+  /** server_names of every site, enabled or not: a VM's web name must be unique. */
+  async usage() {
+    const names: string[] = [];
+    for (const dir of [this.o.sitesAvailable, this.o.sitesEnabled]) {
+      for (const f of await this.o.files.list(dir)) {
+        names.push(f, ...nginx.serverNames((await this.o.files.read(join(dir, f))) ?? ""));
+      }
+    }
+    return { ips: [], macs: [], ports: [], names: [...new Set(names)] };
+  }
+
+  async add(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
+    if (!entry.webName) return;
+    const { file, link } = this.site(entry);
+    const current = await this.o.files.read(file);
+    const content = nginx.addEntry("", entry, nginx.render(this.o.templates, entry));
+    if (current !== null && !nginx.findEntry(current, entry.fqdn)) {
+      throw new AlreadyExists(`nginx site ${file} exists and was not made by farmctl`, "give another --web, or --no-web");
+    }
+    if (current === null) await this.o.files.apply([{ path: file, content }]);
+    record({ files: [{ path: file, before: null, afterSha: sha(content) }, { path: link, before: null, afterSha: null }] });
+    if ((await this.o.files.readlink(link)) === null) await this.o.files.symlink(file, link);
+    try {
+      await validateNginx(this.o.runner, file, this.o.check);
+    } catch (err) {
+      await this.unlink(entry);
+      throw err;
+    }
+    await this.o.service.reload();
+  }
+
+  private async unlink(entry: VmEntry): Promise<boolean> {
+    const { file, link } = this.site(entry);
+    const text = await this.o.files.read(file);
+    if (text !== null && !nginx.findEntry(text, entry.fqdn)) {
+      throw new FarmError("not_owned", `nginx site ${file} was not made by farmctl; leaving it`, 1, "remove it by hand if it is stale");
+    }
+    const target = await this.o.files.readlink(link);
+    let changed = false;
+    if (target === file) {
+      await this.o.files.unlink(link);
+      changed = true;
+    }
+    if (text !== null) {
+      await this.o.files.apply([{ path: file, content: null }]);
+      changed = true;
+    }
+    return changed;
+  }
+
+  async remove(entry: VmEntry): Promise<void> {
+    if (!entry.webName) return;
+    if (await this.unlink(entry)) await this.o.service.reload();
+  }
+
+  revert(entry: VmEntry, _data: Revert | undefined): Promise<void> {
+    return this.remove(entry);
+  }
+}

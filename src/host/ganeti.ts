@@ -1,0 +1,196 @@
+// Ganeti adapter: queries and changes instances through gnt-instance, never its config files.
+import { AlreadyExists, BadInput, CommandFailed, NotFound, Unavailable } from "../api/errors.js";
+import type { FarmError } from "../api/errors.js";
+import type { RunResult, Runner } from "./runner.js";
+import {
+  LIST_FIELDS,
+  LIST_SEPARATOR,
+  parseGanetiFailure,
+  parseInstanceInfo,
+  parseInstanceList,
+} from "./ganeti-parse.js";
+import type { GanetiInstance } from "./ganeti-parse.js";
+import { unexpectedOutput } from "./parse-error.js";
+
+export type { GanetiInstance, InstanceStatus } from "./ganeti-parse.js";
+
+export interface AddParams {
+  /** Primary node, e.g. "host01.farm". */
+  node: string;
+  /** Ganeti memory value, e.g. "4G". */
+  memory: string;
+  /** OS variant, e.g. "debootstrap+default" (checked even with --no-install). */
+  os: string;
+  /** Name of the LV to adopt in the cluster's VG; Ganeti renames it to <uuid>.diskN. */
+  lvName: string;
+  mac: string;
+  /** Instance name; Ganeti 3.0 refuses it unless it resolves. */
+  fqdn: string;
+}
+
+export interface InstanceDiskLv {
+  index: number;
+  vg: string;
+  lv: string;
+  sizeBytes: number;
+}
+
+const FQDN =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const MEMORY = /^[1-9][0-9]*[MGT]?$/;
+const OS = /^[A-Za-z0-9_.-]+(?:\+[A-Za-z0-9_.-]+)?$/;
+// LVM's name charset; "," or "=" would inject extra keys into Ganeti's --disk option
+const LV = /^[A-Za-z0-9_+.][A-Za-z0-9_+.-]*$/;
+
+function check(value: string, re: RegExp, what: string): string {
+  if (!re.test(value)) throw new BadInput(`invalid ${what}: '${value}'`);
+  return value;
+}
+
+export class Ganeti {
+  constructor(private readonly runner: Runner) {}
+
+  listArgv(): string[] {
+    return [
+      "gnt-instance",
+      "list",
+      "--no-headers",
+      `--separator=${LIST_SEPARATOR}`,
+      "--units=m", // explicit: be/memory in MiB whatever Ganeti's default unit
+      "-o",
+      LIST_FIELDS.join(","),
+    ];
+  }
+
+  async listInstances(): Promise<GanetiInstance[]> {
+    const r = await this.exec(this.listArgv(), true);
+    return parseInstanceList(r.stdout);
+  }
+
+  /** Lists everything and picks the exact name: Ganeti would otherwise expand short names. */
+  async findInstance(fqdn: string): Promise<GanetiInstance | null> {
+    return (await this.listInstances()).find((i) => i.name === fqdn) ?? null;
+  }
+
+  /** The LVs behind a plain instance, as Ganeti records them (logical_id), never guessed. */
+  async instanceDisks(fqdn: string): Promise<InstanceDiskLv[]> {
+    const inst = await this.findInstance(fqdn);
+    if (!inst) {
+      throw new NotFound(
+        `Ganeti instance '${fqdn}' not found`,
+        "`gnt-instance list` shows the instances",
+      );
+    }
+    const r = await this.exec(["gnt-instance", "info", "--static", fqdn], true);
+    const info = parseInstanceInfo(r.stdout);
+    if (info.name !== fqdn) {
+      throw unexpectedOutput("gnt-instance info", `asked for ${fqdn}, got ${info.name}`);
+    }
+    if (info.disks.length !== inst.diskSizesBytes.length) {
+      throw unexpectedOutput("gnt-instance info", `disk count differs from gnt-instance list`);
+    }
+    return info.disks.map((d) => {
+      if (d.type !== "plain") {
+        throw new BadInput(
+          `instance '${fqdn}' disk/${d.index} uses the '${d.type}' template, not 'plain'`,
+          "farmctl only clones instances whose disks are plain LVM volumes",
+        );
+      }
+      const m = /^([^/\s]+)\/([^/\s]+)$/.exec(d.logicalId ?? "");
+      if (!m) throw unexpectedOutput("gnt-instance info", `bad logical_id of disk/${d.index}`);
+      const sizeBytes = inst.diskSizesBytes[d.index];
+      if (sizeBytes === undefined) {
+        throw unexpectedOutput("gnt-instance info", `no size for disk/${d.index}`);
+      }
+      return { index: d.index, vg: m[1]!, lv: m[2]!, sizeBytes };
+    });
+  }
+
+  /** The seed's command; --no-install already implies --no-start ("disabling startup"). */
+  addArgv(p: AddParams): string[] {
+    return [
+      "gnt-instance",
+      "add",
+      "-n",
+      check(p.node, FQDN, "node name"),
+      "-B",
+      `memory=${check(p.memory, MEMORY, "memory")}`,
+      "-o",
+      check(p.os, OS, "OS name"),
+      "-t",
+      "plain",
+      "--disk",
+      `0:adopt=${check(p.lvName, LV, "LV name")}`,
+      "--no-install",
+      "--net",
+      `0:mac=${check(p.mac, MAC, "MAC address")}`,
+      check(p.fqdn, FQDN, "instance name"),
+    ];
+  }
+
+  async add(p: AddParams): Promise<void> {
+    await this.exec(this.addArgv(p), false);
+  }
+
+  async start(fqdn: string): Promise<void> {
+    await this.exec(["gnt-instance", "start", check(fqdn, FQDN, "instance name")], false);
+  }
+
+  /** Ganeti waits timeoutSec for an ACPI shutdown, then kills the VM. */
+  async shutdown(fqdn: string, timeoutSec = 120): Promise<void> {
+    if (!Number.isInteger(timeoutSec) || timeoutSec < 0) {
+      throw new BadInput(`invalid shutdown timeout: ${timeoutSec}`);
+    }
+    await this.exec(
+      ["gnt-instance", "shutdown", `--timeout=${timeoutSec}`, check(fqdn, FQDN, "instance name")],
+      false,
+    );
+  }
+
+  /** Ganeti 3.0 has no --keep-disks: removing a plain instance also lvremoves its disks. */
+  async remove(fqdn: string): Promise<void> {
+    await this.exec(["gnt-instance", "remove", "-f", check(fqdn, FQDN, "instance name")], false);
+  }
+
+  private async exec(argv: string[], readOnly: boolean): Promise<RunResult> {
+    const r = await this.runner.run(argv, { readOnly, allowFailure: true });
+    if (r.exitCode !== 0) throw ganetiError(r);
+    return r;
+  }
+}
+
+/** Turns a failed gnt-* run into a FarmError, branching on Ganeti's error type code. */
+export function ganetiError(r: RunResult): FarmError {
+  const f = parseGanetiFailure(r.stderr);
+  const details = { argv: [...r.argv], exitCode: r.exitCode, ganetiErrorType: f.errorType };
+  if (f.masterTimeout) {
+    return new Unavailable(
+      "Ganeti's master daemon did not answer",
+      "check that ganeti-luxid and ganeti-wconfd run on the master (`gnt-cluster verify`)",
+      details,
+    );
+  }
+  const what = `${r.argv.slice(0, 2).join(" ")}: ${f.details}`;
+  switch (f.errorType) {
+    case "unknown_entity":
+      return new NotFound(what, "`gnt-instance list` shows the instances", details);
+    case "already_exists":
+    case "resource_not_unique":
+      return new AlreadyExists(what, "pick another name or MAC address", details);
+    case "resolver_error":
+      return new BadInput(
+        what,
+        "Ganeti needs the instance name to resolve: add it to DNS first",
+        details,
+      );
+    case "wrong_input":
+      // start/shutdown of an unknown instance reports an empty selection, not unknown_entity
+      if (f.details.startsWith("Selection filter does not match any instances")) {
+        return new NotFound(what, "`gnt-instance list` shows the instances", details);
+      }
+      return new BadInput(what, undefined, details);
+    default:
+      return new CommandFailed(r.argv, r.exitCode, r.stderr, r.stdout);
+  }
+}

@@ -1,0 +1,224 @@
+// LVM adapter: JSON reports in bytes, and removals that are guarded by the LV's UUID.
+import { BadInput, EXIT, FarmError, NotFound } from "../api/errors.js";
+import type { RunResult, Runner } from "./runner.js";
+import { LV_FIELDS, VG_FIELDS, lvmError, parseLvs, parseVgs } from "./lvm-parse.js";
+import type { LogicalVolume, VgInfo } from "./lvm-parse.js";
+import { unexpectedOutput } from "./parse-error.js";
+
+export { lvmError, parseLvs, parseVgs } from "./lvm-parse.js";
+export type { LogicalVolume, VgInfo } from "./lvm-parse.js";
+
+/** An lvremove that farmctl refused because the LV is not the one it recorded. */
+export class RemovalRefused extends FarmError {
+  constructor(message: string, hint: string, details: Record<string, unknown>) {
+    super("removal_refused", message, EXIT.failed, hint, details);
+  }
+}
+
+const REPORT = ["--reportformat", "json", "--units", "b", "--nosuffix"];
+// lvm(8) names: no leading "-", and "." / ".." are reserved
+const NAME = /^(?!\.\.?$)[A-Za-z0-9_+.][A-Za-z0-9_+.-]*$/;
+
+function checkName(name: string, what: string): string {
+  if (!NAME.test(name)) throw new BadInput(`invalid ${what} name: '${name}'`);
+  return name;
+}
+
+function checkSize(bytes: number): string {
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new BadInput(`invalid size: ${bytes} bytes`);
+  return `${bytes}b`; // lvcreate takes a "b" (bytes) unit and rounds up to whole extents
+}
+
+export function devicePath(vg: string, name: string): string {
+  return `/dev/${checkName(vg, "VG")}/${checkName(name, "LV")}`;
+}
+
+export class Lvm {
+  constructor(private readonly runner: Runner) {}
+
+  devicePath(vg: string, name: string): string {
+    return devicePath(vg, name);
+  }
+
+  async list(vg: string): Promise<LogicalVolume[]> {
+    const argv = ["lvs", ...REPORT, "-o", LV_FIELDS.join(","), checkName(vg, "VG")];
+    return parseLvs((await this.exec(argv, true)).stdout);
+  }
+
+  /** Reads the whole VG: asking lvs for one missing LV is an error, absence is not. */
+  async find(vg: string, name: string): Promise<LogicalVolume | null> {
+    checkName(name, "LV");
+    return (await this.list(vg)).find((lv) => lv.name === name) ?? null;
+  }
+
+  async vgInfo(vg: string): Promise<VgInfo> {
+    const argv = ["vgs", ...REPORT, "-o", VG_FIELDS.join(","), checkName(vg, "VG")];
+    const row = parseVgs((await this.exec(argv, true)).stdout)[0];
+    if (!row) throw new NotFound(`volume group '${vg}' not found`, "`vgs` lists the volume groups");
+    return row;
+  }
+
+  /** --yes: a signature left by a former LV is wiped instead of prompting on a stdin we lack. */
+  createArgv(vg: string, name: string, sizeBytes: number): string[] {
+    const size = checkSize(sizeBytes);
+    return [
+      "lvcreate",
+      "--yes",
+      "--size",
+      size,
+      "--name",
+      checkName(name, "LV"),
+      checkName(vg, "VG"),
+    ];
+  }
+
+  snapshotArgv(vg: string, originLv: string, name: string, sizeBytes: number): string[] {
+    const size = checkSize(sizeBytes);
+    const origin = devicePath(vg, originLv);
+    return ["lvcreate", "--snapshot", "--size", size, "--name", checkName(name, "LV"), origin];
+  }
+
+  removeArgv(vg: string, name: string): string[] {
+    return ["lvremove", "-f", `${checkName(vg, "VG")}/${checkName(name, "LV")}`];
+  }
+
+  /** Creates vg/name and reads it back: the caller records its uuid for removeChecked. */
+  async create(vg: string, name: string, sizeBytes: number): Promise<LogicalVolume> {
+    await this.exec(this.createArgv(vg, name, sizeBytes), false);
+    return this.readBack(vg, name);
+  }
+
+  async createSnapshot(
+    vg: string,
+    originLv: string,
+    name: string,
+    sizeBytes: number,
+  ): Promise<LogicalVolume> {
+    await this.exec(this.snapshotArgv(vg, originLv, name, sizeBytes), false);
+    return this.readBack(vg, name);
+  }
+
+  /**
+   * Removes vg/name only if it still carries the UUID recorded when farmctl created it.
+   * With allowMissing, an LV already gone is fine (an undo being resumed).
+   */
+  async removeChecked(
+    vg: string,
+    name: string,
+    expectedUuid: string,
+    opts: { allowMissing?: boolean } = {},
+  ): Promise<void> {
+    const lv = await this.find(vg, name);
+    if (!this.checkRemovable(vg, name, expectedUuid, lv, opts)) return;
+    await this.exec(this.removeArgv(vg, name), false);
+  }
+
+  /** Throws RemovalRefused unless lv is the recorded volume; false if absent and allowed. */
+  checkRemovable(
+    vg: string,
+    name: string,
+    expectedUuid: string,
+    lv: LogicalVolume | null,
+    opts: { allowMissing?: boolean } = {},
+  ): boolean {
+    const details = { vg, name, expectedUuid, actualUuid: lv?.uuid ?? null };
+    if (!lv) {
+      if (opts.allowMissing) return false;
+      throw new RemovalRefused(
+        `LV ${vg}/${name} (uuid ${expectedUuid}) was expected but is missing; nothing removed`,
+        "check `lvs` and the operation's journal before retrying",
+        details,
+      );
+    }
+    if (lv.uuid !== expectedUuid) {
+      throw new RemovalRefused(
+        `LV ${vg}/${name} has uuid ${lv.uuid}, not the recorded ${expectedUuid}; nothing removed`,
+        "another volume now has this name: farmctl will not remove what it did not create",
+        details,
+      );
+    }
+    if (lv.attr.startsWith("o") || lv.attr.startsWith("O")) {
+      throw new RemovalRefused(
+        `LV ${vg}/${name} is the origin of snapshots; lvremove -f would remove them too`,
+        `remove its snapshots first (\`lvs -o lv_name,origin ${vg}\`)`,
+        details,
+      );
+    }
+    return true;
+  }
+
+  private async readBack(vg: string, name: string): Promise<LogicalVolume> {
+    const lv = await this.find(vg, name);
+    if (!lv) throw unexpectedOutput("lvcreate", `${vg}/${name} not listed after creation`);
+    return lv;
+  }
+
+  private async exec(argv: string[], readOnly: boolean): Promise<RunResult> {
+    const r = await this.runner.run(argv, { readOnly, allowFailure: true });
+    if (r.exitCode !== 0) throw lvmError(r);
+    return r;
+  }
+}
+
+/** UUID given to volumes a dry run only pretends to create. */
+export const DRY_RUN_UUID = "dry-run-not-created";
+
+/**
+ * For --dry-run: reads the real VG, reports each change through the (dry-run) runner,
+ * and answers with the volume that would have been created.
+ */
+export class DryRunLvm {
+  constructor(
+    private readonly real: Lvm,
+    private readonly runner: Runner,
+  ) {}
+
+  devicePath = (vg: string, name: string): string => this.real.devicePath(vg, name);
+  list = (vg: string): Promise<LogicalVolume[]> => this.real.list(vg);
+  find = (vg: string, name: string): Promise<LogicalVolume | null> => this.real.find(vg, name);
+  vgInfo = (vg: string): Promise<VgInfo> => this.real.vgInfo(vg);
+
+  async create(vg: string, name: string, sizeBytes: number): Promise<LogicalVolume> {
+    await this.runner.run(this.real.createArgv(vg, name, sizeBytes));
+    return planned(vg, name, sizeBytes, null);
+  }
+
+  async createSnapshot(
+    vg: string,
+    origin: string,
+    name: string,
+    sizeBytes: number,
+  ): Promise<LogicalVolume> {
+    await this.runner.run(this.real.snapshotArgv(vg, origin, name, sizeBytes));
+    return planned(vg, name, sizeBytes, origin);
+  }
+
+  async removeChecked(vg: string, name: string, expectedUuid: string): Promise<void> {
+    if (expectedUuid !== DRY_RUN_UUID) {
+      this.real.checkRemovable(vg, name, expectedUuid, await this.real.find(vg, name));
+    }
+    await this.runner.run(this.real.removeArgv(vg, name));
+  }
+}
+
+function planned(
+  vg: string,
+  name: string,
+  sizeBytes: number,
+  origin: string | null,
+): LogicalVolume {
+  const path = devicePath(vg, name);
+  const attr = origin ? "swi-------" : "-wi-------";
+  return {
+    vg,
+    name,
+    uuid: DRY_RUN_UUID,
+    sizeBytes,
+    attr,
+    origin,
+    path,
+    dataPercent: null,
+    tags: [],
+  };
+}

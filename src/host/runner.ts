@@ -1,0 +1,74 @@
+// The one way farmctl runs an external command: an argv array, never a shell string.
+import { execa } from "execa";
+import { CommandFailed, Unavailable } from "../api/errors.js";
+
+export interface RunOptions {
+  /** Query that changes nothing on the host: the dry-run runner still executes it. */
+  readOnly?: boolean;
+  /** Return the result instead of throwing when the command exits non-zero. */
+  allowFailure?: boolean;
+  input?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Called with each stderr chunk as it arrives (dd progress). */
+  onStderr?: (chunk: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  argv: readonly string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Runner {
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+export class ExecaRunner implements Runner {
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const [file, ...args] = argv;
+    if (!file) throw new Error("empty argv");
+    const child = execa(file, args, {
+      reject: false,
+      input: opts.input,
+      env: opts.env,
+      timeout: opts.timeoutMs,
+      cancelSignal: opts.signal,
+      stripFinalNewline: false,
+      encoding: "utf8",
+    });
+    if (opts.onStderr) child.stderr?.on("data", (b: Buffer) => opts.onStderr?.(b.toString("utf8")));
+    const r = await child;
+    if ((r as { code?: string }).code === "ENOENT") {
+      throw new Unavailable(`command not found: ${file}`, `install the package that provides '${file}'`);
+    }
+    const result: RunResult = {
+      argv,
+      exitCode: r.exitCode ?? -1,
+      stdout: String(r.stdout ?? ""),
+      stderr: String(r.stderr ?? ""),
+    };
+    if (result.exitCode !== 0 && !opts.allowFailure) {
+      throw new CommandFailed(argv, r.exitCode, result.stderr, result.stdout);
+    }
+    return result;
+  }
+}
+
+/** Runs read-only queries for real and reports every other command instead of running it. */
+export class DryRunRunner implements Runner {
+  readonly skipped: string[][] = [];
+  constructor(
+    private readonly real: Runner,
+    private readonly report: (argv: readonly string[]) => void = () => {},
+  ) {}
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (opts.readOnly) return this.real.run(argv, opts);
+    this.skipped.push([...argv]);
+    this.report(argv);
+    return { argv, exitCode: 0, stdout: "", stderr: "" };
+  }
+}

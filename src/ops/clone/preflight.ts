@@ -1,0 +1,106 @@
+// Step 1: establishes every fact the clone needs and refuses bad input. Changes nothing.
+import { AlreadyExists, BadInput, NotFound, Unavailable } from "../../api/errors.js";
+import type { Config } from "../../config/schema.js";
+import { formatSize, parseSize } from "../../config/size.js";
+import type { Inventory } from "../../state/inventory.js";
+import { parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
+import type { Families, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
+import type { CloneFacts, CloneRequest, SourceFacts } from "./request.js";
+
+export interface PreflightDeps {
+  config: Config;
+  lvm: LvmPort;
+  ganeti: GanetiPort;
+  families: Families;
+  inventory: Inventory;
+  findExecutable: (name: string) => string | null;
+}
+
+export const nameConfig = (c: Config): NameConfig => ({ domain: c.names.domain, publicDomain: c.names.public_domain, zone: c.dns.zone });
+
+const TOOLS = ["lvs", "vgs", "lvcreate", "lvremove", "ionice", "dd", "gnt-instance", "named-checkzone", "dhcpd", "shorewall"];
+
+export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise<CloneFacts> {
+  const { config } = deps;
+  const cfg = nameConfig(config);
+  const tools = req.web === null ? TOOLS : [...TOOLS, "nginx"];
+  const absent = tools.filter((t) => !deps.findExecutable(t));
+  if (absent.length) throw new Unavailable(`tools missing on this host: ${absent.join(", ")}`, "install them (see farmctl(1), REQUIREMENTS) and run the command again");
+
+  const memoryBytes = parseSize(req.memory ?? config.ganeti.memory, "--memory");
+  const balloonBytes = parseSize(req.balloon ?? config.balloon.target, "--balloon");
+  if (balloonBytes > memoryBytes) throw new BadInput(`--balloon ${formatSize(balloonBytes)} is more than the VM's memory ${formatSize(memoryBytes)}`, "give a balloon target at most --memory");
+  if (balloonBytes < 64 * 2 ** 20) throw new BadInput(`--balloon ${formatSize(balloonBytes)} is too small for a guest to run`, "give at least 64M");
+  const snapshotBytes = parseSize(config.lvm.snapshot_size, "[lvm] snapshot_size");
+
+  const instances = await deps.ganeti.listInstances();
+  const source = await findSource(req, instances, deps);
+  const group = req.group ?? source.group;
+  const target = vmNames(req.name, group, cfg);
+  const web = req.web === null ? null : webName(req.name, cfg, req.web);
+  if (target.name === source.name && target.group === source.group) throw new BadInput(`source and new VM are both '${source.fqdn}'`, "give the new VM another name");
+
+  await checkTargetFree(target, web, instances, deps);
+
+  const vg = await deps.lvm.vgInfo(config.lvm.vg);
+  const needed = source.sizeBytes + snapshotBytes;
+  if (vg.freeBytes < needed) {
+    throw new Unavailable(
+      `volume group '${config.lvm.vg}' has ${formatSize(vg.freeBytes)} free; the clone needs ${formatSize(needed)} (disk ${formatSize(source.sizeBytes)} + snapshot ${config.lvm.snapshot_size})`,
+      "free space in the VG (destroy an unused VM) and run the command again",
+    );
+  }
+
+  const [dns, dhcp, fw, proxy] = await Promise.all([deps.families.dns.usage(), deps.families.dhcp.usage(), deps.families.firewall.usage(), deps.families.proxy.usage()]);
+  const used = {
+    ips: new Set([...dns.ips, ...dhcp.ips, ...instances.flatMap((i) => i.nicIps.filter((ip): ip is string => !!ip))]),
+    macs: new Set([...dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase())),
+    ports: new Set([...fw.ports, ...proxy.ports]),
+  };
+  return {
+    source, target, webName: web, memory: formatSize(memoryBytes), memoryBytes, balloonBytes, snapshotBytes,
+    start: req.start ?? true, used,
+  };
+}
+
+async function findSource(req: CloneRequest, instances: InstanceInfo[], deps: PreflightDeps): Promise<SourceFacts> {
+  const { config } = deps;
+  const domain = config.names.domain;
+  const matches = instances.filter((i) => {
+    const parts = parseInstanceName(i.name, domain);
+    return parts?.name === req.source && (req.group === undefined || parts.group === req.group);
+  });
+  // With --group, the source may still sit in another group: the new VM goes in --group.
+  const candidates = matches.length || req.group === undefined ? matches : instances.filter((i) => parseInstanceName(i.name, domain)?.name === req.source);
+  if (candidates.length === 0) {
+    throw new NotFound(`source VM '${req.source}' is not a Ganeti instance (looked for ${req.source}.<group>.${domain})`, "check the name with `gnt-instance list`");
+  }
+  if (candidates.length > 1) {
+    throw new BadInput(`source VM '${req.source}' exists in several groups: ${candidates.map((c) => c.name).join(", ")}`, "say which one with --group");
+  }
+  const inst = candidates[0]!;
+  const { name, group } = parseInstanceName(inst.name, domain)!;
+  if (inst.diskTemplate !== "plain") {
+    throw new BadInput(`source instance ${inst.name} uses disk template '${inst.diskTemplate}', not 'plain'`, "farmctl clones plain (LVM) instances only");
+  }
+  const disks = await deps.ganeti.instanceDisks(inst.name);
+  if (disks.length !== 1) throw new BadInput(`source instance ${inst.name} has ${disks.length} disks; farmctl clones single-disk instances`, "clone it by hand, or detach the extra disks");
+  const disk = disks[0]!;
+  const lv = (await deps.lvm.list(disk.vg)).find((l) => l.name === disk.lv);
+  if (!lv) throw new NotFound(`Ganeti says ${inst.name}'s disk is ${disk.vg}/${disk.lv}, but LVM has no such volume`, "run `gnt-cluster verify` and fix the instance first");
+  if (disk.vg !== config.lvm.vg) throw new BadInput(`source disk is in VG '${disk.vg}', farmctl is configured for '${config.lvm.vg}'`, "set [lvm] vg in farmd.toml");
+  return { name, group, fqdn: inst.name, vg: disk.vg, lv: lv.name, lvUuid: lv.uuid, sizeBytes: lv.sizeBytes };
+}
+
+async function checkTargetFree(target: ReturnType<typeof vmNames>, web: string | null, instances: InstanceInfo[], deps: PreflightDeps): Promise<void> {
+  const taken = (where: string) =>
+    new AlreadyExists(`VM '${target.name}' already exists in ${where}`, `pick another name or run \`farmctl destroy ${target.name}\``);
+  if (deps.inventory.get(target.name)) throw taken("the farmctl inventory");
+  if (instances.some((i) => i.name === target.fqdn)) throw taken(`Ganeti (instance ${target.fqdn})`);
+  const [dns, dhcp, fw, proxy] = await Promise.all([deps.families.dns.usage(), deps.families.dhcp.usage(), deps.families.firewall.usage(), deps.families.proxy.usage()]);
+  if (dns.names.includes(target.zoneName) || dns.names.includes(target.fqdn)) throw taken(`the DNS zone (${target.zoneName})`);
+  if (dhcp.names.includes(target.fqdn) || dhcp.names.includes(target.name)) throw taken(`dhcpd.conf (host ${target.fqdn})`);
+  if (fw.names.includes(target.shorewallParam)) throw taken(`the shorewall params (${target.shorewallParam})`);
+  if (web && proxy.names.includes(web)) throw new AlreadyExists(`web name '${web}' is already served by nginx`, "give another --web, or --no-web");
+  if ((await deps.lvm.list(deps.config.lvm.vg)).some((l) => l.name === target.lvName)) throw taken(`LVM (volume ${deps.config.lvm.vg}/${target.lvName})`);
+}

@@ -1,0 +1,37 @@
+// What a user asks of a clone, and the facts preflight establishes before anything changes.
+import type { VmEntry } from "../../host/confedit/entry.js";
+import type { VmNames } from "../names.js";
+
+export type { CloneRequest } from "../../api/clone.js";
+
+export interface SourceFacts {
+  name: string;
+  group: string;
+  fqdn: string;
+  vg: string;
+  lv: string;
+  lvUuid: string;
+  sizeBytes: number;
+}
+
+export interface UsedValues {
+  ips: Set<string>;
+  macs: Set<string>;
+  ports: Set<number>;
+}
+
+export interface CloneFacts {
+  source: SourceFacts;
+  target: VmNames;
+  webName: string | null;
+  memory: string;
+  memoryBytes: number;
+  balloonBytes: number;
+  snapshotBytes: number;
+  start: boolean;
+  used: UsedValues;
+}
+
+export interface ClonePlanned extends CloneFacts {
+  entry: VmEntry;
+}

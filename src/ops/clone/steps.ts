@@ -1,0 +1,253 @@
+// The clone as saga steps (DESIGN.md section 2): each checks before it acts, so do and undo can be
+// repeated after a crash; every LV is identified by the UUID recorded when it was made.
+import type { CloneResult } from "../../api/clone.js";
+import { NotFound, OperationFailed } from "../../api/errors.js";
+import type { EventSink } from "../../api/events.js";
+import type { VmEntry } from "../../host/confedit/entry.js";
+import type { Held } from "../../state/inventory.js";
+import { allocate, netmask, parseSubnet, type Allocation } from "../allocate.js";
+import type { CopyPort, LvInfo, MonitorPort, RevertData } from "../ports.js";
+import type { SagaStep, StepHandle } from "../saga.js";
+import { preflight, type PreflightDeps } from "./preflight.js";
+import type { CloneFacts, CloneRequest } from "./request.js";
+
+export type { CloneResult };
+
+export interface CloneDeps extends PreflightDeps {
+  monitor: MonitorPort;
+  copier: CopyPort;
+  events: EventSink;
+  dryRun: boolean;
+}
+
+export interface CloneCtx {
+  opId: string;
+  req: CloneRequest;
+  deps: CloneDeps;
+  facts?: CloneFacts;
+  alloc?: Allocation;
+  entry?: VmEntry;
+  targetLv?: LvInfo;
+  snapshotUuid?: string;
+  warnings: string[];
+  balloonReached?: number | null;
+}
+
+const need = <T>(v: T | undefined, what: string): T => {
+  if (v === undefined) throw new Error(`clone step ran before ${what} was known`);
+  return v;
+};
+
+const snapshotName = (opId: string) => `farm-snap-${opId}`;
+
+/** Finds the LV this operation made, by the UUID it recorded (Ganeti renames it on adoption). */
+async function lvByUuid(ctx: CloneCtx, uuid: unknown): Promise<LvInfo | undefined> {
+  if (typeof uuid !== "string") return undefined;
+  return (await ctx.deps.lvm.list(ctx.deps.config.lvm.vg)).find((l) => l.uuid === uuid);
+}
+
+async function removeOwnLv(ctx: CloneCtx, step: StepHandle): Promise<void> {
+  const lv = await lvByUuid(ctx, step.data.uuid);
+  if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
+}
+
+export function cloneSteps(): SagaStep<CloneCtx>[] {
+  return [
+    {
+      name: "preflight",
+      title: "check the source, the new name, free space and tools",
+      async do(ctx) {
+        ctx.facts = await preflight(ctx.req, ctx.deps);
+      },
+    },
+    {
+      name: "allocate",
+      title: "pick the address, MAC and SSH port",
+      async do(ctx, step) {
+        const f = need(ctx.facts, "preflight");
+        const { config, inventory } = ctx.deps;
+        const subnet = parseSubnet(config.network.subnet, config.network.gateway);
+        const pick = (held: Held) =>
+          allocate(
+            { ip: ctx.req.ip, mac: ctx.req.mac, sshPort: ctx.req.sshPort },
+            subnet,
+            { ips: union(f.used.ips, held.ips), macs: union(f.used.macs, held.macs), ports: union(f.used.ports, held.ports) },
+            config.firewall.ssh_port_base,
+          );
+        const record = (a: Allocation) => ({
+          name: f.target.name, group: f.target.group, fqdn: f.target.fqdn, ...a, webName: f.webName,
+          memoryBytes: f.memoryBytes, balloonBytes: null, vg: config.lvm.vg, lvName: f.target.lvName, lvUuid: null,
+          diskBytes: f.source.sizeBytes, source: f.source.fqdn, opId: ctx.opId,
+        });
+        ctx.alloc = ctx.deps.dryRun ? pick(inventory.held()) : pickAllocation(inventory.reserve((held) => record(pick(held))));
+        ctx.entry = {
+          name: f.target.name, group: f.target.group, fqdn: f.target.fqdn, zoneName: f.target.zoneName,
+          ip: ctx.alloc.ip, mac: ctx.alloc.mac, sshPort: ctx.alloc.sshPort, netmask: netmask(subnet),
+          shorewallParam: f.target.shorewallParam, publicAddress: config.firewall.public_address,
+          ...(f.webName ? { webName: f.webName } : {}),
+        };
+        step.record({ reserved: !ctx.deps.dryRun, entry: ctx.entry });
+      },
+      async undo(ctx) {
+        ctx.deps.inventory.release(ctx.req.name, ctx.opId);
+      },
+    },
+    {
+      name: "snapshot",
+      title: "snapshot the source disk",
+      async do(ctx, step) {
+        const f = need(ctx.facts, "preflight");
+        step.record({ name: snapshotName(ctx.opId) });
+        const snap = await ctx.deps.lvm.createSnapshot(f.source.vg, f.source.lv, snapshotName(ctx.opId), f.snapshotBytes);
+        step.record({ uuid: snap.uuid });
+        ctx.snapshotUuid = snap.uuid;
+      },
+      undo: removeOwnLv,
+    },
+    {
+      name: "create-lv",
+      title: "create the new disk",
+      async do(ctx, step) {
+        const f = need(ctx.facts, "preflight");
+        ctx.targetLv = await ctx.deps.lvm.create(f.source.vg, f.target.lvName, f.source.sizeBytes);
+        step.record({ uuid: ctx.targetLv.uuid, name: ctx.targetLv.name });
+        if (!ctx.deps.dryRun) ctx.deps.inventory.update(f.target.name, { lvUuid: ctx.targetLv.uuid });
+      },
+      undo: removeOwnLv,
+    },
+    {
+      name: "copy",
+      title: "copy the snapshot onto the new disk",
+      async do(ctx) {
+        const f = need(ctx.facts, "preflight");
+        const target = need(ctx.targetLv, "the new disk");
+        const { lvm } = ctx.deps;
+        if (!ctx.deps.dryRun) {
+          // Never dd onto a volume this operation did not make: re-check the UUID just before.
+          const now = (await lvm.list(f.source.vg)).find((l) => l.name === target.name);
+          if (now?.uuid !== target.uuid) throw new OperationFailed(`volume ${target.vg}/${target.name} is not the one this clone created (UUID ${now?.uuid ?? "none"} != ${target.uuid})`, "someone changed the VG during the clone; check it with lvs");
+        }
+        await ctx.deps.copier.copy(lvm.devicePath(f.source.vg, snapshotName(ctx.opId)), lvm.devicePath(target.vg, target.name), f.source.sizeBytes, ctx.deps.events);
+      },
+    },
+    {
+      name: "drop-snapshot",
+      title: "remove the snapshot",
+      async do(ctx) {
+        const lv = await lvByUuid(ctx, ctx.snapshotUuid);
+        if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
+        // A dry run's snapshot exists only in the plan: still show its removal.
+        else if (ctx.deps.dryRun && ctx.snapshotUuid) await ctx.deps.lvm.removeChecked(need(ctx.facts, "preflight").source.vg, snapshotName(ctx.opId), ctx.snapshotUuid);
+      },
+    },
+    familyStep("dns", "add the DNS record", async (ctx, entry) => {
+      if (ctx.deps.dryRun) return;
+      if (!(await ctx.deps.families.dns.waitResolves(entry))) {
+        throw new NotFound(`${entry.fqdn} does not resolve to ${entry.ip} after the DNS reload`, "check that named loaded the zone (named-checkzone, rndc status) and that resolv.conf points at it");
+      }
+    }),
+    familyStep("dhcp", "add the DHCP host"),
+    {
+      name: "adopt",
+      title: "create the Ganeti instance on the new disk",
+      async do(ctx, step) {
+        const f = need(ctx.facts, "preflight");
+        const entry = need(ctx.entry, "the allocation");
+        const target = need(ctx.targetLv, "the new disk");
+        const { ganeti, config } = ctx.deps;
+        step.record({ fqdn: entry.fqdn, lvUuid: target.uuid });
+        await ganeti.add({ fqdn: entry.fqdn, node: config.ganeti.node, memory: f.memory, os: config.ganeti.os, lvName: target.name, mac: entry.mac });
+        const renamed = await lvByUuid(ctx, target.uuid);
+        if (renamed && !ctx.deps.dryRun) ctx.deps.inventory.update(f.target.name, { lvName: renamed.name });
+      },
+      async undo(ctx, step) {
+        const fqdn = step.data.fqdn;
+        if (typeof fqdn !== "string") return;
+        const { ganeti } = ctx.deps;
+        if (!(await ganeti.listInstances()).some((i) => i.name === fqdn)) return;
+        // Only remove the instance if its disk is the LV this operation made.
+        const disks = await ganeti.instanceDisks(fqdn);
+        const own = await lvByUuid(ctx, step.data.lvUuid);
+        if (!own || !disks.some((d) => d.lv === own.name)) {
+          throw new OperationFailed(`instance ${fqdn} does not use the disk this clone made; not removing it`, `check it with gnt-instance info ${fqdn}`);
+        }
+        await ganeti.shutdown(fqdn);
+        await ganeti.remove(fqdn);
+      },
+    },
+    familyStep("firewall", "forward the SSH port"),
+    {
+      name: "start",
+      title: "start the instance",
+      async do(ctx) {
+        if (!need(ctx.facts, "preflight").start) return;
+        await ctx.deps.ganeti.start(need(ctx.entry, "the allocation").fqdn);
+      },
+      async undo(ctx) {
+        const fqdn = need(ctx.entry, "the allocation").fqdn;
+        const inst = (await ctx.deps.ganeti.listInstances()).find((i) => i.name === fqdn);
+        if (inst && inst.status === "running") await ctx.deps.ganeti.shutdown(fqdn);
+      },
+    },
+    {
+      name: "balloon",
+      title: "balloon the memory down",
+      async do(ctx) {
+        const f = need(ctx.facts, "preflight");
+        if (!f.start || ctx.deps.dryRun) return;
+        const r = await ctx.deps.monitor.balloonAndWait(f.target.fqdn, f.balloonBytes, { timeoutMs: ctx.deps.config.balloon.timeout_ms });
+        ctx.balloonReached = r.reachedBytes;
+        if (r.warning) {
+          ctx.warnings.push(r.warning);
+          ctx.deps.events({ type: "warning", message: r.warning });
+        }
+        ctx.deps.inventory.update(f.target.name, { balloonBytes: r.reachedBytes });
+      },
+    },
+    familyStep("proxy", "add the nginx site"),
+    {
+      name: "record",
+      title: "record the VM in the inventory",
+      async do(ctx) {
+        if (!ctx.deps.dryRun) ctx.deps.inventory.update(need(ctx.facts, "preflight").target.name, { state: "ready" });
+      },
+    },
+  ];
+}
+
+type FamilyKey = "dns" | "dhcp" | "firewall" | "proxy";
+
+function familyStep(key: FamilyKey, title: string, after?: (ctx: CloneCtx, entry: VmEntry) => Promise<void>): SagaStep<CloneCtx> {
+  return {
+    name: key,
+    title,
+    async do(ctx, step) {
+      const entry = need(ctx.entry, "the allocation");
+      if (key === "proxy" && !entry.webName) return;
+      await ctx.deps.families[key].add(entry, (revert) => step.record({ revert }));
+      await after?.(ctx, entry);
+    },
+    async undo(ctx, step) {
+      if (ctx.entry) await ctx.deps.families[key].revert(ctx.entry, step.data.revert as RevertData | undefined);
+    },
+  };
+}
+
+function union<T>(a: Set<T>, b: Set<T>): Set<T> {
+  return new Set([...a, ...b]);
+}
+
+function pickAllocation(r: { ip: string; mac: string; sshPort: number }): Allocation {
+  return { ip: r.ip, mac: r.mac, sshPort: r.sshPort };
+}
+
+export function cloneResult(ctx: CloneCtx): CloneResult {
+  const f = need(ctx.facts, "preflight");
+  const a = need(ctx.alloc, "the allocation");
+  return {
+    opId: ctx.opId, name: f.target.name, group: f.target.group, instance: f.target.fqdn, ip: a.ip, mac: a.mac,
+    sshPort: a.sshPort, webName: f.webName, memoryBytes: f.memoryBytes, balloonTargetBytes: f.balloonBytes,
+    balloonReachedBytes: ctx.balloonReached ?? null, lv: ctx.targetLv?.name ?? null, lvUuid: ctx.targetLv?.uuid ?? null,
+    diskBytes: f.source.sizeBytes, source: f.source.fqdn, warnings: ctx.warnings,
+  };
+}

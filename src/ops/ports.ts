@@ -1,0 +1,94 @@
+// What ops needs from the outside world: narrow interfaces that host adapters satisfy.
+import type { EventSink } from "../api/events.js";
+import type { VmEntry } from "../host/confedit/entry.js";
+import type { Revert } from "../host/families/edit.js";
+
+export interface LvInfo {
+  vg: string;
+  name: string;
+  uuid: string;
+  sizeBytes: number;
+  origin: string | null;
+}
+
+export interface LvmPort {
+  list(vg: string): Promise<LvInfo[]>;
+  vgInfo(vg: string): Promise<{ sizeBytes: number; freeBytes: number }>;
+  createSnapshot(vg: string, origin: string, name: string, sizeBytes: number): Promise<LvInfo>;
+  create(vg: string, name: string, sizeBytes: number): Promise<LvInfo>;
+  removeChecked(vg: string, name: string, uuid: string): Promise<unknown>;
+  devicePath(vg: string, name: string): string;
+}
+
+export interface InstanceInfo {
+  name: string;
+  status: string;
+  diskTemplate: string;
+  nicIps: (string | null)[];
+  nicMacs: string[];
+  memoryBytes: number | null;
+}
+
+export interface AddInstance {
+  fqdn: string;
+  node: string;
+  memory: string;
+  os: string;
+  lvName: string;
+  mac: string;
+}
+
+export interface GanetiPort {
+  listInstances(): Promise<InstanceInfo[]>;
+  instanceDisks(fqdn: string): Promise<{ vg: string; lv: string; sizeBytes: number }[]>;
+  add(p: AddInstance): Promise<void>;
+  start(fqdn: string): Promise<void>;
+  shutdown(fqdn: string): Promise<void>;
+  remove(fqdn: string): Promise<void>;
+}
+
+export interface BalloonResult {
+  reachedBytes: number | null;
+  reached: boolean;
+  warning?: string;
+}
+
+export interface MonitorPort {
+  balloonAndWait(instance: string, targetBytes: number, opts: { timeoutMs: number }): Promise<BalloonResult>;
+}
+
+export interface CopyPort {
+  copy(src: string, dst: string, totalBytes: number, events: EventSink): Promise<void>;
+}
+
+/** How an add is undone: opaque to ops, journaled with the step. */
+export type RevertData = Revert;
+
+/** One config-file family (zone, dhcpd, shorewall, nginx): find, add, remove a VM's entry. */
+export interface EntryFamily {
+  readonly label: string;
+  /** Every file the family touches, for plans and byte-identity checks. */
+  readonly paths: string[];
+  has(entry: VmEntry): Promise<boolean>;
+  /** Validates with the service's checker, puts in place, records how to revert, reloads; a no-op when already there. */
+  add(entry: VmEntry, record: (revert: RevertData) => void): Promise<void>;
+  /** Takes the VM's entry out (destroy); a no-op when absent. */
+  remove(entry: VmEntry): Promise<void>;
+  /** Undoes add: the exact previous bytes if nobody touched the file since, else remove. */
+  revert(entry: VmEntry, data: RevertData | undefined): Promise<void>;
+}
+
+/** What the files already hold: hand-made VMs count as much as farmctl's. */
+export interface FamilyUsage {
+  ips: string[];
+  macs: string[];
+  ports: number[];
+  names: string[];
+}
+
+export interface Families {
+  dns: EntryFamily & { usage(): Promise<FamilyUsage>; waitResolves(entry: VmEntry): Promise<boolean> };
+  dhcp: EntryFamily & { usage(): Promise<FamilyUsage> };
+  firewall: EntryFamily & { usage(): Promise<FamilyUsage> };
+  proxy: EntryFamily & { usage(): Promise<FamilyUsage> };
+}

@@ -1,0 +1,94 @@
+// A saga: steps run in order with their progress journaled; on failure the steps already run are
+// undone in reverse. Undos check before they act, so repeating one (after a crash) is safe.
+import { asFarmError, FarmError, OperationFailed } from "../api/errors.js";
+import type { EventSink } from "../api/events.js";
+import type { Journal } from "../state/journal.js";
+
+export interface StepHandle {
+  /** What earlier runs of this step recorded (empty on a first run). */
+  readonly data: Record<string, unknown>;
+  /** Persists facts the undo will need (an LV's UUID) before acting on them. */
+  record(data: Record<string, unknown>): void;
+}
+
+export interface SagaStep<C> {
+  name: string;
+  title: string;
+  do(ctx: C, step: StepHandle): Promise<void>;
+  undo?(ctx: C, step: StepHandle): Promise<void>;
+}
+
+export interface SagaRun {
+  opId: string;
+  journal: Journal;
+  events: EventSink;
+}
+
+function handle(run: SagaRun, seq: number): StepHandle {
+  const data: Record<string, unknown> = { ...(run.journal.steps(run.opId).find((s) => s.seq === seq)?.data ?? {}) };
+  return {
+    data,
+    record(more) {
+      Object.assign(data, more);
+      run.journal.record(run.opId, seq, more);
+    },
+  };
+}
+
+export async function runSaga<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun): Promise<void> {
+  for (const [seq, step] of steps.entries()) {
+    run.journal.startStep(run.opId, seq, step.name);
+    run.events({ type: "step-start", seq, step: step.name, title: step.title });
+    const t0 = Date.now();
+    try {
+      await step.do(ctx, handle(run, seq));
+    } catch (err) {
+      const failure = asFarmError(err);
+      run.journal.setStepState(run.opId, seq, "failed", failure.message);
+      const details = failure.details ?? {};
+      run.events({
+        type: "step-failed", seq, step: step.name, error: failure.message,
+        command: details.argv as string[] | undefined, stderr: details.stderr as string | undefined,
+      });
+      const undoErrors = await rollback(steps, ctx, run, seq);
+      run.journal.setOperationState(run.opId, undoErrors.length ? "failed" : "rolled-back", failure.toJSON());
+      throw stepFailure(run.opId, step, failure, undoErrors);
+    }
+    run.journal.setStepState(run.opId, seq, "done");
+    run.events({ type: "step-done", seq, step: step.name, ms: Date.now() - t0 });
+  }
+  run.journal.setOperationState(run.opId, "succeeded");
+}
+
+/** Undoes steps `lastSeq` down to 0, going on past an undo that fails; returns those failures. */
+export async function rollback<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun, lastSeq: number): Promise<string[]> {
+  const errors: string[] = [];
+  const started = new Set(run.journal.steps(run.opId).map((s) => s.seq));
+  for (let seq = lastSeq; seq >= 0; seq--) {
+    const step = steps[seq]!;
+    if (!step.undo || !started.has(seq)) continue;
+    run.events({ type: "undo-start", seq, step: step.name });
+    run.journal.setStepState(run.opId, seq, "undoing");
+    try {
+      await step.undo(ctx, handle(run, seq));
+      run.journal.setStepState(run.opId, seq, "undone");
+      run.events({ type: "undo-done", seq, step: step.name });
+    } catch (err) {
+      const message = asFarmError(err).message;
+      errors.push(`${step.name}: ${message}`);
+      run.journal.setStepState(run.opId, seq, "undo-failed", message);
+      run.events({ type: "undo-failed", seq, step: step.name, error: message });
+    }
+  }
+  return errors;
+}
+
+function stepFailure(opId: string, step: SagaStep<unknown>, cause: FarmError, undoErrors: string[]): FarmError {
+  const restored = undoErrors.length === 0;
+  return new OperationFailed(
+    `step '${step.name}' (${step.title}) failed: ${cause.message}` +
+      (restored ? "; every earlier step was undone and the host is as it was" : `; ROLLBACK INCOMPLETE: ${undoErrors.join("; ")}`),
+    cause.hint,
+    { opId, step: step.name, cause: cause.toJSON(), undoErrors, restored },
+  );
+}

@@ -1,0 +1,81 @@
+// The SQLite state: opened once, migrated forward by `user_version`, WAL for concurrent readers.
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE vms (
+     name TEXT PRIMARY KEY,
+     grp TEXT NOT NULL,
+     fqdn TEXT NOT NULL UNIQUE,
+     ip TEXT NOT NULL UNIQUE,
+     mac TEXT NOT NULL UNIQUE,
+     ssh_port INTEGER NOT NULL UNIQUE,
+     web_name TEXT UNIQUE,
+     memory_bytes INTEGER,
+     balloon_bytes INTEGER,
+     vg TEXT,
+     lv_name TEXT,
+     lv_uuid TEXT,
+     disk_bytes INTEGER,
+     source TEXT,
+     state TEXT NOT NULL,           -- allocated | ready
+     op_id TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE operations (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     target TEXT NOT NULL,
+     state TEXT NOT NULL,           -- running | succeeded | failed | rolled-back | interrupted
+     params TEXT NOT NULL,
+     error TEXT,
+     pid INTEGER,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE steps (
+     op_id TEXT NOT NULL REFERENCES operations(id),
+     seq INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     state TEXT NOT NULL,           -- running | done | failed | undoing | undone | undo-failed
+     data TEXT NOT NULL DEFAULT '{}',
+     error TEXT,
+     started_at TEXT NOT NULL,
+     finished_at TEXT,
+     PRIMARY KEY (op_id, seq)
+   );`,
+];
+
+export const dbPath = (stateDir: string): string => join(stateDir, "farmd.sqlite");
+
+export function openDb(stateDir: string): Db {
+  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  const db = new Database(dbPath(stateDir));
+  db.pragma("journal_mode = WAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+  return db;
+}
+
+/** A database that lives as long as the process: dry-run journals. */
+export function openMemoryDb(): Db {
+  const db = new Database(":memory:");
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export const now = (): string => new Date().toISOString();

@@ -1,0 +1,101 @@
+// The VM inventory: what farmctl made, and the addresses, MACs and ports it holds.
+import { AlreadyExists } from "../api/errors.js";
+import { now, type Db } from "./db.js";
+
+export interface VmRecord {
+  name: string;
+  group: string;
+  fqdn: string;
+  ip: string;
+  mac: string;
+  sshPort: number;
+  webName: string | null;
+  memoryBytes: number | null;
+  balloonBytes: number | null;
+  vg: string | null;
+  lvName: string | null;
+  lvUuid: string | null;
+  diskBytes: number | null;
+  source: string | null;
+  state: "allocated" | "ready";
+  opId: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  name: string; grp: string; fqdn: string; ip: string; mac: string; ssh_port: number; web_name: string | null;
+  memory_bytes: number | null; balloon_bytes: number | null; vg: string | null; lv_name: string | null;
+  lv_uuid: string | null; disk_bytes: number | null; source: string | null; state: VmRecord["state"];
+  op_id: string | null; created_at: string;
+}
+
+const fromRow = (r: Row): VmRecord => ({
+  name: r.name, group: r.grp, fqdn: r.fqdn, ip: r.ip, mac: r.mac, sshPort: r.ssh_port, webName: r.web_name,
+  memoryBytes: r.memory_bytes, balloonBytes: r.balloon_bytes, vg: r.vg, lvName: r.lv_name, lvUuid: r.lv_uuid,
+  diskBytes: r.disk_bytes, source: r.source, state: r.state, opId: r.op_id, createdAt: r.created_at,
+});
+
+export interface Held {
+  ips: Set<string>;
+  macs: Set<string>;
+  ports: Set<number>;
+  webs: Set<string>;
+}
+
+export class Inventory {
+  constructor(private readonly db: Db) {}
+
+  list(): VmRecord[] {
+    return (this.db.prepare("SELECT * FROM vms ORDER BY name").all() as Row[]).map(fromRow);
+  }
+
+  get(name: string): VmRecord | null {
+    const row = this.db.prepare("SELECT * FROM vms WHERE name = ?").get(name) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  /** The addresses, MACs, ports and web names the inventory holds. */
+  held(): Held {
+    const rows = this.list();
+    return {
+      ips: new Set(rows.map((r) => r.ip)),
+      macs: new Set(rows.map((r) => r.mac)),
+      ports: new Set(rows.map((r) => r.sshPort)),
+      webs: new Set(rows.flatMap((r) => (r.webName ? [r.webName] : []))),
+    };
+  }
+
+  /**
+   * Reserves a VM's name, address, MAC and port in one transaction: `pick` sees every value held in
+   * the inventory at that instant, so two clones can never be handed the same address.
+   */
+  reserve(
+    pick: (held: Held) => Omit<VmRecord, "state" | "createdAt">,
+  ): VmRecord {
+    return this.db
+      .transaction(() => {
+        const vm = pick(this.held());
+        if (this.get(vm.name)) throw new AlreadyExists(`VM '${vm.name}' already exists in the inventory`, `pick another name or run \`farmctl destroy ${vm.name}\``);
+        const record: VmRecord = { ...vm, state: "allocated", createdAt: now() };
+        this.db
+          .prepare(
+            `INSERT INTO vms (name, grp, fqdn, ip, mac, ssh_port, web_name, memory_bytes, balloon_bytes, vg, lv_name, lv_uuid, disk_bytes, source, state, op_id, created_at)
+             VALUES (@name, @group, @fqdn, @ip, @mac, @sshPort, @webName, @memoryBytes, @balloonBytes, @vg, @lvName, @lvUuid, @diskBytes, @source, @state, @opId, @createdAt)`,
+          )
+          .run(record);
+        return record;
+      })
+      .immediate();
+  }
+
+  update(name: string, fields: Partial<Pick<VmRecord, "lvName" | "lvUuid" | "balloonBytes" | "state">>): void {
+    const cols: Record<string, string> = { lvName: "lv_name", lvUuid: "lv_uuid", balloonBytes: "balloon_bytes", state: "state" };
+    const sets = Object.keys(fields).map((k) => `${cols[k]} = @${k}`);
+    if (sets.length) this.db.prepare(`UPDATE vms SET ${sets.join(", ")} WHERE name = @name`).run({ ...fields, name });
+  }
+
+  /** Releases a reservation; only the operation that made it may. */
+  release(name: string, opId: string): void {
+    this.db.prepare("DELETE FROM vms WHERE name = ? AND op_id = ?").run(name, opId);
+  }
+}

@@ -1,0 +1,100 @@
+// A copy of host01's config files in a temp dir, the simulated LVM/Ganeti runner, and the real
+// families, adapters and saga wired as the engine does.
+import { cpSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { OpEvent } from "../../src/api/events.js";
+import type { CloneRequest } from "../../src/api/clone.js";
+import { parseConfig } from "../../src/config/load.js";
+import { buildHost } from "../../src/daemon/host.js";
+import { records } from "../../src/host/confedit/zone-parse.js";
+import { runClone } from "../../src/ops/clone/run.js";
+import type { MonitorPort } from "../../src/ops/ports.js";
+import { openDb } from "../../src/state/db.js";
+import { Inventory } from "../../src/state/inventory.js";
+import { Journal } from "../../src/state/journal.js";
+import { FakeHostRunner } from "../fakes/fake-host-runner.js";
+
+const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
+
+export interface Harness {
+  root: string;
+  runner: FakeHostRunner;
+  events: OpEvent[];
+  monitor: MonitorPort & { calls: [string, number][] };
+  inventory: Inventory;
+  journal: Journal;
+  clone(req: Partial<CloneRequest>, opts?: { dryRun?: boolean }): ReturnType<typeof runClone>;
+  /** Every file and symlink under etc/, for byte-identity checks. */
+  snapshot(): Map<string, string>;
+  cleanup(): void;
+}
+
+export function harness(): Harness {
+  const root = mkdtempSync(join(tmpdir(), "farm-saga-"));
+  cpSync(FIXTURE, join(root, "etc"), { recursive: true, verbatimSymlinks: true });
+  const etc = (p: string) => join(root, "etc", p);
+  const config = parseConfig(
+    `state_dir = "${root}/state"
+[dns]
+zone_file = "${etc("bind/db.farm")}"
+reload = ["reload-dns"]
+[dhcp]
+config = "${etc("dhcp/dhcpd.conf")}"
+reload = ["reload-dhcp"]
+[firewall]
+rules = "${etc("shorewall/rules")}"
+params = "${etc("shorewall/params")}"
+reload = ["reload-firewall"]
+[proxy]
+sites_available = "${etc("nginx/sites-available")}"
+sites_enabled = "${etc("nginx/sites-enabled")}"
+reload = ["reload-proxy"]
+`,
+    "test.toml",
+  );
+  const runner = new FakeHostRunner();
+  const events: OpEvent[] = [];
+  // Resolves the way named would: from the zone file as it is on disk now.
+  const resolve = async (name: string) =>
+    records(readFileSync(config.dns.zone_file, "utf8"), "farm").filter((r) => r.type === "A" && r.owner === name).map((r) => r.rdata[0]!);
+  const calls: [string, number][] = [];
+  const monitor = {
+    calls,
+    async balloonAndWait(instance: string, target: number) {
+      calls.push([instance, target]);
+      return { reachedBytes: target, reached: true };
+    },
+  };
+  const db = openDb(join(root, "state"));
+  const inventory = new Inventory(db);
+  const journal = new Journal(db);
+  return {
+    root, runner, events, monitor, inventory, journal,
+    clone(req, opts = {}) {
+      const dryRun = opts.dryRun ?? false;
+      const sink = (e: OpEvent) => events.push(e);
+      const host = buildHost(config, { dryRun, events: sink, stateDir: join(root, "state"), runner, resolve });
+      const deps = { config, ...host, monitor, inventory, findExecutable: (t: string) => `/usr/bin/${t}`, events: sink, dryRun };
+      return runClone({ source: "gallifrey", name: "gallifrey-dev", ...req }, { deps, journal });
+    },
+    snapshot() {
+      const out = new Map<string, string>();
+      const walk = (dir: string) => {
+        for (const f of readdirSync(dir).sort()) {
+          const p = join(dir, f);
+          const st = lstatSync(p);
+          if (st.isSymbolicLink()) out.set(p, `-> ${readlinkSync(p)}`);
+          else if (st.isDirectory()) walk(p);
+          else out.set(p, readFileSync(p, "utf8"));
+        }
+      };
+      walk(join(root, "etc"));
+      return out;
+    },
+    cleanup() {
+      db.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
