@@ -2,11 +2,24 @@
 export type OpEvent =
   | { type: "step-start"; seq: number; step: string; title: string }
   | { type: "step-done"; seq: number; step: string; ms: number }
-  | { type: "step-failed"; seq: number; step: string; error: string; command?: string[]; stderr?: string }
+  | {
+      type: "step-failed";
+      seq: number;
+      step: string;
+      error: string;
+      command?: string[];
+      stderr?: string;
+    }
   | { type: "undo-start"; seq: number; step: string }
   | { type: "undo-done"; seq: number; step: string }
   | { type: "undo-failed"; seq: number; step: string; error: string }
-  | { type: "copy-progress"; bytes: number; total: number; rateBytesPerSec: number; etaMs: number | null }
+  | {
+      type: "copy-progress";
+      bytes: number;
+      total: number;
+      rateBytesPerSec: number;
+      etaMs: number | null;
+    }
   | { type: "command"; argv: string[] }
   | { type: "file-diff"; path: string; diff: string }
   | { type: "info"; message: string }

@@ -1,6 +1,6 @@
 // `farmctl clone SOURCE NAME`: the main job.
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { CloneResult } from "../api/clone.js";
+import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
 import { connect } from "../client/connect.js";
 import { formatBytes } from "./format.js";
@@ -15,13 +15,21 @@ const port = (v: string) => {
 export function registerClone(program: Command): void {
   program
     .command("clone")
-    .description("clone the VM SOURCE into a new VM NAME (snapshot, copy, DNS, DHCP, Ganeti, firewall, balloon, nginx)")
+    .description(
+      "clone the VM SOURCE into a new VM NAME (snapshot, copy, DNS, DHCP, Ganeti, firewall, balloon, nginx)",
+    )
     .argument("<source>", "short name of the VM to clone, e.g. gallifrey")
     .argument("<name>", "short name of the new VM, e.g. gallifrey-dev")
     .option("--group <group>", "group of the new VM (default: the source's group)")
     .option("--memory <size>", "memory of the new VM, e.g. 4G (default [ganeti] memory)")
-    .option("--balloon <size>", "balloon the memory down to this size after start (default [balloon] target)")
-    .option("--ip <address>", "address of the new VM (default: the first free one in [network] subnet)")
+    .option(
+      "--balloon <size>",
+      "balloon the memory down to this size after start (default [balloon] target)",
+    )
+    .option(
+      "--ip <address>",
+      "address of the new VM (default: the first free one in [network] subnet)",
+    )
     .option("--mac <mac>", "MAC of the new VM, 52:54:xx:xx:xx:xx (default: random)")
     .option("--ssh-port <port>", "public SSH port (default: ssh_port_base + last octet)", port)
     .option("--web <name>", "nginx server_name (default: <name>.<public_domain>)")
@@ -32,7 +40,10 @@ export function registerClone(program: Command): void {
     .addOption(new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG"))
     .action(async (source: string, name: string, o: CloneOptions) => {
       const client = connect({ configPath: o.config });
-      const view = new ProgressView({ write: (s) => process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY) });
+      const view = new ProgressView({
+        write: (s) => process.stderr.write(s),
+        isTTY: Boolean(process.stderr.isTTY),
+      });
       const events: OpEvent[] = [];
       const onEvent = (e: OpEvent) => {
         events.push(e);
@@ -40,35 +51,52 @@ export function registerClone(program: Command): void {
       };
       const result = await client.clone(
         {
-          source, name, group: o.group, memory: o.memory, balloon: o.balloon, ip: o.ip, mac: o.mac,
-          sshPort: o.sshPort, web: o.web === false ? null : o.web === true ? undefined : o.web, start: o.start,
+          source,
+          name,
+          group: o.group,
+          memory: o.memory,
+          balloon: o.balloon,
+          ip: o.ip,
+          mac: o.mac,
+          sshPort: o.sshPort,
+          web: o.web === false ? null : o.web === true ? undefined : o.web,
+          start: o.start,
         },
         { dryRun: Boolean(o.dryRun), onEvent },
       );
-      if (o.json) printJson(o.dryRun ? { ok: true, dryRun: true, plan: planOf(events), result } : { ok: true, result });
+      if (o.json)
+        printJson(
+          o.dryRun
+            ? { ok: true, dryRun: true, plan: planOf(events), result }
+            : { ok: true, result },
+        );
       else process.stdout.write(o.dryRun ? dryRunSummary(result) : summary(result));
     });
 }
 
-interface CloneOptions {
-  group?: string;
-  memory?: string;
-  balloon?: string;
-  ip?: string;
-  mac?: string;
-  sshPort?: number;
+/** commander's view of the options: the request's fields plus the CLI's own. */
+type CloneOptions = Pick<
+  CloneRequest,
+  "group" | "memory" | "balloon" | "ip" | "mac" | "sshPort"
+> & {
   web?: string | boolean;
   start: boolean;
   dryRun?: boolean;
   json?: boolean;
   config?: string;
-}
+};
 
 /** The dry-run plan as data: each step with its commands and file diffs. */
 function planOf(events: OpEvent[]) {
-  const steps: { step: string; title: string; commands: string[][]; diffs: { path: string; diff: string }[] }[] = [];
+  const steps: {
+    step: string;
+    title: string;
+    commands: string[][];
+    diffs: { path: string; diff: string }[];
+  }[] = [];
   for (const e of events) {
-    if (e.type === "step-start") steps.push({ step: e.step, title: e.title, commands: [], diffs: [] });
+    if (e.type === "step-start")
+      steps.push({ step: e.step, title: e.title, commands: [], diffs: [] });
     else if (e.type === "command") steps.at(-1)?.commands.push(e.argv);
     else if (e.type === "file-diff") steps.at(-1)?.diffs.push({ path: e.path, diff: e.diff });
   }
@@ -83,7 +111,12 @@ function table(r: CloneResult): string {
     ["SSH port", String(r.sshPort)],
     ["web", r.webName ?? "(none)"],
     ["memory", formatBytes(r.memoryBytes)],
-    ["balloon", r.balloonReachedBytes === null ? `target ${formatBytes(r.balloonTargetBytes)} (not reached)` : `${formatBytes(r.balloonReachedBytes)} (target ${formatBytes(r.balloonTargetBytes)})`],
+    [
+      "balloon",
+      r.balloonReachedBytes === null
+        ? `target ${formatBytes(r.balloonTargetBytes)} (not reached)`
+        : `${formatBytes(r.balloonReachedBytes)} (target ${formatBytes(r.balloonTargetBytes)})`,
+    ],
     ["disk", `${r.lv ?? "?"} (${formatBytes(r.diskBytes)})`],
     ["source", r.source],
   ];

@@ -9,7 +9,7 @@ export interface Output {
 
 export class ProgressView {
   private barShown = false;
-  private lastPlainPercent = -1;
+  private lastDecile = 0;
 
   constructor(private readonly out: Output) {}
 
@@ -22,7 +22,9 @@ export class ProgressView {
       case "step-done":
         return this.line(`     done (${formatDuration(e.ms)})`);
       case "step-failed":
-        return this.line(`     FAILED: ${e.error}` + (e.stderr ? `\n${indent(e.stderr.trimEnd())}` : ""));
+        return this.line(
+          `     FAILED: ${e.error}` + (e.stderr ? `\n${indent(e.stderr.trimEnd())}` : ""),
+        );
       case "undo-start":
         return this.line(`     undo ${e.step} ...`);
       case "undo-done":
@@ -42,15 +44,17 @@ export class ProgressView {
 
   private progress(e: Extract<OpEvent, { type: "copy-progress" }>): void {
     const pct = e.total > 0 ? Math.min(100, Math.floor((e.bytes / e.total) * 100)) : 0;
-    const text = `${formatBytes(e.bytes)} / ${formatBytes(e.total)} (${pct}%) ${formatBytes(e.rateBytesPerSec)}/s` + (e.etaMs !== null ? ` ETA ${formatDuration(e.etaMs)}` : "");
+    const text =
+      `${formatBytes(e.bytes)} / ${formatBytes(e.total)} (${pct}%) ${formatBytes(e.rateBytesPerSec)}/s` +
+      (e.etaMs !== null ? ` ETA ${formatDuration(e.etaMs)}` : "");
     if (this.out.isTTY) {
       const width = 30;
       const filled = Math.round((pct / 100) * width);
       this.out.write(`\r\x1b[K     [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${text}`);
       this.barShown = true;
-    } else if (pct >= this.lastPlainPercent + 10 || pct === 100) {
+    } else if (Math.floor(pct / 10) > this.lastDecile) {
       // Plain output (logs, pipes): one line per 10 % so a 30 GB copy stays readable.
-      this.lastPlainPercent = pct - (pct % 10);
+      this.lastDecile = Math.floor(pct / 10);
       this.out.write(`     copied ${text}\n`);
     }
   }
@@ -65,7 +69,10 @@ export class ProgressView {
 }
 
 function indent(text: string): string {
-  return text.split("\n").map((l) => `       ${l}`).join("\n");
+  return text
+    .split("\n")
+    .map((l) => `       ${l}`)
+    .join("\n");
 }
 
 /** Shows an argv so it can be pasted into a shell. */

@@ -9,6 +9,7 @@ export interface FarmClient {
 
 export function connect(opts: { configPath?: string }): FarmClient {
   return {
-    clone: (req, o) => cloneLocally(req, { configPath: opts.configPath, dryRun: o.dryRun, events: o.onEvent }),
+    clone: (req, o) =>
+      cloneLocally(req, { configPath: opts.configPath, dryRun: o.dryRun, events: o.onEvent }),
   };
 }

@@ -25,8 +25,14 @@ export const configSchema = z
     templates_dir: absPath.default("/etc/farmd/templates"),
     names: z
       .object({
-        domain: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, "must be a DNS domain").default("vm.farm"),
-        public_domain: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, "must be a DNS domain").default("dachary.org"),
+        domain: z
+          .string()
+          .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, "must be a DNS domain")
+          .default("vm.farm"),
+        public_domain: z
+          .string()
+          .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, "must be a DNS domain")
+          .default("dachary.org"),
       })
       .strict()
       .prefault({}),
@@ -40,7 +46,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    lvm: z.object({ vg: z.string().regex(/^[A-Za-z0-9+_.-]+$/, "must be a VG name").default("all"), snapshot_size: size.default("1G") }).strict().prefault({}),
+    lvm: z
+      .object({
+        vg: z
+          .string()
+          .regex(/^[A-Za-z0-9+_.-]+$/, "must be a VG name")
+          .default("all"),
+        snapshot_size: size.default("1G"),
+      })
+      .strict()
+      .prefault({}),
     copy: z
       .object({
         block_size: size.default("1M"),
@@ -63,7 +78,10 @@ export const configSchema = z
       },
       "bind9.service",
     ).prefault({}),
-    dhcp: service({ config: absPath.default("/etc/dhcp/dhcpd.conf") }, "isc-dhcp-server.service").prefault({}),
+    dhcp: service(
+      { config: absPath.default("/etc/dhcp/dhcpd.conf") },
+      "isc-dhcp-server.service",
+    ).prefault({}),
     firewall: service(
       {
         rules: absPath.default("/etc/shorewall/rules"),
@@ -82,7 +100,10 @@ export const configSchema = z
       "nginx.service",
     ).prefault({}),
     balloon: z
-      .object({ target: size.default("1G"), timeout_ms: z.number().int().positive().default(120_000) })
+      .object({
+        target: size.default("1G"),
+        timeout_ms: z.number().int().positive().default(120_000),
+      })
       .strict()
       .prefault({}),
   })

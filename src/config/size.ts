@@ -1,25 +1,42 @@
 // Sizes as admins write them ("4G", "4096M", "1024k") → bytes; binary units, like LVM and Ganeti.
 import { BadInput } from "../api/errors.js";
 
-const UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
+};
 
 export function parseSize(text: string, what = "size"): number {
   const m = /^(\d+)([kmgt]?)(?:i?b)?$/i.exec(text.trim());
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined || (m[2] === "" && !/b$/i.test(text.trim()) && text.trim() !== "0")) {
+  if (
+    !m ||
+    unit === undefined ||
+    (m[2] === "" && !/b$/i.test(text.trim()) && text.trim() !== "0")
+  ) {
     throw new BadInput(
       `${what} '${text}' is not a size`,
       "write it as a number with a unit, like 4G, 4096M or 1024K",
     );
   }
   const bytes = Number(m[1]) * unit;
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new BadInput(`${what} '${text}' is out of range`, "use a positive size like 4G");
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new BadInput(`${what} '${text}' is out of range`, "use a positive size like 4G");
   return bytes;
 }
 
 /** The largest exact unit, for display and for tools that take "4G"/"1024M". */
 export function formatSize(bytes: number): string {
-  for (const [suffix, unit] of [["T", 2 ** 40], ["G", 2 ** 30], ["M", 2 ** 20], ["K", 2 ** 10]] as const) {
+  for (const [suffix, unit] of [
+    ["T", 2 ** 40],
+    ["G", 2 ** 30],
+    ["M", 2 ** 20],
+    ["K", 2 ** 10],
+  ] as const) {
     if (bytes >= unit && bytes % unit === 0) return `${bytes / unit}${suffix}`;
   }
   return `${bytes}B`;

@@ -31,9 +31,20 @@ export async function cloneLocally(req: CloneRequest, o: EngineOptions): Promise
   const scratch = o.dryRun ? openMemoryDb() : null;
   const lock = o.dryRun ? null : acquireHostLock(stateDir, `clone ${req.source} ${req.name}`);
   try {
-    const host = buildHost(config, { dryRun: o.dryRun, events: o.events, stateDir, runner: o.runner, resolve: o.resolve });
+    const host = buildHost(config, {
+      dryRun: o.dryRun,
+      events: o.events,
+      stateDir,
+      runner: o.runner,
+      resolve: o.resolve,
+    });
     const deps = {
-      config, ...host, inventory: new Inventory(db), findExecutable: (t: string) => findExecutable(t), events: o.events, dryRun: o.dryRun,
+      config,
+      ...host,
+      inventory: new Inventory(db),
+      findExecutable: (t: string) => findExecutable(t),
+      events: o.events,
+      dryRun: o.dryRun,
     };
     return await runClone(req, { deps, journal: new Journal(scratch ?? db) });
   } finally {

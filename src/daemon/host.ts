@@ -39,25 +39,65 @@ export interface HostOptions {
 
 export function buildHost(config: Config, o: HostOptions): Host {
   const real = o.runner ?? new ExecaRunner();
-  const runner = o.dryRun ? new DryRunRunner(real, (argv) => o.events({ type: "command", argv: [...argv] })) : real;
+  const runner = o.dryRun
+    ? new DryRunRunner(real, (argv) => o.events({ type: "command", argv: [...argv] }))
+    : real;
   const realFiles = new RealFiles(join(o.stateDir, "backups"));
-  const files = o.dryRun ? new DryRunFiles(realFiles, (path, diff) => o.events({ type: "file-diff", path, diff })) : realFiles;
+  const files = o.dryRun
+    ? new DryRunFiles(realFiles, (path, diff) => o.events({ type: "file-diff", path, diff }))
+    : realFiles;
   const templates = new Templates(config.templates_dir);
   const service = (section: ServiceSection, mode: ControlMode): ServiceControl => {
     const control = serviceControl(section, mode, { runner });
     // systemd is reached over D-Bus, not the Runner: in a dry run, report instead of calling.
-    return o.dryRun ? { describe: control.describe, reload: async () => o.events({ type: "command", argv: control.describe() }) } : control;
+    return o.dryRun
+      ? {
+          describe: control.describe,
+          reload: async () => o.events({ type: "command", argv: control.describe() }),
+        }
+      : control;
   };
   const wrap = (w: string[]) => ({ wrap: w });
   const dns = new DnsFamily({
-    files, runner, templates, service: service(config.dns, "reload"), zone: config.dns.zone, zoneFile: config.dns.zone_file,
-    check: wrap(config.dns.check_wrap), resolve: o.resolve ?? systemResolver, resolveTimeoutMs: config.dns.resolve_timeout_ms,
+    files,
+    runner,
+    templates,
+    service: service(config.dns, "reload"),
+    zone: config.dns.zone,
+    zoneFile: config.dns.zone_file,
+    check: wrap(config.dns.check_wrap),
+    resolve: o.resolve ?? systemResolver,
+    resolveTimeoutMs: config.dns.resolve_timeout_ms,
   });
   const families: Families = {
     dns,
-    dhcp: new DhcpFamily({ files, runner, templates, service: service(config.dhcp, "restart"), config: config.dhcp.config, check: wrap(config.dhcp.check_wrap), zoneAddresses: () => dns.addresses() }),
-    firewall: new FirewallFamily({ files, runner, templates, service: service(config.firewall, "reload"), rules: config.firewall.rules, params: config.firewall.params, check: wrap(config.firewall.check_wrap) }),
-    proxy: new ProxyFamily({ files, runner, templates, service: service(config.proxy, "reload"), sitesAvailable: config.proxy.sites_available, sitesEnabled: config.proxy.sites_enabled, check: wrap(config.proxy.check_wrap) }),
+    dhcp: new DhcpFamily({
+      files,
+      runner,
+      templates,
+      service: service(config.dhcp, "restart"),
+      config: config.dhcp.config,
+      check: wrap(config.dhcp.check_wrap),
+      zoneAddresses: () => dns.addresses(),
+    }),
+    firewall: new FirewallFamily({
+      files,
+      runner,
+      templates,
+      service: service(config.firewall, "reload"),
+      rules: config.firewall.rules,
+      params: config.firewall.params,
+      check: wrap(config.firewall.check_wrap),
+    }),
+    proxy: new ProxyFamily({
+      files,
+      runner,
+      templates,
+      service: service(config.proxy, "reload"),
+      sitesAvailable: config.proxy.sites_available,
+      sitesEnabled: config.proxy.sites_enabled,
+      check: wrap(config.proxy.check_wrap),
+    }),
   };
   const lvm = new Lvm(runner);
   return {
@@ -65,8 +105,14 @@ export function buildHost(config: Config, o: HostOptions): Host {
     files,
     lvm: o.dryRun ? new DryRunLvm(lvm, runner) : lvm,
     ganeti: new Ganeti(runner),
-    monitor: new Monitor({ monitorDir: config.ganeti.monitor_dir, protocol: config.ganeti.monitor }),
-    copier: new Copier(runner, { blockSize: config.copy.block_size, ioniceClass: config.copy.ionice_class }),
+    monitor: new Monitor({
+      monitorDir: config.ganeti.monitor_dir,
+      protocol: config.ganeti.monitor,
+    }),
+    copier: new Copier(runner, {
+      blockSize: config.copy.block_size,
+      ioniceClass: config.copy.ionice_class,
+    }),
     families,
   };
 }

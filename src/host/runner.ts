@@ -42,7 +42,10 @@ export class ExecaRunner implements Runner {
     if (opts.onStderr) child.stderr?.on("data", (b: Buffer) => opts.onStderr?.(b.toString("utf8")));
     const r = await child;
     if ((r as { code?: string }).code === "ENOENT") {
-      throw new Unavailable(`command not found: ${file}`, `install the package that provides '${file}'`);
+      throw new Unavailable(
+        `command not found: ${file}`,
+        `install the package that provides '${file}'`,
+      );
     }
     const result: RunResult = {
       argv,

@@ -33,7 +33,11 @@ export function maxNameLength(group: string, cfg: NameConfig): number {
 export function checkLabel(value: string, what: string, maxLength = MAX_LABEL): string {
   const fix = `use lowercase letters, digits and '-', starting with a letter, at most ${maxLength} characters (like 'gallifrey-dev')`;
   if (!value) throw new BadInput(`${what} is empty`, fix);
-  if (value.length > maxLength) throw new BadInput(`${what} '${value}' is ${value.length} characters long, more than ${maxLength}`, fix);
+  if (value.length > maxLength)
+    throw new BadInput(
+      `${what} '${value}' is ${value.length} characters long, more than ${maxLength}`,
+      fix,
+    );
   if (!LABEL.test(value)) {
     const why = /\./.test(value)
       ? "contains a dot (give the short name, not the instance name)"
@@ -52,7 +56,10 @@ export function vmNames(name: string, group: string, cfg: NameConfig): VmNames {
   checkLabel(name, "VM name", maxNameLength(group, cfg));
   const fqdn = `${name}.${group}.${cfg.domain}`;
   if (!fqdn.endsWith(`.${cfg.zone}`)) {
-    throw new BadInput(`instance name ${fqdn} is not inside the DNS zone '${cfg.zone}'`, "set [names] domain to a name under [dns] zone in farmd.toml");
+    throw new BadInput(
+      `instance name ${fqdn} is not inside the DNS zone '${cfg.zone}'`,
+      "set [names] domain to a name under [dns] zone in farmd.toml",
+    );
   }
   return {
     name,
@@ -68,14 +75,20 @@ export function webName(name: string, cfg: NameConfig, explicit?: string): strin
   const web = explicit ?? `${name}.${cfg.publicDomain}`;
   const labels = web.split(".");
   if (web.length > MAX_FQDN || labels.length < 2) {
-    throw new BadInput(`web name '${web}' is not a fully qualified host name`, "give --web like gallifrey-dev.dachary.org");
+    throw new BadInput(
+      `web name '${web}' is not a fully qualified host name`,
+      "give --web like gallifrey-dev.dachary.org",
+    );
   }
   for (const label of labels) checkLabel(label, `web name '${web}': label`);
   return web;
 }
 
 /** Splits an instance name "<name>.<group>.<domain>" back into its parts, or null. */
-export function parseInstanceName(fqdn: string, domain: string): { name: string; group: string } | null {
+export function parseInstanceName(
+  fqdn: string,
+  domain: string,
+): { name: string; group: string } | null {
   if (!fqdn.endsWith(`.${domain}`)) return null;
   const parts = fqdn.slice(0, -(domain.length + 1)).split(".");
   if (parts.length !== 2) return null;

@@ -54,7 +54,11 @@ export interface BalloonResult {
 }
 
 export interface MonitorPort {
-  balloonAndWait(instance: string, targetBytes: number, opts: { timeoutMs: number }): Promise<BalloonResult>;
+  balloonAndWait(
+    instance: string,
+    targetBytes: number,
+    opts: { timeoutMs: number },
+  ): Promise<BalloonResult>;
 }
 
 export interface CopyPort {
@@ -87,7 +91,10 @@ export interface FamilyUsage {
 }
 
 export interface Families {
-  dns: EntryFamily & { usage(): Promise<FamilyUsage>; waitResolves(entry: VmEntry): Promise<boolean> };
+  dns: EntryFamily & {
+    usage(): Promise<FamilyUsage>;
+    waitResolves(entry: VmEntry): Promise<boolean>;
+  };
   dhcp: EntryFamily & { usage(): Promise<FamilyUsage> };
   firewall: EntryFamily & { usage(): Promise<FamilyUsage> };
   proxy: EntryFamily & { usage(): Promise<FamilyUsage> };

@@ -14,6 +14,8 @@ export interface StepHandle {
 export interface SagaStep<C> {
   name: string;
   title: string;
+  /** Decides without changing the host (or changes it in one transaction that failed whole). */
+  planning?: boolean;
   do(ctx: C, step: StepHandle): Promise<void>;
   undo?(ctx: C, step: StepHandle): Promise<void>;
 }
@@ -25,7 +27,9 @@ export interface SagaRun {
 }
 
 function handle(run: SagaRun, seq: number): StepHandle {
-  const data: Record<string, unknown> = { ...(run.journal.steps(run.opId).find((s) => s.seq === seq)?.data ?? {}) };
+  const data: Record<string, unknown> = {
+    ...(run.journal.steps(run.opId).find((s) => s.seq === seq)?.data ?? {}),
+  };
   return {
     data,
     record(more) {
@@ -47,11 +51,24 @@ export async function runSaga<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun): Pr
       run.journal.setStepState(run.opId, seq, "failed", failure.message);
       const details = failure.details ?? {};
       run.events({
-        type: "step-failed", seq, step: step.name, error: failure.message,
-        command: details.argv as string[] | undefined, stderr: details.stderr as string | undefined,
+        type: "step-failed",
+        seq,
+        step: step.name,
+        error: failure.message,
+        command: details.argv as string[] | undefined,
+        stderr: details.stderr as string | undefined,
       });
+      // Nothing changed yet: the cause (bad input, name taken, tool missing) is the answer, with its own exit code.
+      if (steps.slice(0, seq + 1).every((s) => s.planning)) {
+        run.journal.setOperationState(run.opId, "failed", failure.toJSON());
+        throw failure;
+      }
       const undoErrors = await rollback(steps, ctx, run, seq);
-      run.journal.setOperationState(run.opId, undoErrors.length ? "failed" : "rolled-back", failure.toJSON());
+      run.journal.setOperationState(
+        run.opId,
+        undoErrors.length ? "failed" : "rolled-back",
+        failure.toJSON(),
+      );
       throw stepFailure(run.opId, step, failure, undoErrors);
     }
     run.journal.setStepState(run.opId, seq, "done");
@@ -61,7 +78,12 @@ export async function runSaga<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun): Pr
 }
 
 /** Undoes steps `lastSeq` down to 0, going on past an undo that fails; returns those failures. */
-export async function rollback<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun, lastSeq: number): Promise<string[]> {
+export async function rollback<C>(
+  steps: SagaStep<C>[],
+  ctx: C,
+  run: SagaRun,
+  lastSeq: number,
+): Promise<string[]> {
   const errors: string[] = [];
   const started = new Set(run.journal.steps(run.opId).map((s) => s.seq));
   for (let seq = lastSeq; seq >= 0; seq--) {
@@ -83,11 +105,18 @@ export async function rollback<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun, la
   return errors;
 }
 
-function stepFailure(opId: string, step: SagaStep<unknown>, cause: FarmError, undoErrors: string[]): FarmError {
+function stepFailure(
+  opId: string,
+  step: SagaStep<unknown>,
+  cause: FarmError,
+  undoErrors: string[],
+): FarmError {
   const restored = undoErrors.length === 0;
   return new OperationFailed(
     `step '${step.name}' (${step.title}) failed: ${cause.message}` +
-      (restored ? "; every earlier step was undone and the host is as it was" : `; ROLLBACK INCOMPLETE: ${undoErrors.join("; ")}`),
+      (restored
+        ? "; every earlier step was undone and the host is as it was"
+        : `; ROLLBACK INCOMPLETE: ${undoErrors.join("; ")}`),
     cause.hint,
     { opId, step: step.name, cause: cause.toJSON(), undoErrors, restored },
   );

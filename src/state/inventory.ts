@@ -23,16 +23,43 @@ export interface VmRecord {
 }
 
 interface Row {
-  name: string; grp: string; fqdn: string; ip: string; mac: string; ssh_port: number; web_name: string | null;
-  memory_bytes: number | null; balloon_bytes: number | null; vg: string | null; lv_name: string | null;
-  lv_uuid: string | null; disk_bytes: number | null; source: string | null; state: VmRecord["state"];
-  op_id: string | null; created_at: string;
+  name: string;
+  grp: string;
+  fqdn: string;
+  ip: string;
+  mac: string;
+  ssh_port: number;
+  web_name: string | null;
+  memory_bytes: number | null;
+  balloon_bytes: number | null;
+  vg: string | null;
+  lv_name: string | null;
+  lv_uuid: string | null;
+  disk_bytes: number | null;
+  source: string | null;
+  state: VmRecord["state"];
+  op_id: string | null;
+  created_at: string;
 }
 
 const fromRow = (r: Row): VmRecord => ({
-  name: r.name, group: r.grp, fqdn: r.fqdn, ip: r.ip, mac: r.mac, sshPort: r.ssh_port, webName: r.web_name,
-  memoryBytes: r.memory_bytes, balloonBytes: r.balloon_bytes, vg: r.vg, lvName: r.lv_name, lvUuid: r.lv_uuid,
-  diskBytes: r.disk_bytes, source: r.source, state: r.state, opId: r.op_id, createdAt: r.created_at,
+  name: r.name,
+  group: r.grp,
+  fqdn: r.fqdn,
+  ip: r.ip,
+  mac: r.mac,
+  sshPort: r.ssh_port,
+  webName: r.web_name,
+  memoryBytes: r.memory_bytes,
+  balloonBytes: r.balloon_bytes,
+  vg: r.vg,
+  lvName: r.lv_name,
+  lvUuid: r.lv_uuid,
+  diskBytes: r.disk_bytes,
+  source: r.source,
+  state: r.state,
+  opId: r.op_id,
+  createdAt: r.created_at,
 });
 
 export interface Held {
@@ -69,13 +96,15 @@ export class Inventory {
    * Reserves a VM's name, address, MAC and port in one transaction: `pick` sees every value held in
    * the inventory at that instant, so two clones can never be handed the same address.
    */
-  reserve(
-    pick: (held: Held) => Omit<VmRecord, "state" | "createdAt">,
-  ): VmRecord {
+  reserve(pick: (held: Held) => Omit<VmRecord, "state" | "createdAt">): VmRecord {
     return this.db
       .transaction(() => {
         const vm = pick(this.held());
-        if (this.get(vm.name)) throw new AlreadyExists(`VM '${vm.name}' already exists in the inventory`, `pick another name or run \`farmctl destroy ${vm.name}\``);
+        if (this.get(vm.name))
+          throw new AlreadyExists(
+            `VM '${vm.name}' already exists in the inventory`,
+            `pick another name or run \`farmctl destroy ${vm.name}\``,
+          );
         const record: VmRecord = { ...vm, state: "allocated", createdAt: now() };
         this.db
           .prepare(
@@ -88,10 +117,21 @@ export class Inventory {
       .immediate();
   }
 
-  update(name: string, fields: Partial<Pick<VmRecord, "lvName" | "lvUuid" | "balloonBytes" | "state">>): void {
-    const cols: Record<string, string> = { lvName: "lv_name", lvUuid: "lv_uuid", balloonBytes: "balloon_bytes", state: "state" };
+  update(
+    name: string,
+    fields: Partial<Pick<VmRecord, "lvName" | "lvUuid" | "balloonBytes" | "state">>,
+  ): void {
+    const cols: Record<string, string> = {
+      lvName: "lv_name",
+      lvUuid: "lv_uuid",
+      balloonBytes: "balloon_bytes",
+      state: "state",
+    };
     const sets = Object.keys(fields).map((k) => `${cols[k]} = @${k}`);
-    if (sets.length) this.db.prepare(`UPDATE vms SET ${sets.join(", ")} WHERE name = @name`).run({ ...fields, name });
+    if (sets.length)
+      this.db
+        .prepare(`UPDATE vms SET ${sets.join(", ")} WHERE name = @name`)
+        .run({ ...fields, name });
   }
 
   /** Releases a reservation; only the operation that made it may. */

@@ -33,7 +33,9 @@ export class Journal {
     const id = randomUUID().slice(0, 8);
     const t = now();
     this.db
-      .prepare("INSERT INTO operations (id, kind, target, state, params, pid, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO operations (id, kind, target, state, params, pid, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+      )
       .run(id, kind, target, JSON.stringify(params), process.pid, t, t);
     return id;
   }
@@ -45,38 +47,66 @@ export class Journal {
   }
 
   operation(id: string): OperationRecord | null {
-    const r = this.db.prepare("SELECT * FROM operations WHERE id = ?").get(id) as Record<string, string> | undefined;
+    const r = this.db.prepare("SELECT * FROM operations WHERE id = ?").get(id) as
+      Record<string, string> | undefined;
     if (!r) return null;
     return {
-      id: r.id!, kind: r.kind!, target: r.target!, state: r.state as OpState, params: JSON.parse(r.params!),
-      error: r.error ? JSON.parse(r.error) : null, createdAt: r.created_at!, updatedAt: r.updated_at!,
+      id: r.id!,
+      kind: r.kind!,
+      target: r.target!,
+      state: r.state as OpState,
+      params: JSON.parse(r.params!),
+      error: r.error ? JSON.parse(r.error) : null,
+      createdAt: r.created_at!,
+      updatedAt: r.updated_at!,
     };
+  }
+
+  latestId(): string | null {
+    const r = this.db.prepare("SELECT id FROM operations ORDER BY rowid DESC LIMIT 1").get() as
+      { id: string } | undefined;
+    return r?.id ?? null;
   }
 
   startStep(opId: string, seq: number, name: string): void {
     this.db
-      .prepare("INSERT OR REPLACE INTO steps (op_id, seq, name, state, data, started_at) VALUES (?, ?, ?, 'running', COALESCE((SELECT data FROM steps WHERE op_id = ? AND seq = ?), '{}'), ?)")
+      .prepare(
+        "INSERT OR REPLACE INTO steps (op_id, seq, name, state, data, started_at) VALUES (?, ?, ?, 'running', COALESCE((SELECT data FROM steps WHERE op_id = ? AND seq = ?), '{}'), ?)",
+      )
       .run(opId, seq, name, opId, seq, now());
   }
 
   /** Merges what a step learned (an LV's UUID, a backup path) into its journal entry, durably. */
   record(opId: string, seq: number, data: Record<string, unknown>): void {
-    const row = this.db.prepare("SELECT data FROM steps WHERE op_id = ? AND seq = ?").get(opId, seq) as { data: string } | undefined;
+    const row = this.db
+      .prepare("SELECT data FROM steps WHERE op_id = ? AND seq = ?")
+      .get(opId, seq) as { data: string } | undefined;
     const merged = { ...(row ? JSON.parse(row.data) : {}), ...data };
-    this.db.prepare("UPDATE steps SET data = ? WHERE op_id = ? AND seq = ?").run(JSON.stringify(merged), opId, seq);
+    this.db
+      .prepare("UPDATE steps SET data = ? WHERE op_id = ? AND seq = ?")
+      .run(JSON.stringify(merged), opId, seq);
   }
 
   setStepState(opId: string, seq: number, state: StepState, error?: string): void {
     this.db
-      .prepare("UPDATE steps SET state = ?, error = COALESCE(?, error), finished_at = ? WHERE op_id = ? AND seq = ?")
+      .prepare(
+        "UPDATE steps SET state = ?, error = COALESCE(?, error), finished_at = ? WHERE op_id = ? AND seq = ?",
+      )
       .run(state, error ?? null, now(), opId, seq);
   }
 
   steps(opId: string): StepRecord[] {
-    const rows = this.db.prepare("SELECT * FROM steps WHERE op_id = ? ORDER BY seq").all(opId) as Record<string, string | number | null>[];
+    const rows = this.db
+      .prepare("SELECT * FROM steps WHERE op_id = ? ORDER BY seq")
+      .all(opId) as Record<string, string | number | null>[];
     return rows.map((r) => ({
-      seq: r.seq as number, name: r.name as string, state: r.state as StepState, data: JSON.parse(r.data as string),
-      error: r.error as string | null, startedAt: r.started_at as string, finishedAt: r.finished_at as string | null,
+      seq: r.seq as number,
+      name: r.name as string,
+      state: r.state as StepState,
+      data: JSON.parse(r.data as string),
+      error: r.error as string | null,
+      startedAt: r.started_at as string,
+      finishedAt: r.finished_at as string | null,
     }));
   }
 }

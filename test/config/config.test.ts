@@ -25,11 +25,15 @@ describe("farmd.toml", () => {
       /\/etc\/farmd\/farmd.toml: invalid configuration: dns.zone_file: must be an absolute path/,
     );
     expect(() => parseConfig("[dsn]\n", "f.toml")).toThrow(/unknown key\(s\) dsn/);
-    expect(() => parseConfig("[firewall]\nssh_port_base = 'x'\n", "f.toml")).toThrow(/firewall.ssh_port_base/);
+    expect(() => parseConfig("[firewall]\nssh_port_base = 'x'\n", "f.toml")).toThrow(
+      /firewall.ssh_port_base/,
+    );
   });
 
   it("reports TOML syntax errors with their line", () => {
-    expect(() => parseConfig("a = 1\n[dns\n", "f.toml")).toThrow(/f.toml \(line 2, column \d+\): not valid TOML/);
+    expect(() => parseConfig("a = 1\n[dns\n", "f.toml")).toThrow(
+      /f.toml \(line 2, column \d+\): not valid TOML/,
+    );
   });
 
   it("accepts reload argv for hosts without systemd", () => {
@@ -53,7 +57,8 @@ describe("sizes", () => {
     expect(parseSize("512b")).toBe(512);
   });
   it("refuses what is not a size", () => {
-    for (const bad of ["", "G", "4X", "-1G", "4.5G", "4 G G", "0G"]) expect(() => parseSize(bad)).toThrow(/not a size|out of range/);
+    for (const bad of ["", "G", "4X", "-1G", "4.5G", "4 G G", "0G"])
+      expect(() => parseSize(bad)).toThrow(/not a size|out of range/);
   });
   it("formats with the largest exact unit", () => {
     expect(formatSize(4 * 2 ** 30)).toBe("4G");

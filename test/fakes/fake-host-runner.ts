@@ -35,8 +35,20 @@ export class FakeHostRunner implements Runner {
   faults: Fault[] = [];
 
   constructor() {
-    this.lvs.set("5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0", { name: "5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0", uuid: "mDuleW-xujX-WVrX-zMSu-WJkL-l2LO-nUs1lW", sizeBytes: 2 ** 30, origin: "" });
-    this.instances.set("gallifrey.xivo.vm.farm", { name: "gallifrey.xivo.vm.farm", status: "running", memoryMiB: 4096, mac: "52:54:2b:9e:41:07", ip: null, lv: "5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0" });
+    this.lvs.set("5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0", {
+      name: "5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0",
+      uuid: "mDuleW-xujX-WVrX-zMSu-WJkL-l2LO-nUs1lW",
+      sizeBytes: 2 ** 30,
+      origin: "",
+    });
+    this.instances.set("gallifrey.xivo.vm.farm", {
+      name: "gallifrey.xivo.vm.farm",
+      status: "running",
+      memoryMiB: 4096,
+      mac: "52:54:2b:9e:41:07",
+      ip: null,
+      lv: "5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0",
+    });
   }
 
   /** Commands that would change the host (not queries, not checkers). */
@@ -54,13 +66,23 @@ export class FakeHostRunner implements Runner {
     return this.result(argv, out.stdout ?? "", out.stderr ?? "", 0, opts);
   }
 
-  private result(argv: readonly string[], stdout: string, stderr: string, exitCode: number, opts: RunOptions): RunResult {
+  private result(
+    argv: readonly string[],
+    stdout: string,
+    stderr: string,
+    exitCode: number,
+    opts: RunOptions,
+  ): RunResult {
     if (stderr && opts.onStderr) opts.onStderr(stderr);
-    if (exitCode !== 0 && !opts.allowFailure) throw new CommandFailed(argv, exitCode, stderr, stdout);
+    if (exitCode !== 0 && !opts.allowFailure)
+      throw new CommandFailed(argv, exitCode, stderr, stdout);
     return { argv, exitCode, stdout, stderr };
   }
 
-  private dispatch(argv: readonly string[], opts: RunOptions): { stdout?: string; stderr?: string } {
+  private dispatch(
+    argv: readonly string[],
+    opts: RunOptions,
+  ): { stdout?: string; stderr?: string } {
     const [cmd, sub] = argv;
     if (cmd === "lvs") return { stdout: this.lvsJson() };
     if (cmd === "vgs") return { stdout: this.vgsJson() };
@@ -77,14 +99,39 @@ export class FakeHostRunner implements Runner {
     const lv = [...this.lvs.values()].map((l) => {
       const isOrigin = [...this.lvs.values()].some((s) => s.origin === l.name);
       const attr = l.origin ? "swi-XXs---" : isOrigin ? "owi-XXs---" : "-wi-XX----";
-      return { lv_name: l.name, vg_name: "all", lv_uuid: l.uuid, lv_size: String(l.sizeBytes), lv_attr: attr, origin: l.origin, lv_path: `/dev/all/${l.name}`, data_percent: l.origin ? "0.00" : "", lv_tags: "" };
+      return {
+        lv_name: l.name,
+        vg_name: "all",
+        lv_uuid: l.uuid,
+        lv_size: String(l.sizeBytes),
+        lv_attr: attr,
+        origin: l.origin,
+        lv_path: `/dev/all/${l.name}`,
+        data_percent: l.origin ? "0.00" : "",
+        lv_tags: "",
+      };
     });
     return JSON.stringify({ report: [{ lv }] }, null, 2) + "\n";
   }
 
   private vgsJson(): string {
     const used = [...this.lvs.values()].reduce((n, l) => n + l.sizeBytes, 0);
-    return JSON.stringify({ report: [{ vg: [{ vg_name: "all", vg_size: String(VG_SIZE), vg_free: String(VG_SIZE - used), vg_extent_size: String(EXTENT) }] }] }) + "\n";
+    return (
+      JSON.stringify({
+        report: [
+          {
+            vg: [
+              {
+                vg_name: "all",
+                vg_size: String(VG_SIZE),
+                vg_free: String(VG_SIZE - used),
+                vg_extent_size: String(EXTENT),
+              },
+            ],
+          },
+        ],
+      }) + "\n"
+    );
   }
 
   private lvcreate(argv: readonly string[]) {
@@ -99,7 +146,8 @@ export class FakeHostRunner implements Runner {
 
   private lvremove(argv: readonly string[]) {
     const name = argv.at(-1)!.split("/").at(-1)!;
-    if (!this.lvs.delete(name)) return this.fail(argv, `  Failed to find logical volume "all/${name}"\n`, 5);
+    if (!this.lvs.delete(name))
+      return this.fail(argv, `  Failed to find logical volume "all/${name}"\n`, 5);
     return { stdout: `  Logical volume "${name}" successfully removed.\n` };
   }
 
@@ -115,32 +163,66 @@ export class FakeHostRunner implements Runner {
     const inst = this.instances.get(fqdn);
     switch (sub) {
       case "list":
-        return { stdout: [...this.instances.values()].map((i) => [i.name, i.status, i.status === "running" ? "Y" : "N", "plain", "host01.farm", i.memoryMiB, i.ip ?? "None", i.mac, this.lvs.get(i.lv)!.sizeBytes / 2 ** 20].join("|")).join("\n") + "\n" };
+        return {
+          stdout:
+            [...this.instances.values()]
+              .sort((a, b) => a.name.localeCompare(b.name))
+              .map((i) =>
+                [
+                  i.name,
+                  i.status,
+                  i.status === "running" ? "Y" : "N",
+                  "plain",
+                  "host01.farm",
+                  i.memoryMiB,
+                  i.ip ?? "None",
+                  i.mac,
+                  this.lvs.get(i.lv)!.sizeBytes / 2 ** 20,
+                ].join("|"),
+              )
+              .join("\n") + "\n",
+        };
       case "info":
-        if (!inst) return this.fail(argv, recording("gnt-instance-3.0.2-info-unknown-name-stderr.txt"), 1);
-        return { stdout: recording("gnt-instance-3.0.2-info-static-stopped.txt").replaceAll("gallifrey.xivo.vm.farm", fqdn).replace(/logical_id: all\/\S+/, `logical_id: all/${inst.lv}`) };
+        if (!inst)
+          return this.fail(argv, recording("gnt-instance-3.0.2-info-unknown-name-stderr.txt"), 1);
+        return {
+          stdout: recording("gnt-instance-3.0.2-info-static-stopped.txt")
+            .replaceAll("gallifrey.xivo.vm.farm", fqdn)
+            .replace(/logical_id: all\/\S+/, `logical_id: all/${inst.lv}`),
+        };
       case "add": {
         const adopt = argv.find((a) => a.startsWith("0:adopt="))!.slice("0:adopt=".length);
         const mac = argv.find((a) => a.startsWith("0:mac="))!.slice("0:mac=".length);
         const lv = this.lvs.get(adopt);
-        if (!lv) return this.fail(argv, recording("gnt-instance-3.0.2-add-missing-lv-stderr.txt"), 1);
+        if (!lv)
+          return this.fail(argv, recording("gnt-instance-3.0.2-add-missing-lv-stderr.txt"), 1);
         const renamed = `${randomUUID()}.disk0`;
         this.lvs.delete(adopt);
         this.lvs.set(renamed, { ...lv, name: renamed });
         const memory = argv.find((a) => a.startsWith("memory="))!.slice("memory=".length);
-        this.instances.set(fqdn, { name: fqdn, status: "ADMIN_down", memoryMiB: parseInt(memory, 10) * (memory.endsWith("G") ? 1024 : 1), mac, ip: null, lv: renamed });
+        this.instances.set(fqdn, {
+          name: fqdn,
+          status: "ADMIN_down",
+          memoryMiB: parseInt(memory, 10) * (memory.endsWith("G") ? 1024 : 1),
+          mac,
+          ip: null,
+          lv: renamed,
+        });
         return { stdout: "" };
       }
       case "start":
-        if (!inst) return this.fail(argv, recording("gnt-instance-3.0.2-start-unknown-stderr.txt"), 1);
+        if (!inst)
+          return this.fail(argv, recording("gnt-instance-3.0.2-start-unknown-stderr.txt"), 1);
         inst.status = "running";
         return {};
       case "shutdown":
-        if (!inst) return this.fail(argv, recording("gnt-instance-3.0.2-shutdown-unknown-stderr.txt"), 1);
+        if (!inst)
+          return this.fail(argv, recording("gnt-instance-3.0.2-shutdown-unknown-stderr.txt"), 1);
         inst.status = "ADMIN_down";
         return {};
       case "remove":
-        if (!inst) return this.fail(argv, recording("gnt-instance-3.0.2-remove-unknown-stderr.txt"), 1);
+        if (!inst)
+          return this.fail(argv, recording("gnt-instance-3.0.2-remove-unknown-stderr.txt"), 1);
         this.instances.delete(fqdn);
         this.lvs.delete(inst.lv); // plain: Ganeti 3.0 removes the disk with the instance
         return {};
@@ -157,12 +239,22 @@ export class FakeHostRunner implements Runner {
 function ddStderr(size: number): string {
   const progress = recording("dd-9.1-progress-stderr.txt")
     .split(/[\r\n]/)
-    .filter((l) => /^\d+ bytes/.test(l) && Number(l.split(" ")[0]) < size && !/\d+\.\d+ s,/.test(l));
+    .filter(
+      (l) => /^\d+ bytes/.test(l) && Number(l.split(" ")[0]) < size && !/\d+\.\d+ s,/.test(l),
+    );
   const records = Math.ceil(size / 2 ** 20);
-  return progress.map((l) => `\r${l}`).join("") + `\n${records}+0 records in\n${records}+0 records out\n${size} bytes (1.1 GB, 1.0 GiB) copied, 8.12 s, 132 MB/s\n`;
+  return (
+    progress.map((l) => `\r${l}`).join("") +
+    `\n${records}+0 records in\n${records}+0 records out\n${size} bytes (1.1 GB, 1.0 GiB) copied, 8.12 s, 132 MB/s\n`
+  );
 }
 
 function isQuery(argv: readonly string[]): boolean {
   const [cmd, sub] = argv;
-  return cmd === "lvs" || cmd === "vgs" || (cmd === "gnt-instance" && (sub === "list" || sub === "info")) || ["named-checkzone", "dhcpd", "nginx", "unshare"].includes(cmd!);
+  return (
+    cmd === "lvs" ||
+    cmd === "vgs" ||
+    (cmd === "gnt-instance" && (sub === "list" || sub === "info")) ||
+    ["named-checkzone", "dhcpd", "nginx", "unshare"].includes(cmd!)
+  );
 }

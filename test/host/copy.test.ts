@@ -99,7 +99,8 @@ describe("DdProgressParser", () => {
       expect(got.events).toEqual(whole.events);
       expect(got.parser.summary).toEqual(whole.parser.summary);
     }
-    for (const seed of [1, 42, 4242]) expect(parseAll(chunked(PROGRESS, seed)).events).toEqual(whole.events);
+    for (const seed of [1, 42, 4242])
+      expect(parseAll(chunked(PROGRESS, seed)).events).toEqual(whole.events);
     // a chunk ending between "\r" and the next line, or between "\n"s
     const cut = PROGRESS.indexOf("\r", 10) + 1;
     expect(parseAll([PROGRESS.slice(0, cut), PROGRESS.slice(cut)]).events).toEqual(whole.events);
@@ -108,13 +109,21 @@ describe("DdProgressParser", () => {
   it("reads a copy too short for progress lines", () => {
     const { events, parser } = parseAll([recording("dd-9.1-short-stderr.txt")]);
     expect(events).toHaveLength(1);
-    expect(parser.summary).toMatchObject({ bytes: 64 * 2 ** 20, elapsedMs: 32, rateBytesPerSec: 2.1e9 });
+    expect(parser.summary).toMatchObject({
+      bytes: 64 * 2 ** 20,
+      elapsedMs: 32,
+      rateBytesPerSec: 2.1e9,
+    });
   });
 
   it("keeps dd's errors apart from its statistics", () => {
     const { parser } = parseAll([recording("dd-9.1-nospace-stderr.txt")]);
     expect(parser.errors).toEqual(["dd: error writing '/dev/loop3': No space left on device"]);
-    expect(parser.summary).toMatchObject({ bytes: 33554432, recordsIn: "33+0", recordsOut: "32+0" });
+    expect(parser.summary).toMatchObject({
+      bytes: 33554432,
+      recordsIn: "33+0",
+      recordsOut: "32+0",
+    });
     const noinput = parseAll([recording("dd-9.1-noinput-stderr.txt")]);
     expect(noinput.parser.errors).toEqual([
       "dd: failed to open '/dev/all/nosuch': No such file or directory",
@@ -135,9 +144,9 @@ describe("DdProgressParser", () => {
       elapsedMs: 0,
       rateBytesPerSec: 0,
     });
-    expect(parseDdStats("2000000 bytes (2.0 MB, 1.9 MiB) copied, 1.2e+06 s, 1 B/s")?.elapsedMs).toBe(
-      1.2e9,
-    );
+    expect(
+      parseDdStats("2000000 bytes (2.0 MB, 1.9 MiB) copied, 1.2e+06 s, 1 B/s")?.elapsedMs,
+    ).toBe(1.2e9);
     expect(parseDdStats("6144+0 records in")).toBeNull();
   });
 });

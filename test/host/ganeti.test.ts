@@ -9,7 +9,7 @@ import {
 } from "../../src/host/ganeti-parse.js";
 import { Ganeti } from "../../src/host/ganeti.js";
 import type { RunOptions } from "../../src/host/runner.js";
-import { ScriptedRunner, recording } from "../fakes/scripted-runner.js";
+import { ScriptedRunner, recording, failure } from "../fakes/scripted-runner.js";
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -29,14 +29,6 @@ const readOnly = (want: boolean) => (_argv: readonly string[], opts: RunOptions)
   expect(opts.readOnly ?? false).toBe(want);
 };
 
-async function failure(p: Promise<unknown>): Promise<FarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FarmError);
-  return err as FarmError;
-}
 
 describe("parseInstanceList", () => {
   it("reads a running instance without IP", () => {
@@ -170,7 +162,12 @@ describe("Ganeti", () => {
     ]);
     expect(await new Ganeti(r).instanceDisks(DEV)).toEqual([
       { index: 0, vg: "all", lv: "192b8d9d-2f4a-40ae-9b0f-0b5adbade06c.disk0", sizeBytes: GiB },
-      { index: 1, vg: "all", lv: "2c1b6215-2df3-4ae1-bbf5-2b82358b7762.disk1", sizeBytes: 1536 * MiB },
+      {
+        index: 1,
+        vg: "all",
+        lv: "2c1b6215-2df3-4ae1-bbf5-2b82358b7762.disk1",
+        sizeBytes: 1536 * MiB,
+      },
     ]);
     r.assertDone();
   });
@@ -250,7 +247,8 @@ describe("Ganeti", () => {
       ["list-luxid-down", (g) => g.listInstances(), "unavailable"],
       ["list-unknown-field", (g) => g.listInstances(), "command_failed"],
     ];
-    for (const [c, call, code] of cases) expect([c, (await failing(c, call)).code]).toEqual([c, code]);
+    for (const [c, call, code] of cases)
+      expect([c, (await failing(c, call)).code]).toEqual([c, code]);
   });
 
   it("keeps Ganeti's own words in the message", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import { DRY_RUN_UUID, DryRunLvm, Lvm, parseLvs, parseVgs } from "../../src/host/lvm.js";
 import { DryRunRunner, type RunOptions } from "../../src/host/runner.js";
-import { ScriptedRunner, recording, type Expectation } from "../fakes/scripted-runner.js";
+import { ScriptedRunner, recording, type Expectation, failure } from "../fakes/scripted-runner.js";
 
 const GiB = 2 ** 30;
 const REPORT = ["--reportformat", "json", "--units", "b", "--nosuffix"];
@@ -34,14 +34,6 @@ const failed = (argv: string[], c: string, exitCode = 5): Expectation => ({
   exitCode,
 });
 
-async function failure(p: Promise<unknown>): Promise<FarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FarmError);
-  return err as FarmError;
-}
 
 describe("parseLvs / parseVgs", () => {
   it("reads every LV of the VG in bytes", () => {
@@ -72,8 +64,12 @@ describe("parseLvs / parseVgs", () => {
   });
 
   it("sees that Ganeti's adopt renamed the LV but kept its uuid", () => {
-    const before = parseLvs(recording("lvs-2.03.16-json-vg-two.txt")).find((l) => l.name === "gallifrey");
-    const after = parseLvs(recording("lvs-2.03.16-json-vg-all.txt")).find((l) => l.uuid === before?.uuid);
+    const before = parseLvs(recording("lvs-2.03.16-json-vg-two.txt")).find(
+      (l) => l.name === "gallifrey",
+    );
+    const after = parseLvs(recording("lvs-2.03.16-json-vg-all.txt")).find(
+      (l) => l.uuid === before?.uuid,
+    );
     expect(after?.name).toBe(GANETI_LV);
   });
 

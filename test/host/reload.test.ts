@@ -6,16 +6,8 @@ import { FarmError } from "../../src/api/errors.js";
 import { serviceControl } from "../../src/host/reload.js";
 import { DryRunRunner, type RunOptions } from "../../src/host/runner.js";
 import { MANAGER_IFACE, MANAGER_PATH } from "../../src/host/systemd.js";
-import { ScriptedRunner } from "../fakes/scripted-runner.js";
+import { ScriptedRunner, failure } from "../fakes/scripted-runner.js";
 
-async function failure(p: Promise<unknown>): Promise<FarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FarmError);
-  return err as FarmError;
-}
 
 // Just enough of a dbus-next MessageBus: answers calls, then emits JobRemoved with `result`.
 class FakeBus extends EventEmitter {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sessionBus, type MessageBus } from "dbus-next";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { failure } from "../fakes/scripted-runner.js";
 import { FarmError } from "../../src/api/errors.js";
 import { reloadUnit, restartUnit, type SystemdOptions } from "../../src/host/systemd.js";
 import { findDbusDaemon, startPrivateBus, type PrivateBus } from "../fakes/private-bus.js";
@@ -24,14 +25,6 @@ const scripts: Record<string, JobScript> = {
   "stuck.service": { never: true },
 };
 
-async function failure(p: Promise<unknown>): Promise<FarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FarmError);
-  return err as FarmError;
-}
 
 describe.skipIf(!daemon)("systemd over a private D-Bus", () => {
   let bus: PrivateBus | undefined;

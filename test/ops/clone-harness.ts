@@ -1,6 +1,14 @@
 // A copy of host01's config files in a temp dir, the simulated LVM/Ganeti runner, and the real
 // families, adapters and saga wired as the engine does.
-import { cpSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OpEvent } from "../../src/api/events.js";
@@ -57,7 +65,9 @@ reload = ["reload-proxy"]
   const events: OpEvent[] = [];
   // Resolves the way named would: from the zone file as it is on disk now.
   const resolve = async (name: string) =>
-    records(readFileSync(config.dns.zone_file, "utf8"), "farm").filter((r) => r.type === "A" && r.owner === name).map((r) => r.rdata[0]!);
+    records(readFileSync(config.dns.zone_file, "utf8"), "farm")
+      .filter((r) => r.type === "A" && r.owner === name)
+      .map((r) => r.rdata[0]!);
   const calls: [string, number][] = [];
   const monitor = {
     calls,
@@ -70,12 +80,31 @@ reload = ["reload-proxy"]
   const inventory = new Inventory(db);
   const journal = new Journal(db);
   return {
-    root, runner, events, monitor, inventory, journal,
+    root,
+    runner,
+    events,
+    monitor,
+    inventory,
+    journal,
     clone(req, opts = {}) {
       const dryRun = opts.dryRun ?? false;
       const sink = (e: OpEvent) => events.push(e);
-      const host = buildHost(config, { dryRun, events: sink, stateDir: join(root, "state"), runner, resolve });
-      const deps = { config, ...host, monitor, inventory, findExecutable: (t: string) => `/usr/bin/${t}`, events: sink, dryRun };
+      const host = buildHost(config, {
+        dryRun,
+        events: sink,
+        stateDir: join(root, "state"),
+        runner,
+        resolve,
+      });
+      const deps = {
+        config,
+        ...host,
+        monitor,
+        inventory,
+        findExecutable: (t: string) => `/usr/bin/${t}`,
+        events: sink,
+        dryRun,
+      };
       return runClone({ source: "gallifrey", name: "gallifrey-dev", ...req }, { deps, journal });
     },
     snapshot() {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import { cloneSteps } from "../../src/ops/clone/steps.js";
 import type { Fault } from "../fakes/fake-host-runner.js";
+import { failure } from "../fakes/scripted-runner.js";
 import { harness, type Harness } from "./clone-harness.js";
 
 let h: Harness;
@@ -23,7 +24,10 @@ const once = (fault: Fault): Fault => {
     return f;
   };
 };
-const is = (...prefix: string[]) => (argv: readonly string[]) => prefix.every((p, i) => argv[i] === p);
+const is =
+  (...prefix: string[]) =>
+  (argv: readonly string[]) =>
+    prefix.every((p, i) => argv[i] === p);
 
 describe("clone gallifrey gallifrey-dev", () => {
   it("makes the VM the seed's admin made by hand", async () => {
@@ -39,11 +43,19 @@ describe("clone gallifrey gallifrey-dev", () => {
     const at = (p: string) => files.get(`${h.root}/etc/${p}`) ?? "";
     expect(at("bind/db.farm")).toMatch(/gallifrey-dev\.xivo\.vm\tIN\tA\t10\.10\.60\.6\n/);
     expect(at("bind/db.farm")).toMatch(/\b2026\d{4}00\b|\b2011072502\b/);
-    expect(at("dhcp/dhcpd.conf")).toContain(`hardware ethernet ${r.mac};\n\tfixed-address 10.10.60.6;`);
-    expect(at("shorewall/rules")).toMatch(/DNAT\t\tnet\t\tloc:\$VM_GALLIFREY_DEV_XIVO:22\ttcp\t22006\t-\t\$IP_FAILOVER/);
+    expect(at("dhcp/dhcpd.conf")).toContain(
+      `hardware ethernet ${r.mac};\n\tfixed-address 10.10.60.6;`,
+    );
+    expect(at("shorewall/rules")).toMatch(
+      /DNAT\t\tnet\t\tloc:\$VM_GALLIFREY_DEV_XIVO:22\ttcp\t22006\t-\t\$IP_FAILOVER/,
+    );
     expect(at("shorewall/params")).toContain("VM_GALLIFREY_DEV_XIVO=10.10.60.6\n");
-    expect(at("nginx/sites-available/gallifrey-dev.dachary.org")).toContain("proxy_pass   http://gallifrey-dev.xivo.vm.farm;");
-    expect(at("nginx/sites-enabled/gallifrey-dev.dachary.org")).toBe(`-> ${h.root}/etc/nginx/sites-available/gallifrey-dev.dachary.org`);
+    expect(at("nginx/sites-available/gallifrey-dev.dachary.org")).toContain(
+      "proxy_pass   http://gallifrey-dev.xivo.vm.farm;",
+    );
+    expect(at("nginx/sites-enabled/gallifrey-dev.dachary.org")).toBe(
+      `-> ${h.root}/etc/nginx/sites-available/gallifrey-dev.dachary.org`,
+    );
     // The disk: same size as the source, copied from a snapshot that no longer exists.
     const inst = h.runner.instances.get("gallifrey-dev.xivo.vm.farm")!;
     expect(inst).toMatchObject({ status: "running", memoryMiB: 4096, mac: r.mac });
@@ -51,13 +63,38 @@ describe("clone gallifrey gallifrey-dev", () => {
     expect([...h.runner.lvs.keys()].filter((n) => n.startsWith("farm-snap-"))).toEqual([]);
     expect([...h.runner.copies.values()][0]).toMatch(/^\/dev\/all\/farm-snap-/);
     expect(h.runner.calls.find((a) => a[0] === "gnt-instance" && a[1] === "add")).toEqual([
-      "gnt-instance", "add", "-n", "host01.farm", "-B", "memory=4G", "-o", "debootstrap+default", "-t", "plain",
-      "--disk", "0:adopt=gallifrey-dev", "--no-install", "--net", `0:mac=${r.mac}`, "gallifrey-dev.xivo.vm.farm",
+      "gnt-instance",
+      "add",
+      "-n",
+      "host01.farm",
+      "-B",
+      "memory=4G",
+      "-o",
+      "debootstrap+default",
+      "-t",
+      "plain",
+      "--disk",
+      "0:adopt=gallifrey-dev",
+      "--no-install",
+      "--net",
+      `0:mac=${r.mac}`,
+      "gallifrey-dev.xivo.vm.farm",
     ]);
     expect(h.runner.calls.find((a) => a[0] === "ionice")).toEqual([
-      "ionice", "-c3", "dd", expect.stringMatching(/^if=\/dev\/all\/farm-snap-/), "of=/dev/all/gallifrey-dev", "bs=1M", "oflag=direct", "status=progress",
+      "ionice",
+      "-c3",
+      "dd",
+      expect.stringMatching(/^if=\/dev\/all\/farm-snap-/),
+      "of=/dev/all/gallifrey-dev",
+      "bs=1M",
+      "oflag=direct",
+      "status=progress",
     ]);
-    expect(h.inventory.get("gallifrey-dev")).toMatchObject({ state: "ready", ip: "10.10.60.6", lvUuid: h.runner.lvs.get(inst.lv)!.uuid });
+    expect(h.inventory.get("gallifrey-dev")).toMatchObject({
+      state: "ready",
+      ip: "10.10.60.6",
+      lvUuid: h.runner.lvs.get(inst.lv)!.uuid,
+    });
     expect(h.events.some((e) => e.type === "copy-progress")).toBe(true);
   });
 
@@ -72,19 +109,30 @@ describe("clone gallifrey gallifrey-dev", () => {
     const commands = h.events.flatMap((e) => (e.type === "command" ? [e.argv.join(" ")] : []));
     expect(commands).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^lvcreate --snapshot --size 1073741824b --name farm-snap-\w+ \/dev\/all\/5901b76b/),
+        expect.stringMatching(
+          /^lvcreate --snapshot --size 1073741824b --name farm-snap-\w+ \/dev\/all\/5901b76b/,
+        ),
         "lvcreate --yes --size 1073741824b --name gallifrey-dev all",
-        expect.stringMatching(/^ionice -c3 dd if=\/dev\/all\/farm-snap-\w+ of=\/dev\/all\/gallifrey-dev bs=1M oflag=direct status=progress$/),
+        expect.stringMatching(
+          /^ionice -c3 dd if=\/dev\/all\/farm-snap-\w+ of=\/dev\/all\/gallifrey-dev bs=1M oflag=direct status=progress$/,
+        ),
         expect.stringMatching(/^lvremove -f all\/farm-snap-/),
-        "reload-dns", "reload-dhcp", "reload-firewall", "reload-proxy",
+        "reload-dns",
+        "reload-dhcp",
+        "reload-firewall",
+        "reload-proxy",
         expect.stringMatching(/^gnt-instance add .* gallifrey-dev\.xivo\.vm\.farm$/),
         "gnt-instance start gallifrey-dev.xivo.vm.farm",
       ]),
     );
     const diffs = h.events.flatMap((e) => (e.type === "file-diff" ? [e] : []));
     expect(diffs.map((d) => d.path.slice(h.root.length))).toEqual([
-      "/etc/bind/db.farm", "/etc/dhcp/dhcpd.conf", "/etc/shorewall/params", "/etc/shorewall/rules",
-      "/etc/nginx/sites-available/gallifrey-dev.dachary.org", "/etc/nginx/sites-enabled/gallifrey-dev.dachary.org",
+      "/etc/bind/db.farm",
+      "/etc/dhcp/dhcpd.conf",
+      "/etc/shorewall/params",
+      "/etc/shorewall/rules",
+      "/etc/nginx/sites-available/gallifrey-dev.dachary.org",
+      "/etc/nginx/sites-enabled/gallifrey-dev.dachary.org",
     ]);
     expect(diffs[0]!.diff).toContain("+gallifrey-dev.xivo.vm\tIN\tA\t10.10.60.6");
   });
@@ -103,8 +151,8 @@ describe("clone gallifrey gallifrey-dev", () => {
       const before = h.snapshot();
       const err = await h.clone(req).catch((e: FarmError) => e);
       expect(err, JSON.stringify(req)).toBeInstanceOf(FarmError);
-      const cause = (err as FarmError).details?.cause as { message: string } | undefined;
-      expect(cause?.message ?? (err as Error).message).toMatch(message);
+      expect((err as FarmError).message).toMatch(message);
+      expect((err as FarmError).exitCode).toBe(65);
       expect(h.runner.mutations()).toEqual([]);
       expect(h.snapshot()).toEqual(before);
       h.cleanup();
@@ -113,18 +161,54 @@ describe("clone gallifrey gallifrey-dev", () => {
   });
 });
 
+describe("the source", () => {
+  it("asks for --group when the short name exists in several groups", async () => {
+    h = harness();
+    const other = {
+      ...h.runner.instances.get("gallifrey.xivo.vm.farm")!,
+      name: "gallifrey.other.vm.farm",
+      mac: "52:54:00:00:00:01",
+    };
+    h.runner.instances.set(other.name, other);
+    const err = await failure(h.clone({}));
+    expect(err.message).toBe(
+      "source VM 'gallifrey' exists in several groups: gallifrey.other.vm.farm, gallifrey.xivo.vm.farm",
+    );
+    expect(err.hint).toBe("say which one with --group");
+    expect((await h.clone({ group: "xivo" })).instance).toBe("gallifrey-dev.xivo.vm.farm");
+  });
+
+  it("puts the new VM in another group when asked, cloning the one source", async () => {
+    h = harness();
+    const r = await h.clone({ group: "qa" });
+    expect(r.instance).toBe("gallifrey-dev.qa.vm.farm");
+    expect(r.source).toBe("gallifrey.xivo.vm.farm");
+  });
+});
+
 const STEP_FAULTS: Record<string, Fault | "monitor" | "record"> = {
   preflight: failWhen(is("gnt-instance", "list")),
   allocate: "record", // handled below: an address already taken
   snapshot: failWhen((a) => a[0] === "lvcreate" && a.includes("--snapshot")),
   "create-lv": failWhen((a) => a[0] === "lvcreate" && !a.includes("--snapshot")),
-  copy: failWhen(is("ionice"), "dd: error writing '/dev/all/gallifrey-dev': No space left on device\n"),
+  copy: failWhen(
+    is("ionice"),
+    "dd: error writing '/dev/all/gallifrey-dev': No space left on device\n",
+  ),
   "drop-snapshot": once(failWhen((a) => a[0] === "lvremove" && a.at(-1)!.includes("farm-snap-"))),
   // The reload fails after the zone is in place: the undo must restore it and reload again.
-  dns: once(failWhen(is("reload-dns"), "rndc: connect failed: 127.0.0.1#953: connection refused\n")),
-  dhcp: failWhen(is("dhcpd"), "/etc/dhcp/dhcpd.conf line 24: expecting a parameter or declaration\n"),
+  dns: once(
+    failWhen(is("reload-dns"), "rndc: connect failed: 127.0.0.1#953: connection refused\n"),
+  ),
+  dhcp: failWhen(
+    is("dhcpd"),
+    "/etc/dhcp/dhcpd.conf line 24: expecting a parameter or declaration\n",
+  ),
   adopt: failWhen(is("gnt-instance", "add")),
-  firewall: failWhen(is("unshare"), "   ERROR: Invalid port/service (22006x) : /etc/shorewall/rules (line 25)\n"),
+  firewall: failWhen(
+    is("unshare"),
+    "   ERROR: Invalid port/service (22006x) : /etc/shorewall/rules (line 25)\n",
+  ),
   start: failWhen(is("gnt-instance", "start")),
   balloon: "monitor",
   proxy: failWhen(is("nginx"), "nginx: [emerg] host not found in upstream\n"),
@@ -133,7 +217,11 @@ const STEP_FAULTS: Record<string, Fault | "monitor" | "record"> = {
 
 describe("a failure at each step", () => {
   it("covers every step of the clone", () => {
-    expect(Object.keys(STEP_FAULTS).sort()).toEqual(cloneSteps().map((s) => s.name).sort());
+    expect(Object.keys(STEP_FAULTS).sort()).toEqual(
+      cloneSteps()
+        .map((s) => s.name)
+        .sort(),
+    );
   });
 
   for (const [step, fault] of Object.entries(STEP_FAULTS)) {
@@ -143,7 +231,10 @@ describe("a failure at each step", () => {
       const lvsBefore = [...h.runner.lvs.keys()];
       let req = {};
       if (typeof fault === "function") h.runner.faults.push(fault);
-      else if (fault === "monitor") h.monitor.balloonAndWait = async () => { throw new FarmError("unavailable", "monitor socket missing", 69); };
+      else if (fault === "monitor")
+        h.monitor.balloonAndWait = async () => {
+          throw new FarmError("unavailable", "monitor socket missing", 69);
+        };
       else if (step === "allocate") req = { ip: "10.10.60.1" };
       else {
         const update = h.inventory.update.bind(h.inventory);
@@ -154,14 +245,22 @@ describe("a failure at each step", () => {
       }
       const err = (await h.clone(req).catch((e: unknown) => e)) as FarmError;
       expect(err).toBeInstanceOf(FarmError);
-      expect(err.details?.step).toBe(step);
-      expect(err.details?.restored).toBe(true);
-      expect(err.exitCode).toBe(1);
+      if (step === "preflight" || step === "allocate") {
+        // Nothing changed: the cause itself, with its own exit code.
+        expect(err.code).not.toBe("operation_failed");
+      } else {
+        expect(err.details?.step).toBe(step);
+        expect(err.details?.restored).toBe(true);
+        expect(err.exitCode).toBe(1);
+      }
       expect(h.snapshot()).toEqual(before);
       expect([...h.runner.lvs.keys()]).toEqual(lvsBefore);
       expect([...h.runner.instances.keys()]).toEqual(["gallifrey.xivo.vm.farm"]);
       expect(h.inventory.list()).toEqual([]);
-      expect(h.journal.operation(err.details!.opId as string)?.state).toBe("rolled-back");
+      const op = h.journal.operation(h.journal.latestId()!);
+      expect(op?.state).toBe(
+        step === "preflight" || step === "allocate" ? "failed" : "rolled-back",
+      );
     });
   }
 });

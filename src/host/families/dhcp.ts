@@ -27,13 +27,19 @@ export class DhcpFamily {
 
   async text(): Promise<string> {
     const text = await this.o.files.read(this.o.config);
-    if (text === null) throw new NotFound(`dhcpd config ${this.o.config} does not exist`, "set [dhcp] config in farmd.toml");
+    if (text === null)
+      throw new NotFound(
+        `dhcpd config ${this.o.config} does not exist`,
+        "set [dhcp] config in farmd.toml",
+      );
     return text;
   }
 
   async has(entry: VmEntry): Promise<boolean> {
     const text = await this.text();
-    return dhcpd.findEntry(text, entry.fqdn) !== undefined || dhcpd.hostNames(text).includes(entry.fqdn);
+    return (
+      dhcpd.findEntry(text, entry.fqdn) !== undefined || dhcpd.hostNames(text).includes(entry.fqdn)
+    );
   }
 
   async usage() {
@@ -61,7 +67,12 @@ export class DhcpFamily {
   async remove(entry: VmEntry): Promise<void> {
     const before = await this.text();
     if (!dhcpd.findEntry(before, entry.fqdn)) return;
-    await commitEdit(this.o, [{ path: this.o.config, before, after: dhcpd.removeEntry(before, entry.fqdn) }], this.validate, () => {});
+    await commitEdit(
+      this.o,
+      [{ path: this.o.config, before, after: dhcpd.removeEntry(before, entry.fqdn) }],
+      this.validate,
+      () => {},
+    );
   }
 
   revert(entry: VmEntry, data: Revert | undefined): Promise<void> {

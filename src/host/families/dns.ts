@@ -31,18 +31,29 @@ export class DnsFamily {
 
   async text(): Promise<string> {
     const text = await this.o.files.read(this.o.zoneFile);
-    if (text === null) throw new NotFound(`zone file ${this.o.zoneFile} does not exist`, "set [dns] zone_file in farmd.toml");
+    if (text === null)
+      throw new NotFound(
+        `zone file ${this.o.zoneFile} does not exist`,
+        "set [dns] zone_file in farmd.toml",
+      );
     return text;
   }
 
   async has(entry: VmEntry): Promise<boolean> {
     const text = await this.text();
-    return zone.findEntry(text, entry.fqdn) !== undefined || zone.hasName(text, this.o.zone, entry.fqdn);
+    return (
+      zone.findEntry(text, entry.fqdn) !== undefined || zone.hasName(text, this.o.zone, entry.fqdn)
+    );
   }
 
   async usage() {
     const text = await this.text();
-    return { ips: zone.usedAddresses(text), macs: [], ports: [], names: zone.names(text, this.o.zone) };
+    return {
+      ips: zone.usedAddresses(text),
+      macs: [],
+      ports: [],
+      names: zone.names(text, this.o.zone),
+    };
   }
 
   /** Absolute name → addresses, so dhcpd's hand-written `fixed-address <name>` can be resolved. */

@@ -8,7 +8,8 @@ export interface Revert {
   files: { path: string; before: string | null; afterSha: string | null }[];
 }
 
-export const sha = (text: string | null): string | null => (text === null ? null : createHash("sha256").update(text).digest("hex"));
+export const sha = (text: string | null): string | null =>
+  text === null ? null : createHash("sha256").update(text).digest("hex");
 
 export interface FamilyIo {
   files: HostFiles;

@@ -28,35 +28,67 @@ export class FirewallFamily {
 
   private async read(path: string, key: string): Promise<string> {
     const text = await this.o.files.read(path);
-    if (text === null) throw new NotFound(`shorewall ${key} file ${path} does not exist`, `set [firewall] ${key} in farmd.toml`);
+    if (text === null)
+      throw new NotFound(
+        `shorewall ${key} file ${path} does not exist`,
+        `set [firewall] ${key} in farmd.toml`,
+      );
     return text;
   }
 
   async texts(): Promise<{ rules: string; params: string }> {
-    return { rules: await this.read(this.o.rules, "rules"), params: await this.read(this.o.params, "params") };
+    return {
+      rules: await this.read(this.o.rules, "rules"),
+      params: await this.read(this.o.params, "params"),
+    };
   }
 
   async has(entry: VmEntry): Promise<boolean> {
     const { rules, params } = await this.texts();
-    return sw.findRule(rules, entry.fqdn) !== undefined || sw.findParam(params, entry.fqdn) !== undefined || sw.params(params).has(entry.shorewallParam);
+    return (
+      sw.findRule(rules, entry.fqdn) !== undefined ||
+      sw.findParam(params, entry.fqdn) !== undefined ||
+      sw.params(params).has(entry.shorewallParam)
+    );
   }
 
   async usage() {
     const { rules, params } = await this.texts();
     const values = sw.params(params);
-    return { ips: [...values.values()].filter((v) => /^\d+\.\d+\.\d+\.\d+$/.test(v)), macs: [], ports: sw.usedPorts(rules), names: [...values.keys()] };
+    return {
+      ips: [...values.values()].filter((v) => /^\d+\.\d+\.\d+\.\d+$/.test(v)),
+      macs: [],
+      ports: sw.usedPorts(rules),
+      names: [...values.keys()],
+    };
   }
 
   private validate = async (c: Candidates) => {
-    await withCandidateDir(dirname(this.o.rules), c, (dir) => validateShorewall(this.o.runner, dir, { ...this.o.check, file: this.o.rules }).then(() => undefined));
+    await withCandidateDir(dirname(this.o.rules), c, (dir) =>
+      validateShorewall(this.o.runner, dir, { ...this.o.check, file: this.o.rules }).then(
+        () => undefined,
+      ),
+    );
   };
 
   async add(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
     const { rules, params } = await this.texts();
     if (sw.findRule(rules, entry.fqdn) && sw.findParam(params, entry.fqdn)) return;
     const edits = [
-      { path: this.o.params, before: params, after: sw.findParam(params, entry.fqdn) ? params : sw.addParam(params, entry, sw.renderParam(this.o.templates, entry)) },
-      { path: this.o.rules, before: rules, after: sw.findRule(rules, entry.fqdn) ? rules : sw.addRule(rules, entry, sw.renderRule(this.o.templates, entry)) },
+      {
+        path: this.o.params,
+        before: params,
+        after: sw.findParam(params, entry.fqdn)
+          ? params
+          : sw.addParam(params, entry, sw.renderParam(this.o.templates, entry)),
+      },
+      {
+        path: this.o.rules,
+        before: rules,
+        after: sw.findRule(rules, entry.fqdn)
+          ? rules
+          : sw.addRule(rules, entry, sw.renderRule(this.o.templates, entry)),
+      },
     ];
     await commitEdit(this.o, edits, this.validate, record);
   }
@@ -65,8 +97,16 @@ export class FirewallFamily {
     const { rules, params } = await this.texts();
     if (!sw.findRule(rules, entry.fqdn) && !sw.findParam(params, entry.fqdn)) return;
     const edits = [
-      { path: this.o.rules, before: rules, after: sw.findRule(rules, entry.fqdn) ? sw.removeRule(rules, entry.fqdn) : rules },
-      { path: this.o.params, before: params, after: sw.findParam(params, entry.fqdn) ? sw.removeParam(params, entry.fqdn) : params },
+      {
+        path: this.o.rules,
+        before: rules,
+        after: sw.findRule(rules, entry.fqdn) ? sw.removeRule(rules, entry.fqdn) : rules,
+      },
+      {
+        path: this.o.params,
+        before: params,
+        after: sw.findParam(params, entry.fqdn) ? sw.removeParam(params, entry.fqdn) : params,
+      },
     ];
     await commitEdit(this.o, edits, this.validate, () => {});
   }

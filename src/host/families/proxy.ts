@@ -55,10 +55,18 @@ export class ProxyFamily {
     const current = await this.o.files.read(file);
     const content = nginx.addEntry("", entry, nginx.render(this.o.templates, entry));
     if (current !== null && !nginx.findEntry(current, entry.fqdn)) {
-      throw new AlreadyExists(`nginx site ${file} exists and was not made by farmctl`, "give another --web, or --no-web");
+      throw new AlreadyExists(
+        `nginx site ${file} exists and was not made by farmctl`,
+        "give another --web, or --no-web",
+      );
     }
     if (current === null) await this.o.files.apply([{ path: file, content }]);
-    record({ files: [{ path: file, before: null, afterSha: sha(content) }, { path: link, before: null, afterSha: null }] });
+    record({
+      files: [
+        { path: file, before: null, afterSha: sha(content) },
+        { path: link, before: null, afterSha: null },
+      ],
+    });
     if ((await this.o.files.readlink(link)) === null) await this.o.files.symlink(file, link);
     try {
       await validateNginx(this.o.runner, file, this.o.check);
@@ -73,7 +81,12 @@ export class ProxyFamily {
     const { file, link } = this.site(entry);
     const text = await this.o.files.read(file);
     if (text !== null && !nginx.findEntry(text, entry.fqdn)) {
-      throw new FarmError("not_owned", `nginx site ${file} was not made by farmctl; leaving it`, 1, "remove it by hand if it is stale");
+      throw new FarmError(
+        "not_owned",
+        `nginx site ${file} was not made by farmctl; leaving it`,
+        1,
+        "remove it by hand if it is stale",
+      );
     }
     const target = await this.o.files.readlink(link);
     let changed = false;

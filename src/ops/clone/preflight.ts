@@ -3,7 +3,8 @@ import { AlreadyExists, BadInput, NotFound, Unavailable } from "../../api/errors
 import type { Config } from "../../config/schema.js";
 import { formatSize, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
-import { parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
+import { checkIp, checkMac, checkPort, parseSubnet } from "../allocate.js";
+import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
 import type { Families, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
 import type { CloneFacts, CloneRequest, SourceFacts } from "./request.js";
 
@@ -16,21 +17,69 @@ export interface PreflightDeps {
   findExecutable: (name: string) => string | null;
 }
 
-export const nameConfig = (c: Config): NameConfig => ({ domain: c.names.domain, publicDomain: c.names.public_domain, zone: c.dns.zone });
+export const nameConfig = (c: Config): NameConfig => ({
+  domain: c.names.domain,
+  publicDomain: c.names.public_domain,
+  zone: c.dns.zone,
+});
 
-const TOOLS = ["lvs", "vgs", "lvcreate", "lvremove", "ionice", "dd", "gnt-instance", "named-checkzone", "dhcpd", "shorewall"];
+const TOOLS = [
+  "lvs",
+  "vgs",
+  "lvcreate",
+  "lvremove",
+  "ionice",
+  "dd",
+  "gnt-instance",
+  "named-checkzone",
+  "dhcpd",
+  "shorewall",
+];
+
+/** Checks what can be checked without asking the host: bad input never costs a query. */
+export function checkRequest(req: CloneRequest, config: Config): void {
+  checkLabel(req.source, "source VM name");
+  checkLabel(req.name, "VM name");
+  if (req.group !== undefined) checkLabel(req.group, "group");
+  if (req.memory !== undefined) parseSize(req.memory, "--memory");
+  if (req.balloon !== undefined) parseSize(req.balloon, "--balloon");
+  if (req.mac !== undefined) checkMac(req.mac);
+  if (req.ip !== undefined)
+    checkIp(req.ip, parseSubnet(config.network.subnet, config.network.gateway));
+  if (req.sshPort !== undefined) checkPort(req.sshPort);
+  if (req.web) webName(req.name, nameConfig(config), req.web);
+}
 
 export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise<CloneFacts> {
   const { config } = deps;
   const cfg = nameConfig(config);
+  checkRequest(req, config);
   const tools = req.web === null ? TOOLS : [...TOOLS, "nginx"];
   const absent = tools.filter((t) => !deps.findExecutable(t));
-  if (absent.length) throw new Unavailable(`tools missing on this host: ${absent.join(", ")}`, "install them (see farmctl(1), REQUIREMENTS) and run the command again");
+  if (absent.length)
+    throw new Unavailable(
+      `tools missing on this host: ${absent.join(", ")}`,
+      "install them (see farmctl(1), REQUIREMENTS) and run the command again",
+    );
 
   const memoryBytes = parseSize(req.memory ?? config.ganeti.memory, "--memory");
   const balloonBytes = parseSize(req.balloon ?? config.balloon.target, "--balloon");
-  if (balloonBytes > memoryBytes) throw new BadInput(`--balloon ${formatSize(balloonBytes)} is more than the VM's memory ${formatSize(memoryBytes)}`, "give a balloon target at most --memory");
-  if (balloonBytes < 64 * 2 ** 20) throw new BadInput(`--balloon ${formatSize(balloonBytes)} is too small for a guest to run`, "give at least 64M");
+  if (balloonBytes > memoryBytes)
+    throw new BadInput(
+      `--balloon ${formatSize(balloonBytes)} is more than the VM's memory ${formatSize(memoryBytes)}`,
+      "give a balloon target at most --memory",
+    );
+  // HMP's balloon takes whole MiB: 1536M is fine, 1537K is not.
+  if (balloonBytes % 2 ** 20 !== 0)
+    throw new BadInput(
+      `--balloon ${req.balloon} is not a whole number of MiB`,
+      "give it in M or G, like 1024M or 1G",
+    );
+  if (balloonBytes < 64 * 2 ** 20)
+    throw new BadInput(
+      `--balloon ${formatSize(balloonBytes)} is too small for a guest to run`,
+      "give at least 64M",
+    );
   const snapshotBytes = parseSize(config.lvm.snapshot_size, "[lvm] snapshot_size");
 
   const instances = await deps.ganeti.listInstances();
@@ -38,7 +87,11 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
   const group = req.group ?? source.group;
   const target = vmNames(req.name, group, cfg);
   const web = req.web === null ? null : webName(req.name, cfg, req.web);
-  if (target.name === source.name && target.group === source.group) throw new BadInput(`source and new VM are both '${source.fqdn}'`, "give the new VM another name");
+  if (target.name === source.name && target.group === source.group)
+    throw new BadInput(
+      `source and new VM are both '${source.fqdn}'`,
+      "give the new VM another name",
+    );
 
   await checkTargetFree(target, web, instances, deps);
 
@@ -51,19 +104,41 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
     );
   }
 
-  const [dns, dhcp, fw, proxy] = await Promise.all([deps.families.dns.usage(), deps.families.dhcp.usage(), deps.families.firewall.usage(), deps.families.proxy.usage()]);
+  const [dns, dhcp, fw, proxy] = await Promise.all([
+    deps.families.dns.usage(),
+    deps.families.dhcp.usage(),
+    deps.families.firewall.usage(),
+    deps.families.proxy.usage(),
+  ]);
   const used = {
-    ips: new Set([...dns.ips, ...dhcp.ips, ...instances.flatMap((i) => i.nicIps.filter((ip): ip is string => !!ip))]),
-    macs: new Set([...dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase())),
+    ips: new Set([
+      ...dns.ips,
+      ...dhcp.ips,
+      ...instances.flatMap((i) => i.nicIps.filter((ip): ip is string => !!ip)),
+    ]),
+    macs: new Set(
+      [...dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase()),
+    ),
     ports: new Set([...fw.ports, ...proxy.ports]),
   };
   return {
-    source, target, webName: web, memory: formatSize(memoryBytes), memoryBytes, balloonBytes, snapshotBytes,
-    start: req.start ?? true, used,
+    source,
+    target,
+    webName: web,
+    memory: formatSize(memoryBytes),
+    memoryBytes,
+    balloonBytes,
+    snapshotBytes,
+    start: req.start ?? true,
+    used,
   };
 }
 
-async function findSource(req: CloneRequest, instances: InstanceInfo[], deps: PreflightDeps): Promise<SourceFacts> {
+async function findSource(
+  req: CloneRequest,
+  instances: InstanceInfo[],
+  deps: PreflightDeps,
+): Promise<SourceFacts> {
   const { config } = deps;
   const domain = config.names.domain;
   const matches = instances.filter((i) => {
@@ -71,36 +146,90 @@ async function findSource(req: CloneRequest, instances: InstanceInfo[], deps: Pr
     return parts?.name === req.source && (req.group === undefined || parts.group === req.group);
   });
   // With --group, the source may still sit in another group: the new VM goes in --group.
-  const candidates = matches.length || req.group === undefined ? matches : instances.filter((i) => parseInstanceName(i.name, domain)?.name === req.source);
+  const candidates =
+    matches.length || req.group === undefined
+      ? matches
+      : instances.filter((i) => parseInstanceName(i.name, domain)?.name === req.source);
   if (candidates.length === 0) {
-    throw new NotFound(`source VM '${req.source}' is not a Ganeti instance (looked for ${req.source}.<group>.${domain})`, "check the name with `gnt-instance list`");
+    throw new NotFound(
+      `source VM '${req.source}' is not a Ganeti instance (looked for ${req.source}.<group>.${domain})`,
+      "check the name with `gnt-instance list`",
+    );
   }
   if (candidates.length > 1) {
-    throw new BadInput(`source VM '${req.source}' exists in several groups: ${candidates.map((c) => c.name).join(", ")}`, "say which one with --group");
+    throw new BadInput(
+      `source VM '${req.source}' exists in several groups: ${candidates.map((c) => c.name).join(", ")}`,
+      "say which one with --group",
+    );
   }
   const inst = candidates[0]!;
   const { name, group } = parseInstanceName(inst.name, domain)!;
   if (inst.diskTemplate !== "plain") {
-    throw new BadInput(`source instance ${inst.name} uses disk template '${inst.diskTemplate}', not 'plain'`, "farmctl clones plain (LVM) instances only");
+    throw new BadInput(
+      `source instance ${inst.name} uses disk template '${inst.diskTemplate}', not 'plain'`,
+      "farmctl clones plain (LVM) instances only",
+    );
   }
   const disks = await deps.ganeti.instanceDisks(inst.name);
-  if (disks.length !== 1) throw new BadInput(`source instance ${inst.name} has ${disks.length} disks; farmctl clones single-disk instances`, "clone it by hand, or detach the extra disks");
+  if (disks.length !== 1)
+    throw new BadInput(
+      `source instance ${inst.name} has ${disks.length} disks; farmctl clones single-disk instances`,
+      "clone it by hand, or detach the extra disks",
+    );
   const disk = disks[0]!;
   const lv = (await deps.lvm.list(disk.vg)).find((l) => l.name === disk.lv);
-  if (!lv) throw new NotFound(`Ganeti says ${inst.name}'s disk is ${disk.vg}/${disk.lv}, but LVM has no such volume`, "run `gnt-cluster verify` and fix the instance first");
-  if (disk.vg !== config.lvm.vg) throw new BadInput(`source disk is in VG '${disk.vg}', farmctl is configured for '${config.lvm.vg}'`, "set [lvm] vg in farmd.toml");
-  return { name, group, fqdn: inst.name, vg: disk.vg, lv: lv.name, lvUuid: lv.uuid, sizeBytes: lv.sizeBytes };
+  if (!lv)
+    throw new NotFound(
+      `Ganeti says ${inst.name}'s disk is ${disk.vg}/${disk.lv}, but LVM has no such volume`,
+      "run `gnt-cluster verify` and fix the instance first",
+    );
+  if (disk.vg !== config.lvm.vg)
+    throw new BadInput(
+      `source disk is in VG '${disk.vg}', farmctl is configured for '${config.lvm.vg}'`,
+      "set [lvm] vg in farmd.toml",
+    );
+  return {
+    name,
+    group,
+    fqdn: inst.name,
+    vg: disk.vg,
+    lv: lv.name,
+    lvUuid: lv.uuid,
+    sizeBytes: lv.sizeBytes,
+  };
 }
 
-async function checkTargetFree(target: ReturnType<typeof vmNames>, web: string | null, instances: InstanceInfo[], deps: PreflightDeps): Promise<void> {
+async function checkTargetFree(
+  target: ReturnType<typeof vmNames>,
+  web: string | null,
+  instances: InstanceInfo[],
+  deps: PreflightDeps,
+): Promise<void> {
   const taken = (where: string) =>
-    new AlreadyExists(`VM '${target.name}' already exists in ${where}`, `pick another name or run \`farmctl destroy ${target.name}\``);
+    new AlreadyExists(
+      `VM '${target.name}' already exists in ${where}`,
+      `pick another name or run \`farmctl destroy ${target.name}\``,
+    );
   if (deps.inventory.get(target.name)) throw taken("the farmctl inventory");
-  if (instances.some((i) => i.name === target.fqdn)) throw taken(`Ganeti (instance ${target.fqdn})`);
-  const [dns, dhcp, fw, proxy] = await Promise.all([deps.families.dns.usage(), deps.families.dhcp.usage(), deps.families.firewall.usage(), deps.families.proxy.usage()]);
-  if (dns.names.includes(target.zoneName) || dns.names.includes(target.fqdn)) throw taken(`the DNS zone (${target.zoneName})`);
-  if (dhcp.names.includes(target.fqdn) || dhcp.names.includes(target.name)) throw taken(`dhcpd.conf (host ${target.fqdn})`);
-  if (fw.names.includes(target.shorewallParam)) throw taken(`the shorewall params (${target.shorewallParam})`);
-  if (web && proxy.names.includes(web)) throw new AlreadyExists(`web name '${web}' is already served by nginx`, "give another --web, or --no-web");
-  if ((await deps.lvm.list(deps.config.lvm.vg)).some((l) => l.name === target.lvName)) throw taken(`LVM (volume ${deps.config.lvm.vg}/${target.lvName})`);
+  if (instances.some((i) => i.name === target.fqdn))
+    throw taken(`Ganeti (instance ${target.fqdn})`);
+  const [dns, dhcp, fw, proxy] = await Promise.all([
+    deps.families.dns.usage(),
+    deps.families.dhcp.usage(),
+    deps.families.firewall.usage(),
+    deps.families.proxy.usage(),
+  ]);
+  if (dns.names.includes(target.zoneName) || dns.names.includes(target.fqdn))
+    throw taken(`the DNS zone (${target.zoneName})`);
+  if (dhcp.names.includes(target.fqdn) || dhcp.names.includes(target.name))
+    throw taken(`dhcpd.conf (host ${target.fqdn})`);
+  if (fw.names.includes(target.shorewallParam))
+    throw taken(`the shorewall params (${target.shorewallParam})`);
+  if (web && proxy.names.includes(web))
+    throw new AlreadyExists(
+      `web name '${web}' is already served by nginx`,
+      "give another --web, or --no-web",
+    );
+  if ((await deps.lvm.list(deps.config.lvm.vg)).some((l) => l.name === target.lvName))
+    throw taken(`LVM (volume ${deps.config.lvm.vg}/${target.lvName})`);
 }

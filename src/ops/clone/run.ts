@@ -10,7 +10,10 @@ export interface CloneRun {
   journal: Journal;
 }
 
-export async function runClone(req: CloneRequest, { deps, journal }: CloneRun): Promise<CloneResult> {
+export async function runClone(
+  req: CloneRequest,
+  { deps, journal }: CloneRun,
+): Promise<CloneResult> {
   const opId = journal.createOperation("clone", req.name, { ...req });
   const ctx = { opId, req, deps, warnings: [] };
   await runSaga(cloneSteps(), ctx, { opId, journal, events: deps.events });

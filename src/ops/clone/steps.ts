@@ -56,6 +56,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
     {
       name: "preflight",
       title: "check the source, the new name, free space and tools",
+      planning: true,
       async do(ctx) {
         ctx.facts = await preflight(ctx.req, ctx.deps);
       },
@@ -63,6 +64,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
     {
       name: "allocate",
       title: "pick the address, MAC and SSH port",
+      planning: true,
       async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
         const { config, inventory } = ctx.deps;
@@ -71,19 +73,42 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
           allocate(
             { ip: ctx.req.ip, mac: ctx.req.mac, sshPort: ctx.req.sshPort },
             subnet,
-            { ips: union(f.used.ips, held.ips), macs: union(f.used.macs, held.macs), ports: union(f.used.ports, held.ports) },
+            {
+              ips: union(f.used.ips, held.ips),
+              macs: union(f.used.macs, held.macs),
+              ports: union(f.used.ports, held.ports),
+            },
             config.firewall.ssh_port_base,
           );
         const record = (a: Allocation) => ({
-          name: f.target.name, group: f.target.group, fqdn: f.target.fqdn, ...a, webName: f.webName,
-          memoryBytes: f.memoryBytes, balloonBytes: null, vg: config.lvm.vg, lvName: f.target.lvName, lvUuid: null,
-          diskBytes: f.source.sizeBytes, source: f.source.fqdn, opId: ctx.opId,
+          name: f.target.name,
+          group: f.target.group,
+          fqdn: f.target.fqdn,
+          ...a,
+          webName: f.webName,
+          memoryBytes: f.memoryBytes,
+          balloonBytes: null,
+          vg: config.lvm.vg,
+          lvName: f.target.lvName,
+          lvUuid: null,
+          diskBytes: f.source.sizeBytes,
+          source: f.source.fqdn,
+          opId: ctx.opId,
         });
-        ctx.alloc = ctx.deps.dryRun ? pick(inventory.held()) : pickAllocation(inventory.reserve((held) => record(pick(held))));
+        ctx.alloc = ctx.deps.dryRun
+          ? pick(inventory.held())
+          : pickAllocation(inventory.reserve((held) => record(pick(held))));
         ctx.entry = {
-          name: f.target.name, group: f.target.group, fqdn: f.target.fqdn, zoneName: f.target.zoneName,
-          ip: ctx.alloc.ip, mac: ctx.alloc.mac, sshPort: ctx.alloc.sshPort, netmask: netmask(subnet),
-          shorewallParam: f.target.shorewallParam, publicAddress: config.firewall.public_address,
+          name: f.target.name,
+          group: f.target.group,
+          fqdn: f.target.fqdn,
+          zoneName: f.target.zoneName,
+          ip: ctx.alloc.ip,
+          mac: ctx.alloc.mac,
+          sshPort: ctx.alloc.sshPort,
+          netmask: netmask(subnet),
+          shorewallParam: f.target.shorewallParam,
+          publicAddress: config.firewall.public_address,
           ...(f.webName ? { webName: f.webName } : {}),
         };
         step.record({ reserved: !ctx.deps.dryRun, entry: ctx.entry });
@@ -98,7 +123,12 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
         step.record({ name: snapshotName(ctx.opId) });
-        const snap = await ctx.deps.lvm.createSnapshot(f.source.vg, f.source.lv, snapshotName(ctx.opId), f.snapshotBytes);
+        const snap = await ctx.deps.lvm.createSnapshot(
+          f.source.vg,
+          f.source.lv,
+          snapshotName(ctx.opId),
+          f.snapshotBytes,
+        );
         step.record({ uuid: snap.uuid });
         ctx.snapshotUuid = snap.uuid;
       },
@@ -111,7 +141,8 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const f = need(ctx.facts, "preflight");
         ctx.targetLv = await ctx.deps.lvm.create(f.source.vg, f.target.lvName, f.source.sizeBytes);
         step.record({ uuid: ctx.targetLv.uuid, name: ctx.targetLv.name });
-        if (!ctx.deps.dryRun) ctx.deps.inventory.update(f.target.name, { lvUuid: ctx.targetLv.uuid });
+        if (!ctx.deps.dryRun)
+          ctx.deps.inventory.update(f.target.name, { lvUuid: ctx.targetLv.uuid });
       },
       undo: removeOwnLv,
     },
@@ -125,9 +156,18 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         if (!ctx.deps.dryRun) {
           // Never dd onto a volume this operation did not make: re-check the UUID just before.
           const now = (await lvm.list(f.source.vg)).find((l) => l.name === target.name);
-          if (now?.uuid !== target.uuid) throw new OperationFailed(`volume ${target.vg}/${target.name} is not the one this clone created (UUID ${now?.uuid ?? "none"} != ${target.uuid})`, "someone changed the VG during the clone; check it with lvs");
+          if (now?.uuid !== target.uuid)
+            throw new OperationFailed(
+              `volume ${target.vg}/${target.name} is not the one this clone created (UUID ${now?.uuid ?? "none"} != ${target.uuid})`,
+              "someone changed the VG during the clone; check it with lvs",
+            );
         }
-        await ctx.deps.copier.copy(lvm.devicePath(f.source.vg, snapshotName(ctx.opId)), lvm.devicePath(target.vg, target.name), f.source.sizeBytes, ctx.deps.events);
+        await ctx.deps.copier.copy(
+          lvm.devicePath(f.source.vg, snapshotName(ctx.opId)),
+          lvm.devicePath(target.vg, target.name),
+          f.source.sizeBytes,
+          ctx.deps.events,
+        );
       },
     },
     {
@@ -137,13 +177,21 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const lv = await lvByUuid(ctx, ctx.snapshotUuid);
         if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
         // A dry run's snapshot exists only in the plan: still show its removal.
-        else if (ctx.deps.dryRun && ctx.snapshotUuid) await ctx.deps.lvm.removeChecked(need(ctx.facts, "preflight").source.vg, snapshotName(ctx.opId), ctx.snapshotUuid);
+        else if (ctx.deps.dryRun && ctx.snapshotUuid)
+          await ctx.deps.lvm.removeChecked(
+            need(ctx.facts, "preflight").source.vg,
+            snapshotName(ctx.opId),
+            ctx.snapshotUuid,
+          );
       },
     },
     familyStep("dns", "add the DNS record", async (ctx, entry) => {
       if (ctx.deps.dryRun) return;
       if (!(await ctx.deps.families.dns.waitResolves(entry))) {
-        throw new NotFound(`${entry.fqdn} does not resolve to ${entry.ip} after the DNS reload`, "check that named loaded the zone (named-checkzone, rndc status) and that resolv.conf points at it");
+        throw new NotFound(
+          `${entry.fqdn} does not resolve to ${entry.ip} after the DNS reload`,
+          "check that named loaded the zone (named-checkzone, rndc status) and that resolv.conf points at it",
+        );
       }
     }),
     familyStep("dhcp", "add the DHCP host"),
@@ -156,9 +204,17 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const target = need(ctx.targetLv, "the new disk");
         const { ganeti, config } = ctx.deps;
         step.record({ fqdn: entry.fqdn, lvUuid: target.uuid });
-        await ganeti.add({ fqdn: entry.fqdn, node: config.ganeti.node, memory: f.memory, os: config.ganeti.os, lvName: target.name, mac: entry.mac });
+        await ganeti.add({
+          fqdn: entry.fqdn,
+          node: config.ganeti.node,
+          memory: f.memory,
+          os: config.ganeti.os,
+          lvName: target.name,
+          mac: entry.mac,
+        });
         const renamed = await lvByUuid(ctx, target.uuid);
-        if (renamed && !ctx.deps.dryRun) ctx.deps.inventory.update(f.target.name, { lvName: renamed.name });
+        if (renamed && !ctx.deps.dryRun)
+          ctx.deps.inventory.update(f.target.name, { lvName: renamed.name });
       },
       async undo(ctx, step) {
         const fqdn = step.data.fqdn;
@@ -169,7 +225,10 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const disks = await ganeti.instanceDisks(fqdn);
         const own = await lvByUuid(ctx, step.data.lvUuid);
         if (!own || !disks.some((d) => d.lv === own.name)) {
-          throw new OperationFailed(`instance ${fqdn} does not use the disk this clone made; not removing it`, `check it with gnt-instance info ${fqdn}`);
+          throw new OperationFailed(
+            `instance ${fqdn} does not use the disk this clone made; not removing it`,
+            `check it with gnt-instance info ${fqdn}`,
+          );
         }
         await ganeti.shutdown(fqdn);
         await ganeti.remove(fqdn);
@@ -195,7 +254,9 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async do(ctx) {
         const f = need(ctx.facts, "preflight");
         if (!f.start || ctx.deps.dryRun) return;
-        const r = await ctx.deps.monitor.balloonAndWait(f.target.fqdn, f.balloonBytes, { timeoutMs: ctx.deps.config.balloon.timeout_ms });
+        const r = await ctx.deps.monitor.balloonAndWait(f.target.fqdn, f.balloonBytes, {
+          timeoutMs: ctx.deps.config.balloon.timeout_ms,
+        });
         ctx.balloonReached = r.reachedBytes;
         if (r.warning) {
           ctx.warnings.push(r.warning);
@@ -209,7 +270,8 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       name: "record",
       title: "record the VM in the inventory",
       async do(ctx) {
-        if (!ctx.deps.dryRun) ctx.deps.inventory.update(need(ctx.facts, "preflight").target.name, { state: "ready" });
+        if (!ctx.deps.dryRun)
+          ctx.deps.inventory.update(need(ctx.facts, "preflight").target.name, { state: "ready" });
       },
     },
   ];
@@ -217,7 +279,11 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
 
 type FamilyKey = "dns" | "dhcp" | "firewall" | "proxy";
 
-function familyStep(key: FamilyKey, title: string, after?: (ctx: CloneCtx, entry: VmEntry) => Promise<void>): SagaStep<CloneCtx> {
+function familyStep(
+  key: FamilyKey,
+  title: string,
+  after?: (ctx: CloneCtx, entry: VmEntry) => Promise<void>,
+): SagaStep<CloneCtx> {
   return {
     name: key,
     title,
@@ -228,7 +294,8 @@ function familyStep(key: FamilyKey, title: string, after?: (ctx: CloneCtx, entry
       await after?.(ctx, entry);
     },
     async undo(ctx, step) {
-      if (ctx.entry) await ctx.deps.families[key].revert(ctx.entry, step.data.revert as RevertData | undefined);
+      if (ctx.entry)
+        await ctx.deps.families[key].revert(ctx.entry, step.data.revert as RevertData | undefined);
     },
   };
 }
@@ -245,9 +312,21 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
   const f = need(ctx.facts, "preflight");
   const a = need(ctx.alloc, "the allocation");
   return {
-    opId: ctx.opId, name: f.target.name, group: f.target.group, instance: f.target.fqdn, ip: a.ip, mac: a.mac,
-    sshPort: a.sshPort, webName: f.webName, memoryBytes: f.memoryBytes, balloonTargetBytes: f.balloonBytes,
-    balloonReachedBytes: ctx.balloonReached ?? null, lv: ctx.targetLv?.name ?? null, lvUuid: ctx.targetLv?.uuid ?? null,
-    diskBytes: f.source.sizeBytes, source: f.source.fqdn, warnings: ctx.warnings,
+    opId: ctx.opId,
+    name: f.target.name,
+    group: f.target.group,
+    instance: f.target.fqdn,
+    ip: a.ip,
+    mac: a.mac,
+    sshPort: a.sshPort,
+    webName: f.webName,
+    memoryBytes: f.memoryBytes,
+    balloonTargetBytes: f.balloonBytes,
+    balloonReachedBytes: ctx.balloonReached ?? null,
+    lv: ctx.targetLv?.name ?? null,
+    lvUuid: ctx.targetLv?.uuid ?? null,
+    diskBytes: f.source.sizeBytes,
+    source: f.source.fqdn,
+    warnings: ctx.warnings,
   };
 }

@@ -1,0 +1,63 @@
+// farmctl as a user runs it: the built binary, its exit codes, its messages, its JSON.
+import { execa } from "execa";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const BIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "farmctl-cli-"));
+const config = join(dir, "farmd.toml");
+writeFileSync(config, `state_dir = "${dir}/state"\n`);
+
+const farmctl = (...args: string[]) =>
+  execa("node", [BIN, ...args], { reject: false, env: { FARMD_CONFIG: config } });
+
+describe("farmctl clone", () => {
+  it("names the problem and the fix for a bad name, exit 65, before any query", async () => {
+    const r = await farmctl("clone", "gallifrey", "Gallifrey_Dev");
+    expect(r.exitCode).toBe(65);
+    expect(r.stderr).toContain(
+      "farmctl: VM name 'Gallifrey_Dev' is not a valid name: it has uppercase letters",
+    );
+    expect(r.stderr).toContain("use lowercase letters, digits and '-'");
+  });
+
+  it("refuses a MAC outside 52:54 and a size that is not one", async () => {
+    expect(
+      (await farmctl("clone", "gallifrey", "dev", "--mac", "00:16:3e:00:00:01")).stderr,
+    ).toContain("not a 52:54 MAC");
+    expect((await farmctl("clone", "gallifrey", "dev", "--memory", "lots")).stderr).toContain(
+      "--memory 'lots' is not a size",
+    );
+    expect((await farmctl("clone", "gallifrey", "dev", "--ip", "10.10.99.1")).stderr).toContain(
+      "outside the farm subnet 10.10.60.0/24",
+    );
+  });
+
+  it("prints one JSON document with a stable error code", async () => {
+    const r = await farmctl("clone", "gallifrey", "-bad", "--json");
+    expect(r.exitCode).toBe(2); // commander takes "-bad" for an option
+    const j = await farmctl("clone", "gallifrey", "9lives", "--json");
+    expect(j.exitCode).toBe(65);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      ok: false,
+      error: { code: "bad_input", message: expect.stringContaining("starts with a digit") },
+    });
+  });
+
+  it("exits 2 on usage errors", async () => {
+    expect((await farmctl("clone", "gallifrey")).exitCode).toBe(2);
+    expect((await farmctl("frobnicate")).exitCode).toBe(2);
+  });
+
+  it("exits 78 naming file and key for an invalid farmd.toml", async () => {
+    const bad = join(dir, "bad.toml");
+    writeFileSync(bad, "[lvm]\nvg = 3\n");
+    const r = await execa("node", [BIN, "clone", "gallifrey", "dev", "--config", bad], {
+      reject: false,
+    });
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toContain(`${bad}: invalid configuration: lvm.vg`);
+  });
+});

@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { acquireHostLock } from "../../src/host/lock.js";
+import { Busy } from "../../src/api/errors.js";
+
+describe("host lock", () => {
+  it("keeps a second farmctl out while the first holds it, then lets it in", () => {
+    const dir = mkdtempSync(join(tmpdir(), "farm-lock-"));
+    const first = acquireHostLock(dir, "clone gallifrey gallifrey-dev");
+    let err: unknown;
+    try {
+      acquireHostLock(dir, "clone gallifrey gallifrey-qa");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(Busy);
+    expect((err as Busy).exitCode).toBe(75);
+    expect((err as Busy).message).toContain(`pid ${process.pid}: clone gallifrey gallifrey-dev`);
+    first.release();
+    acquireHostLock(dir, "clone gallifrey gallifrey-qa").release();
+  });
+
+  it("takes over a lock left by a process that died", () => {
+    const dir = mkdtempSync(join(tmpdir(), "farm-lock-"));
+    writeFileSync(join(dir, "host.lock"), "999999999 clone crashed\n");
+    const lock = acquireHostLock(dir, "clone again");
+    expect(readFileSync(join(dir, "host.lock"), "utf8")).toBe(`${process.pid} clone again\n`);
+    lock.release();
+  });
+});
