@@ -268,3 +268,15 @@ describe("Ganeti", () => {
     });
   });
 });
+
+describe("a host that is not a Ganeti node", () => {
+  it("is 'unavailable' (exit 69), not bad input", async () => {
+    const runner = new ScriptedRunner([
+      { argv: (a) => a[0] === "gnt-instance" && a[1] === "list", exitCode: 1, stderr: recording("gnt-instance-3.0.2-list-no-cluster-stderr.txt") },
+    ]);
+    const err = await failure(new Ganeti(runner).listInstances());
+    expect(err.code).toBe("unavailable");
+    expect(err.exitCode).toBe(69);
+    expect(err.hint).toContain("Ganeti master node");
+  });
+});

@@ -215,6 +215,25 @@ const STEP_FAULTS: Record<string, Fault | "monitor" | "record"> = {
   record: "record",
 };
 
+describe("undo without a recorded UUID", () => {
+  it("removes the snapshot named after this operation, and nothing else", async () => {
+    h = harness();
+    const lvsBefore = [...h.runner.lvs.keys()];
+    // lvcreate --snapshot works, but reading it back (its UUID) fails once.
+    h.runner.faults.push(
+      once(
+        failWhen(
+          (a) => a[0] === "lvs" && [...h.runner.lvs.keys()].some((n) => n.startsWith("farm-snap-")),
+        ),
+      ),
+    );
+    const err = await failure(h.clone({}));
+    expect(err.details?.step).toBe("snapshot");
+    expect(err.details?.restored).toBe(true);
+    expect([...h.runner.lvs.keys()]).toEqual(lvsBefore);
+  });
+});
+
 describe("a failure at each step", () => {
   it("covers every step of the clone", () => {
     expect(Object.keys(STEP_FAULTS).sort()).toEqual(

@@ -132,7 +132,16 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         step.record({ uuid: snap.uuid });
         ctx.snapshotUuid = snap.uuid;
       },
-      undo: removeOwnLv,
+      async undo(ctx, step) {
+        if (step.data.uuid) return removeOwnLv(ctx, step);
+        // Crashed between lvcreate and recording the UUID: the name carries this operation's id,
+        // so a snapshot of the source under that name can only be ours.
+        const f = need(ctx.facts, "preflight");
+        const lv = (await ctx.deps.lvm.list(f.source.vg)).find(
+          (l) => l.name === step.data.name && l.origin === f.source.lv,
+        );
+        if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
+      },
     },
     {
       name: "create-lv",
