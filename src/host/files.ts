@@ -147,7 +147,21 @@ export class DryRunFiles implements HostFiles {
     return this.real.list(dir);
   }
 
-  async apply(changes: FileChange[]): Promise<void> {
+  /** Validates the candidates with the real checkers from a temp dir, so the plan shows a refusal too. */
+  async apply(changes: FileChange[], validate?: (candidates: Candidates) => Promise<void>): Promise<void> {
+    const dir = await fs.mkdtemp(join(process.env.TMPDIR ?? "/tmp", "farmctl-plan-"));
+    try {
+      const candidates: Candidates = new Map();
+      for (const [i, c] of changes.entries()) {
+        if (c.content === null) continue;
+        const tmp = join(dir, `${i}-${basename(c.path)}`);
+        await fs.writeFile(tmp, c.content);
+        candidates.set(c.path, tmp);
+      }
+      await validate?.(candidates);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
     for (const c of changes) {
       const before = await this.read(c.path);
       this.report(c.path, unifiedDiff(c.path, before, c.content));
