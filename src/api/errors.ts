@@ -13,6 +13,8 @@ export const EXIT = {
 export interface ErrorJson {
   code: string;
   message: string;
+  /** farmctl's exit code for this error, so a client exits as the daemon meant. */
+  exitCode?: number;
   hint?: string;
   details?: Record<string, unknown>;
 }
@@ -30,7 +32,13 @@ export class FarmError extends Error {
   }
 
   toJSON(): ErrorJson {
-    return { code: this.code, message: this.message, hint: this.hint, details: this.details };
+    return {
+      code: this.code,
+      message: this.message,
+      exitCode: this.exitCode,
+      hint: this.hint,
+      details: this.details,
+    };
   }
 }
 

@@ -1,3 +1,5 @@
+import type { ErrorJson } from "./errors.js";
+
 // Events an operation emits while it runs; the CLI renders them, farmd will stream them as NDJSON.
 export type OpEvent =
   | { type: "step-start"; seq: number; step: string; title: string }
@@ -23,6 +25,8 @@ export type OpEvent =
   | { type: "command"; argv: string[] }
   | { type: "file-diff"; path: string; diff: string }
   | { type: "info"; message: string }
-  | { type: "warning"; message: string };
+  | { type: "warning"; message: string }
+  /** The last event of an operation: how it ended and what it made. */
+  | { type: "end"; opId: string; state: string; result?: unknown; error?: ErrorJson };
 
 export type EventSink = (event: OpEvent) => void;

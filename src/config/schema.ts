@@ -22,6 +22,11 @@ export const configSchema = z
     // Unset: <checkout>/state when run from a checkout, else /var/lib/farmd (see stateDir()).
     state_dir: absPath.optional(),
     socket: absPath.default("/run/farmd/farmd.sock"),
+    // Group allowed to use the API (the socket is 0660 root:<group>); unset: root's group only.
+    socket_group: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name")
+      .optional(),
     templates_dir: absPath.default("/etc/farmd/templates"),
     names: z
       .object({
@@ -60,6 +65,8 @@ export const configSchema = z
       .object({
         block_size: size.default("1M"),
         ionice_class: z.number().int().min(1).max(3).default(3),
+        // How many clones may copy at once; the others wait their turn.
+        parallel: z.number().int().min(1).max(64).default(2),
       })
       .strict()
       .prefault({}),

@@ -174,8 +174,14 @@ export class Copier {
     private readonly opts: { blockSize?: string; ioniceClass?: number } = {},
   ) {}
 
-  async copy(src: string, dst: string, totalBytes: number, events: EventSink): Promise<void> {
-    const params = { src, dst, ...this.opts };
+  async copy(
+    src: string,
+    dst: string,
+    totalBytes: number,
+    events: EventSink,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const params = { src, dst, ...this.opts, signal };
     await copy(this.runner, params, totalBytes, (p) =>
       events({
         type: "copy-progress",

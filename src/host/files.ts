@@ -148,7 +148,10 @@ export class DryRunFiles implements HostFiles {
   }
 
   /** Validates the candidates with the real checkers from a temp dir, so the plan shows a refusal too. */
-  async apply(changes: FileChange[], validate?: (candidates: Candidates) => Promise<void>): Promise<void> {
+  async apply(
+    changes: FileChange[],
+    validate?: (candidates: Candidates) => Promise<void>,
+  ): Promise<void> {
     const dir = await fs.mkdtemp(join(process.env.TMPDIR ?? "/tmp", "farmctl-plan-"));
     try {
       const candidates: Candidates = new Map();

@@ -187,7 +187,11 @@ export function ganetiError(r: RunResult): FarmError {
     case "wrong_input":
       // On a host that is not (or no longer) a Ganeti node, nothing farmctl asks can work.
       if (f.details.startsWith("Cluster not initialized")) {
-        return new Unavailable(what, "run farmctl on the Ganeti master node (`gnt-cluster info`)", details);
+        return new Unavailable(
+          what,
+          "run farmctl on the Ganeti master node (`gnt-cluster info`)",
+          details,
+        );
       }
       // start/shutdown of an unknown instance reports an empty selection, not unknown_entity
       if (f.details.startsWith("Selection filter does not match any instances")) {

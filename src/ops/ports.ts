@@ -62,7 +62,14 @@ export interface MonitorPort {
 }
 
 export interface CopyPort {
-  copy(src: string, dst: string, totalBytes: number, events: EventSink): Promise<void>;
+  /** `signal` aborts the copy (cancel, farmd stopping). */
+  copy(
+    src: string,
+    dst: string,
+    totalBytes: number,
+    events: EventSink,
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
 /** How an add is undone: opaque to ops, journaled with the step. */

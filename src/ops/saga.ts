@@ -1,6 +1,6 @@
 // A saga: steps run in order with their progress journaled; on failure the steps already run are
 // undone in reverse. Undos check before they act, so repeating one (after a crash) is safe.
-import { asFarmError, FarmError, OperationFailed } from "../api/errors.js";
+import { asFarmError, EXIT, FarmError, OperationFailed } from "../api/errors.js";
 import type { EventSink } from "../api/events.js";
 import type { Journal } from "../state/journal.js";
 
@@ -24,6 +24,26 @@ export interface SagaRun {
   opId: string;
   journal: Journal;
   events: EventSink;
+  /** Aborted by `farmctl cancel` or SIGTERM: the running step stops, then everything is undone. */
+  signal?: AbortSignal;
+}
+
+/** Abort reason when farmd stops: the operation is left as it is, to resume or cancel later. */
+export class Interrupted extends FarmError {
+  constructor() {
+    super(
+      "interrupted",
+      "interrupted: farmd is stopping",
+      EXIT.tempFail,
+      "resume it with `farmctl resume ID` or undo it with `farmctl cancel ID`",
+    );
+  }
+}
+
+export class Cancelled extends FarmError {
+  constructor(reason: string) {
+    super("cancelled", `cancelled: ${reason}`, EXIT.failed, "run the clone again when you want it");
+  }
 }
 
 function handle(run: SagaRun, seq: number): StepHandle {
@@ -39,16 +59,29 @@ function handle(run: SagaRun, seq: number): StepHandle {
   };
 }
 
-export async function runSaga<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun): Promise<void> {
-  for (const [seq, step] of steps.entries()) {
+/** Runs steps from `from` (0, or the step to resume at) to the end. */
+export async function runSaga<C>(
+  steps: SagaStep<C>[],
+  ctx: C,
+  run: SagaRun,
+  from = 0,
+): Promise<void> {
+  for (let seq = from; seq < steps.length; seq++) {
+    const step = steps[seq]!;
     run.journal.startStep(run.opId, seq, step.name);
     run.events({ type: "step-start", seq, step: step.name, title: step.title });
     const t0 = Date.now();
     try {
+      throwIfAborted(run.signal);
       await step.do(ctx, handle(run, seq));
+      throwIfAborted(run.signal);
     } catch (err) {
-      const failure = asFarmError(err);
+      const failure = run.signal?.aborted ? abortReason(run.signal) : asFarmError(err);
       run.journal.setStepState(run.opId, seq, "failed", failure.message);
+      if (failure instanceof Interrupted) {
+        run.journal.setOperationState(run.opId, "interrupted", failure.toJSON());
+        throw failure;
+      }
       const details = failure.details ?? {};
       run.events({
         type: "step-failed",
@@ -75,6 +108,16 @@ export async function runSaga<C>(steps: SagaStep<C>[], ctx: C, run: SagaRun): Pr
     run.events({ type: "step-done", seq, step: step.name, ms: Date.now() - t0 });
   }
   run.journal.setOperationState(run.opId, "succeeded");
+}
+
+function abortReason(signal: AbortSignal): FarmError {
+  return signal.reason instanceof FarmError
+    ? signal.reason
+    : new Cancelled(String(signal.reason ?? "by request"));
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
 }
 
 /** Undoes steps `lastSeq` down to 0, going on past an undo that fails; returns those failures. */

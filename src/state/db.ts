@@ -47,6 +47,13 @@ const MIGRATIONS: string[] = [
      finished_at TEXT,
      PRIMARY KEY (op_id, seq)
    );`,
+  // v2: every event of an operation, so `farmctl ops ID --follow` can replay what it missed.
+  `CREATE TABLE events (
+     op_id TEXT NOT NULL REFERENCES operations(id),
+     seq INTEGER NOT NULL,
+     event TEXT NOT NULL,
+     PRIMARY KEY (op_id, seq)
+   );`,
 ];
 
 export const dbPath = (stateDir: string): string => join(stateDir, "farmd.sqlite");

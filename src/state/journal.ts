@@ -62,6 +62,38 @@ export class Journal {
     };
   }
 
+  list(limit = 100): OperationRecord[] {
+    const rows = this.db
+      .prepare("SELECT id FROM operations ORDER BY rowid DESC LIMIT ?")
+      .all(limit) as { id: string }[];
+    return rows.map((r) => this.operation(r.id)!);
+  }
+
+  /** Operations a crashed farmd left running. */
+  unfinished(): OperationRecord[] {
+    const rows = this.db
+      .prepare("SELECT id FROM operations WHERE state = 'running' ORDER BY rowid")
+      .all() as { id: string }[];
+    return rows.map((r) => this.operation(r.id)!);
+  }
+
+  appendEvent(opId: string, event: unknown): number {
+    const next = this.db
+      .prepare("SELECT COALESCE(MAX(seq), -1) + 1 AS n FROM events WHERE op_id = ?")
+      .get(opId) as { n: number };
+    this.db
+      .prepare("INSERT INTO events (op_id, seq, event) VALUES (?, ?, ?)")
+      .run(opId, next.n, JSON.stringify(event));
+    return next.n;
+  }
+
+  events(opId: string, afterSeq = -1): { seq: number; event: unknown }[] {
+    const rows = this.db
+      .prepare("SELECT seq, event FROM events WHERE op_id = ? AND seq > ? ORDER BY seq")
+      .all(opId, afterSeq) as { seq: number; event: string }[];
+    return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.event) }));
+  }
+
   latestId(): string | null {
     const r = this.db.prepare("SELECT id FROM operations ORDER BY rowid DESC LIMIT 1").get() as
       { id: string } | undefined;

@@ -33,6 +33,10 @@ export class FakeHostRunner implements Runner {
   /** Copies made by dd: target device → source device. */
   readonly copies = new Map<string, string>();
   faults: Fault[] = [];
+  /** Awaited by every dd before it "copies": lets a test hold copies in flight. */
+  ddGate: (argv: readonly string[]) => Promise<void> = async () => {};
+  ddActive = 0;
+  ddMaxActive = 0;
 
   constructor() {
     this.lvs.set("5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0", {
@@ -62,8 +66,25 @@ export class FakeHostRunner implements Runner {
       const f = fault(argv);
       if (f) return this.result(argv, "", f.stderr, f.exitCode, opts);
     }
+    if (argv[0] === "ionice") await this.holdCopy(argv, opts.signal);
     const out = this.dispatch(argv, opts);
     return this.result(argv, out.stdout ?? "", out.stderr ?? "", 0, opts);
+  }
+
+  /** Like execa's cancelSignal: an abort kills the dd, which then fails. */
+  private async holdCopy(argv: readonly string[], signal?: AbortSignal): Promise<void> {
+    this.ddMaxActive = Math.max(this.ddMaxActive, ++this.ddActive);
+    try {
+      const killed = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(new CommandFailed(argv, undefined, "dd: killed\n"));
+        signal?.addEventListener("abort", () =>
+          reject(new CommandFailed(argv, undefined, "dd: killed\n")),
+        );
+      });
+      await Promise.race([this.ddGate(argv), killed]);
+    } finally {
+      this.ddActive--;
+    }
   }
 
   private result(

@@ -14,11 +14,12 @@ import { join } from "node:path";
 import type { OpEvent } from "../../src/api/events.js";
 import type { CloneRequest } from "../../src/api/clone.js";
 import { parseConfig } from "../../src/config/load.js";
+import type { Config } from "../../src/config/schema.js";
 import { buildHost } from "../../src/daemon/host.js";
 import { records } from "../../src/host/confedit/zone-parse.js";
 import { runClone } from "../../src/ops/clone/run.js";
 import type { MonitorPort } from "../../src/ops/ports.js";
-import { openDb } from "../../src/state/db.js";
+import { openDb, type Db } from "../../src/state/db.js";
 import { Inventory } from "../../src/state/inventory.js";
 import { Journal } from "../../src/state/journal.js";
 import { FakeHostRunner } from "../fakes/fake-host-runner.js";
@@ -27,9 +28,12 @@ const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
 
 export interface Harness {
   root: string;
+  config: Config;
   runner: FakeHostRunner;
+  resolve: (name: string) => Promise<string[]>;
   events: OpEvent[];
   monitor: MonitorPort & { calls: [string, number][] };
+  db: Db;
   inventory: Inventory;
   journal: Journal;
   clone(req: Partial<CloneRequest>, opts?: { dryRun?: boolean }): ReturnType<typeof runClone>;
@@ -38,7 +42,7 @@ export interface Harness {
   cleanup(): void;
 }
 
-export function harness(): Harness {
+export function harness(extraToml = ""): Harness {
   const root = mkdtempSync(join(tmpdir(), "farm-saga-"));
   cpSync(FIXTURE, join(root, "etc"), { recursive: true, verbatimSymlinks: true });
   const etc = (p: string) => join(root, "etc", p);
@@ -58,7 +62,7 @@ reload = ["reload-firewall"]
 sites_available = "${etc("nginx/sites-available")}"
 sites_enabled = "${etc("nginx/sites-enabled")}"
 reload = ["reload-proxy"]
-`,
+${extraToml}`,
     "test.toml",
   );
   const runner = new FakeHostRunner();
@@ -81,9 +85,12 @@ reload = ["reload-proxy"]
   const journal = new Journal(db);
   return {
     root,
+    config,
+    resolve,
     runner,
     events,
     monitor,
+    db,
     inventory,
     journal,
     clone(req, opts = {}) {

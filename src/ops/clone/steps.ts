@@ -18,6 +18,7 @@ export interface CloneDeps extends PreflightDeps {
   copier: CopyPort;
   events: EventSink;
   dryRun: boolean;
+  signal?: AbortSignal;
 }
 
 export interface CloneCtx {
@@ -57,8 +58,10 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       name: "preflight",
       title: "check the source, the new name, free space and tools",
       planning: true,
-      async do(ctx) {
+      async do(ctx, step) {
         ctx.facts = await preflight(ctx.req, ctx.deps);
+        const { used: _used, ...facts } = ctx.facts;
+        step.record({ facts });
       },
     },
     {
@@ -111,7 +114,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
           publicAddress: config.firewall.public_address,
           ...(f.webName ? { webName: f.webName } : {}),
         };
-        step.record({ reserved: !ctx.deps.dryRun, entry: ctx.entry });
+        step.record({ reserved: !ctx.deps.dryRun, entry: ctx.entry, alloc: ctx.alloc });
       },
       async undo(ctx) {
         ctx.deps.inventory.release(ctx.req.name, ctx.opId);
@@ -149,7 +152,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
         ctx.targetLv = await ctx.deps.lvm.create(f.source.vg, f.target.lvName, f.source.sizeBytes);
-        step.record({ uuid: ctx.targetLv.uuid, name: ctx.targetLv.name });
+        step.record({ uuid: ctx.targetLv.uuid, name: ctx.targetLv.name, lv: ctx.targetLv });
         if (!ctx.deps.dryRun)
           ctx.deps.inventory.update(f.target.name, { lvUuid: ctx.targetLv.uuid });
       },
@@ -176,6 +179,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
           lvm.devicePath(target.vg, target.name),
           f.source.sizeBytes,
           ctx.deps.events,
+          ctx.deps.signal,
         );
       },
     },

@@ -1,0 +1,137 @@
+// farmd's API over its unix socket, typed; the CLI's only way to the daemon.
+import { request, type IncomingMessage } from "node:http";
+import type { CloneRequest, CloneResult } from "../api/clone.js";
+import { FarmError, Unavailable, type ErrorJson } from "../api/errors.js";
+import type { OpEvent } from "../api/events.js";
+import { ROUTES } from "../api/routes.js";
+import type { OperationRecord, StepRecord } from "../state/journal.js";
+
+export type StreamedEvent = OpEvent & { seq?: number };
+
+/** A FarmError rebuilt from the daemon's JSON: same code, message, hint and exit code. */
+export function remoteError(e: ErrorJson): FarmError {
+  return new FarmError(e.code, e.message, e.exitCode ?? 70, e.hint, e.details);
+}
+
+export class FarmdClient {
+  constructor(readonly socketPath: string) {}
+
+  private open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      // agent: false: no pooled keep-alive socket that could outlive a farmd restart.
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          method,
+          path,
+          agent: false,
+          headers: { "content-type": "application/json" },
+        },
+        resolve,
+      );
+      req.on("error", (err: NodeJS.ErrnoException) => reject(this.connectError(err)));
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  private connectError(err: NodeJS.ErrnoException): FarmError {
+    if (err.code === "ENOENT" || err.code === "ECONNREFUSED") {
+      return new Unavailable(
+        `farmd is not running (no answer on ${this.socketPath})`,
+        "start it: `systemctl start farmd`, or run `farmd` as root (see farmd(8))",
+      );
+    }
+    if (err.code === "EACCES") {
+      return new FarmError(
+        "forbidden",
+        `not allowed to talk to farmd on ${this.socketPath}`,
+        77,
+        "run as root, or as a member of the group farmd.toml's socket_group names",
+      );
+    }
+    return new Unavailable(
+      `cannot reach farmd on ${this.socketPath}: ${err.message}`,
+      "check that farmd runs (see farmd(8))",
+    );
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.open(method, path, body);
+    let text = "";
+    for await (const chunk of res) text += chunk;
+    const doc = JSON.parse(text) as { error?: ErrorJson } & T;
+    if (doc.error) throw remoteError(doc.error);
+    return doc;
+  }
+
+  /** Yields NDJSON lines of a streaming response as they arrive. */
+  private async *lines(res: IncomingMessage): AsyncGenerator<StreamedEvent> {
+    if (res.statusCode !== 200) {
+      let text = "";
+      for await (const chunk of res) text += chunk;
+      throw remoteError((JSON.parse(text) as { error: ErrorJson }).error);
+    }
+    let buf = "";
+    for await (const chunk of res) {
+      buf += chunk;
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) yield JSON.parse(line) as StreamedEvent;
+      }
+    }
+  }
+
+  health(): Promise<{ ok: boolean; pid: number }> {
+    return this.json("GET", ROUTES.health);
+  }
+
+  async startClone(req: CloneRequest): Promise<string> {
+    return (await this.json<{ opId: string }>("POST", ROUTES.clone, { request: req })).opId;
+  }
+
+  async *plan(req: CloneRequest): AsyncGenerator<StreamedEvent> {
+    yield* this.lines(await this.open("POST", ROUTES.clone, { request: req, dryRun: true }));
+  }
+
+  async *events(opId: string, follow: boolean, after = -1): AsyncGenerator<StreamedEvent> {
+    yield* this.lines(
+      await this.open("GET", `${ROUTES.events(opId)}?after=${after}&follow=${follow ? 1 : 0}`),
+    );
+  }
+
+  async operations(): Promise<OperationRecord[]> {
+    return (await this.json<{ operations: OperationRecord[] }>("GET", ROUTES.operations))
+      .operations;
+  }
+
+  operation(opId: string): Promise<{ operation: OperationRecord; steps: StepRecord[] }> {
+    return this.json("GET", ROUTES.operation(opId));
+  }
+
+  async cancel(opId: string): Promise<void> {
+    await this.json("POST", ROUTES.cancel(opId));
+  }
+
+  async resume(opId: string): Promise<void> {
+    await this.json("POST", ROUTES.resume(opId));
+  }
+}
+
+/** Follows an operation to its end; resolves with the result or throws its error. */
+export async function followToEnd(
+  events: AsyncIterable<StreamedEvent>,
+  onEvent: (e: OpEvent) => void,
+): Promise<CloneResult> {
+  for await (const e of events) {
+    if (e.type === "end") {
+      if (e.error) throw remoteError(e.error);
+      return e.result as CloneResult;
+    }
+    onEvent(e);
+  }
+  throw new Unavailable(
+    "farmd closed the event stream before the operation ended",
+    "follow it again with `farmctl ops ID --follow`",
+  );
+}

@@ -1,0 +1,89 @@
+// In-daemon locks: config-file families and Ganeti adds are edited one operation at a time, while
+// copies run in parallel up to a limit.
+import type { CopyPort, EntryFamily, Families, GanetiPort } from "../ops/ports.js";
+
+export class Semaphore {
+  private waiting: (() => void)[] = [];
+  private free: number;
+
+  constructor(slots: number) {
+    this.free = slots;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+export class Mutex extends Semaphore {
+  constructor() {
+    super(1);
+  }
+}
+
+export interface HostLocks {
+  dns: Mutex;
+  dhcp: Mutex;
+  firewall: Mutex;
+  proxy: Mutex;
+  ganeti: Mutex;
+  copies: Semaphore;
+}
+
+export function hostLocks(parallelCopies: number): HostLocks {
+  return {
+    dns: new Mutex(),
+    dhcp: new Mutex(),
+    firewall: new Mutex(),
+    proxy: new Mutex(),
+    ganeti: new Mutex(),
+    copies: new Semaphore(parallelCopies),
+  };
+}
+
+/** Each read-modify-write of a family's files happens under that family's lock. */
+function lockedFamily<F extends EntryFamily>(family: F, lock: Mutex): F {
+  return new Proxy(family, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      const bound = (value as (...a: unknown[]) => unknown).bind(target);
+      return ["add", "remove", "revert"].includes(String(prop))
+        ? (...args: unknown[]) => lock.run(async () => bound(...args))
+        : bound;
+    },
+  });
+}
+
+export function lockedFamilies(f: Families, locks: HostLocks): Families {
+  return {
+    dns: lockedFamily(f.dns, locks.dns),
+    dhcp: lockedFamily(f.dhcp, locks.dhcp),
+    firewall: lockedFamily(f.firewall, locks.firewall),
+    proxy: lockedFamily(f.proxy, locks.proxy),
+  };
+}
+
+/** Ganeti checks names and MACs at add: two adds at once could both pass the checks. */
+export function lockedGaneti(g: GanetiPort, lock: Mutex): GanetiPort {
+  return {
+    listInstances: () => g.listInstances(),
+    instanceDisks: (fqdn) => g.instanceDisks(fqdn),
+    add: (p) => lock.run(() => g.add(p)),
+    start: (fqdn) => g.start(fqdn),
+    shutdown: (fqdn) => g.shutdown(fqdn),
+    remove: (fqdn) => lock.run(() => g.remove(fqdn)),
+  };
+}
+
+export function limitedCopier(c: CopyPort, slots: Semaphore): CopyPort {
+  return { copy: (...args) => slots.run(() => c.copy(...args)) };
+}

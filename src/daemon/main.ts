@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// farmd: owns the state, runs operations as jobs, serves the API on a unix socket.
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname } from "node:path";
+import { Command } from "commander";
+import { asFarmError, Busy, ConfigError } from "../api/errors.js";
+import { loadConfig } from "../config/load.js";
+import { stateDir as resolveStateDir } from "../config/paths.js";
+import { acquireHostLock } from "../host/lock.js";
+import { openDb } from "../state/db.js";
+import { groupId } from "./group.js";
+import { stderrLog } from "./log.js";
+import { Operations } from "./operations.js";
+import { apiServer } from "./server.js";
+
+/** A socket another farmd answers on is in use; one nobody answers on was left by a crash. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const opts = new Command("farmd")
+    .description("the farmctl daemon")
+    .option("--config <file>", "farmd.toml to use")
+    .parse(argv)
+    .opts<{ config?: string }>();
+  const log = stderrLog();
+  const { config, path } = loadConfig(opts.config);
+  const stateDir = resolveStateDir(config);
+  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  const lock = acquireHostLock(stateDir, "farmd");
+  const db = openDb(stateDir);
+  const ops = new Operations({ config, db, stateDir, log, parallelCopies: config.copy.parallel });
+
+  const socket = config.socket;
+  if (existsSync(socket)) {
+    if (await socketInUse(socket))
+      throw new Busy(`another farmd answers on ${socket}`, "stop it first");
+    rmSync(socket);
+  }
+  mkdirSync(dirname(socket), { recursive: true, mode: 0o755 });
+  const gid = config.socket_group ? groupId(config.socket_group) : undefined;
+  if (config.socket_group && gid === undefined)
+    throw new ConfigError(
+      `socket_group '${config.socket_group}' is not a group on this host`,
+      "create it (groupadd) or fix socket_group in farmd.toml",
+    );
+
+  log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
+  const recovered = await ops.recover();
+  if (recovered.length)
+    log(
+      "warning",
+      `rolled back ${recovered.length} operation(s) left by a crash: ${recovered.join(", ")}`,
+    );
+
+  const server = apiServer(ops);
+  const oldUmask = process.umask(0o117); // the socket is born 0660, never briefly world-writable
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  process.umask(oldUmask);
+  chmodSync(socket, 0o660);
+  if (gid !== undefined) chownSync(socket, 0, gid);
+  log("info", `listening on ${socket}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", `${signal}: taking no new operations, interrupting running ones`);
+    server.close();
+    await ops.stop();
+    db.close();
+    rmSync(socket, { force: true });
+    lock.release();
+    log("info", "stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main(process.argv).catch((err: unknown) => {
+  const e = asFarmError(err);
+  process.stderr.write(`farmd: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ""}`);
+  process.exit(e.exitCode);
+});

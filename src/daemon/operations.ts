@@ -1,0 +1,254 @@
+// farmd's operations: each clone runs as a journaled job whose events are stored and streamed;
+// family edits and Ganeti adds are serialized, copies limited; crashed jobs are rolled back at start.
+import type { CloneRequest, CloneResult } from "../api/clone.js";
+import { asFarmError, FarmError, NotFound } from "../api/errors.js";
+import type { EventSink, OpEvent } from "../api/events.js";
+import type { Config } from "../config/schema.js";
+import type { Resolver } from "../host/resolve.js";
+import type { Runner } from "../host/runner.js";
+import { findExecutable } from "../host/which.js";
+import { restoreCloneCtx } from "../ops/clone/restore.js";
+import { cloneResult, cloneSteps, type CloneCtx, type CloneDeps } from "../ops/clone/steps.js";
+import { Interrupted, rollback, runSaga } from "../ops/saga.js";
+import { openMemoryDb, type Db } from "../state/db.js";
+import { Inventory } from "../state/inventory.js";
+import { Journal } from "../state/journal.js";
+import { buildHost } from "./host.js";
+import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
+
+export type Log = (level: "info" | "warning" | "error", message: string) => void;
+
+export interface OperationsOptions {
+  config: Config;
+  db: Db;
+  stateDir: string;
+  log: Log;
+  parallelCopies?: number;
+  /** Tests inject a simulated host. */
+  runner?: Runner;
+  resolve?: Resolver;
+  deps?: Partial<CloneDeps>;
+}
+
+type Listener = (seq: number, event: OpEvent) => void;
+
+export class Operations {
+  readonly inventory: Inventory;
+  readonly journal: Journal;
+  private readonly locks: HostLocks;
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private accepting = true;
+
+  constructor(private readonly o: OperationsOptions) {
+    this.inventory = new Inventory(o.db);
+    this.journal = new Journal(o.db);
+    this.locks = hostLocks(o.parallelCopies ?? 2);
+  }
+
+  private deps(events: EventSink, dryRun: boolean, signal?: AbortSignal): CloneDeps {
+    const host = buildHost(this.o.config, {
+      dryRun,
+      events,
+      stateDir: this.o.stateDir,
+      runner: this.o.runner,
+      resolve: this.o.resolve,
+    });
+    return {
+      config: this.o.config,
+      ...host,
+      families: lockedFamilies(host.families, this.locks),
+      ganeti: lockedGaneti(host.ganeti, this.locks.ganeti),
+      copier: limitedCopier(host.copier, this.locks.copies),
+      inventory: this.inventory,
+      findExecutable: (t) => findExecutable(t),
+      events,
+      dryRun,
+      signal,
+      ...this.o.deps,
+    };
+  }
+
+  /** Stores and fans out an operation's event. */
+  private sink(opId: string): EventSink {
+    return (event) => {
+      const seq = this.journal.appendEvent(opId, event);
+      for (const l of this.listeners.get(opId) ?? []) l(seq, event);
+      if (event.type === "step-failed" || event.type === "undo-failed")
+        this.o.log("error", `op ${opId}: ${event.step}: ${event.error}`);
+      else if (event.type === "warning") this.o.log("warning", `op ${opId}: ${event.message}`);
+      else if (event.type === "step-done" || event.type === "end")
+        this.o.log(
+          "info",
+          `op ${opId}: ${event.type === "end" ? `ended ${event.state}` : `${event.step} done in ${event.ms} ms`}`,
+        );
+    };
+  }
+
+  /** Starts a clone in the background and returns its operation id at once. */
+  startClone(req: CloneRequest): string {
+    if (!this.accepting)
+      throw new FarmError(
+        "stopping",
+        "farmd is stopping and takes no new operations",
+        75,
+        "run the command again once farmd is back",
+      );
+    const opId = this.journal.createOperation("clone", req.name, { ...req });
+    const abort = new AbortController();
+    const events = this.sink(opId);
+    const ctx: CloneCtx = { opId, req, deps: this.deps(events, false, abort.signal), warnings: [] };
+    this.track(opId, abort, () =>
+      runSaga(cloneSteps(), ctx, {
+        opId,
+        journal: this.journal,
+        events,
+        signal: abort.signal,
+      }).then(() => cloneResult(ctx)),
+    );
+    return opId;
+  }
+
+  /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal. */
+  async plan(req: CloneRequest, events: EventSink): Promise<CloneResult> {
+    const scratch = openMemoryDb();
+    try {
+      const journal = new Journal(scratch);
+      const opId = journal.createOperation("clone", req.name, { ...req });
+      const ctx: CloneCtx = { opId, req, deps: this.deps(events, true), warnings: [] };
+      await runSaga(cloneSteps(), ctx, { opId, journal, events });
+      return cloneResult(ctx);
+    } finally {
+      scratch.close();
+    }
+  }
+
+  private track(
+    opId: string,
+    abort: AbortController,
+    job: () => Promise<CloneResult | void>,
+  ): void {
+    const events = this.sink(opId);
+    const done = job()
+      .then((result) =>
+        events({
+          type: "end",
+          opId,
+          state: this.journal.operation(opId)!.state,
+          ...(result ? { result } : {}),
+        }),
+      )
+      .catch((err: unknown) =>
+        events({
+          type: "end",
+          opId,
+          state: this.journal.operation(opId)!.state,
+          error: asFarmError(err).toJSON(),
+        }),
+      )
+      .finally(() => this.running.delete(opId));
+    this.running.set(opId, { abort, done });
+  }
+
+  subscribe(opId: string, listener: Listener): () => void {
+    const set = this.listeners.get(opId) ?? new Set();
+    set.add(listener);
+    this.listeners.set(opId, set);
+    return () => set.delete(listener);
+  }
+
+  isRunning(opId: string): boolean {
+    return this.running.has(opId);
+  }
+
+  get(opId: string) {
+    const op = this.journal.operation(opId);
+    if (!op) throw new NotFound(`no operation '${opId}'`, "`farmctl ops` lists the operations");
+    return op;
+  }
+
+  /** Stops a running operation and rolls it back, or rolls back an interrupted one; throws at once if neither. */
+  cancel(opId: string): Promise<void> {
+    const op = this.get(opId);
+    const job = this.running.get(opId);
+    if (job) {
+      job.abort.abort("by `farmctl cancel`");
+      return job.done;
+    }
+    if (op.state !== "interrupted")
+      throw new FarmError("not_running", `operation ${opId} is ${op.state}, nothing to cancel`, 65);
+    const abort = new AbortController();
+    const done = this.rollBack(opId, "cancelled").finally(() => this.running.delete(opId));
+    this.running.set(opId, { abort, done });
+    return done;
+  }
+
+  /** Resumes an interrupted operation from its first step not done. */
+  resume(opId: string): void {
+    const op = this.get(opId);
+    if (op.state !== "interrupted" || this.running.has(opId)) {
+      throw new FarmError(
+        "not_resumable",
+        `operation ${opId} is ${op.state}; only an interrupted operation can be resumed`,
+        65,
+      );
+    }
+    const steps = this.journal.steps(opId);
+    const from = steps.findIndex((s) => s.state !== "done");
+    const abort = new AbortController();
+    const events = this.sink(opId);
+    const ctx = restoreCloneCtx(
+      opId,
+      op.params as unknown as CloneRequest,
+      this.deps(events, false, abort.signal),
+      steps,
+    );
+    this.journal.setOperationState(opId, "running");
+    events({ type: "info", message: `resuming at step ${from + 1}` });
+    this.track(opId, abort, () =>
+      runSaga(
+        cloneSteps(),
+        ctx,
+        { opId, journal: this.journal, events, signal: abort.signal },
+        from < 0 ? steps.length : from,
+      ).then(() => cloneResult(ctx)),
+    );
+  }
+
+  private async rollBack(opId: string, why: string): Promise<void> {
+    const op = this.get(opId);
+    const steps = this.journal.steps(opId);
+    const events = this.sink(opId);
+    const ctx = restoreCloneCtx(
+      opId,
+      op.params as unknown as CloneRequest,
+      this.deps(events, false),
+      steps,
+    );
+    events({ type: "info", message: `rolling back (${why})` });
+    const last = Math.max(-1, ...steps.map((s) => s.seq));
+    const errors = await rollback(cloneSteps(), ctx, { opId, journal: this.journal, events }, last);
+    this.journal.setOperationState(opId, errors.length ? "failed" : "rolled-back", {
+      code: why,
+      message: errors.join("; ") || why,
+    });
+    events({ type: "end", opId, state: this.journal.operation(opId)!.state });
+  }
+
+  /** At start: operations a crash left running are rolled back (their undos check before acting). */
+  async recover(): Promise<string[]> {
+    const crashed = this.journal.unfinished();
+    for (const op of crashed) {
+      this.o.log("warning", `op ${op.id}: left running by a crash; rolling it back`);
+      await this.rollBack(op.id, "crash recovery");
+    }
+    return crashed.map((o) => o.id);
+  }
+
+  /** SIGTERM: take no new work, interrupt the running steps (a copy is aborted), record the state. */
+  async stop(): Promise<void> {
+    this.accepting = false;
+    for (const job of this.running.values()) job.abort.abort(new Interrupted());
+    await Promise.all([...this.running.values()].map((j) => j.done));
+  }
+}

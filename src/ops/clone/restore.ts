@@ -1,0 +1,30 @@
+// Rebuilds a clone's context from its journal, so farmd can roll back or resume an operation that
+// a crash left behind: every fact an undo or a later step needs was recorded by the step that learned it.
+import type { CloneRequest } from "../../api/clone.js";
+import type { VmEntry } from "../../host/confedit/entry.js";
+import type { StepRecord } from "../../state/journal.js";
+import type { Allocation } from "../allocate.js";
+import type { LvInfo } from "../ports.js";
+import type { CloneFacts } from "./request.js";
+import type { CloneCtx, CloneDeps } from "./steps.js";
+
+export function restoreCloneCtx(
+  opId: string,
+  req: CloneRequest,
+  deps: CloneDeps,
+  steps: StepRecord[],
+): CloneCtx {
+  const data = (name: string) => steps.find((s) => s.name === name)?.data ?? {};
+  const facts = data("preflight").facts as Omit<CloneFacts, "used"> | undefined;
+  return {
+    opId,
+    req,
+    deps,
+    warnings: [],
+    facts: facts && { ...facts, used: { ips: new Set(), macs: new Set(), ports: new Set() } },
+    alloc: data("allocate").alloc as Allocation | undefined,
+    entry: data("allocate").entry as VmEntry | undefined,
+    snapshotUuid: data("snapshot").uuid as string | undefined,
+    targetLv: data("create-lv").lv as LvInfo | undefined,
+  };
+}

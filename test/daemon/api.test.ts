@@ -1,0 +1,210 @@
+// farmd's API over a real unix socket, with the simulated host01: jobs, event streams, dry runs,
+// eight clones at once, cancel, interrupt and resume, crash recovery.
+import { execa } from "execa";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CloneResult } from "../../src/api/clone.js";
+import type { OpEvent } from "../../src/api/events.js";
+import { FarmdClient, followToEnd } from "../../src/client/http.js";
+import { Operations } from "../../src/daemon/operations.js";
+import { apiServer } from "../../src/daemon/server.js";
+import { failure } from "../fakes/scripted-runner.js";
+import { harness, type Harness } from "../ops/clone-harness.js";
+
+let h: Harness;
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = undefined;
+  h?.cleanup();
+});
+
+async function farmd(
+  parallelCopies = 2,
+): Promise<{ ops: Operations; client: FarmdClient; logs: string[] }> {
+  const logs: string[] = [];
+  const ops = new Operations({
+    config: h.config,
+    db: h.db,
+    stateDir: join(h.root, "state"),
+    log: (l, m) => logs.push(`${l}: ${m}`),
+    parallelCopies,
+    runner: h.runner,
+    resolve: h.resolve,
+    deps: { monitor: h.monitor, findExecutable: (t) => `/usr/bin/${t}` },
+  });
+  const socket = join(h.root, "farmd.sock");
+  server = apiServer(ops);
+  await new Promise<void>((r) => server!.listen(socket, r));
+  return { ops, client: new FarmdClient(socket), logs };
+}
+
+const clone = async (
+  client: FarmdClient,
+  name: string,
+  seen: OpEvent[] = [],
+): Promise<CloneResult> =>
+  followToEnd(client.events(await client.startClone({ source: "gallifrey", name }), true), (e) =>
+    seen.push(e),
+  );
+
+/** A gate that holds every dd until opened. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { wait: () => opened, open };
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  for (const t0 = Date.now(); !cond(); await new Promise((r) => setTimeout(r, 10)))
+    if (Date.now() - t0 > ms) throw new Error("timed out");
+};
+
+describe("farmd API", () => {
+  it("runs a clone as an operation and streams its events to the end", async () => {
+    h = harness();
+    const { client, logs } = await farmd();
+    const seen: OpEvent[] = [];
+    const r = await clone(client, "gallifrey-dev", seen);
+    expect(r).toMatchObject({
+      ip: "10.10.60.6",
+      sshPort: 22006,
+      instance: "gallifrey-dev.xivo.vm.farm",
+    });
+    expect(
+      seen.filter((e) => e.type === "step-done").map((e) => (e as { step: string }).step),
+    ).toHaveLength(14);
+    expect(seen.some((e) => e.type === "copy-progress")).toBe(true);
+    const ops = await client.operations();
+    expect(ops[0]).toMatchObject({
+      id: r.opId,
+      kind: "clone",
+      target: "gallifrey-dev",
+      state: "succeeded",
+    });
+    const { steps } = await client.operation(r.opId);
+    expect(steps.every((s) => s.state === "done")).toBe(true);
+    // A late follower gets the whole story replayed, ending with the result.
+    const replay: OpEvent[] = [];
+    expect((await followToEnd(client.events(r.opId, true), (e) => replay.push(e))).ip).toBe(
+      "10.10.60.6",
+    );
+    expect(replay.length).toBe(seen.length);
+    expect(logs).toContain(`info: op ${r.opId}: ended succeeded`);
+  });
+
+  it("plans a dry run through the daemon without touching the host", async () => {
+    h = harness();
+    const { client } = await farmd();
+    const before = h.snapshot();
+    const events: OpEvent[] = [];
+    const r = await followToEnd(client.plan({ source: "gallifrey", name: "gallifrey-dev" }), (e) =>
+      events.push(e),
+    );
+    expect(r.ip).toBe("10.10.60.6");
+    expect(events.filter((e) => e.type === "file-diff")).toHaveLength(6);
+    expect(h.runner.mutations()).toEqual([]);
+    expect(h.snapshot()).toEqual(before);
+    expect(await client.operations()).toEqual([]);
+  });
+
+  it("answers bad input with its code and exit status", async () => {
+    h = harness();
+    const { client } = await farmd();
+    const err = await failure(clone(client, "Bad_Name"));
+    expect(err).toMatchObject({ code: "bad_input", exitCode: 65 });
+    const bad = await failure(client.operation("nosuchop"));
+    expect(bad).toMatchObject({ code: "not_found", exitCode: 65 });
+  });
+
+  it("gives 8 clones started at once 8 distinct addresses, MACs and ports, copies overlapping", async () => {
+    h = harness();
+    const { client } = await farmd(2);
+    const g = gate();
+    h.runner.ddGate = g.wait;
+    const names = Array.from({ length: 8 }, (_, i) => `build${i + 1}`);
+    const results = Promise.all(names.map((n) => clone(client, n)));
+    await until(() => h.runner.ddActive === 2);
+    g.open();
+    const rs = await results;
+    expect(new Set(rs.map((r) => r.ip)).size).toBe(8);
+    expect(new Set(rs.map((r) => r.mac)).size).toBe(8);
+    expect(new Set(rs.map((r) => r.sshPort)).size).toBe(8);
+    expect(rs.map((r) => r.ip).sort()).toEqual(
+      Array.from({ length: 8 }, (_, i) => `10.10.60.${i + 6}`).sort(),
+    );
+    expect(h.runner.ddMaxActive).toBe(2); // [copy] parallel
+    // Every file stays valid for the real checkers, with all eight entries in it.
+    const zone = h.config.dns.zone_file;
+    const zoneCheck = await execa("named-checkzone", ["-k", "fail", "farm", zone], {
+      reject: false,
+    });
+    expect(zoneCheck.exitCode, zoneCheck.stdout).toBe(0);
+    const dhcp = await execa("dhcpd", ["-t", "-4", "-cf", h.config.dhcp.config], { reject: false });
+    expect(dhcp.exitCode, dhcp.stderr).toBe(0);
+    const text = h.snapshot();
+    for (const r of rs) expect(text.get(zone)).toContain(`\t${r.ip}\n`);
+  });
+
+  it("cancels a clone in the middle of its copy and rolls it back", async () => {
+    h = harness();
+    const { client } = await farmd();
+    const before = h.snapshot();
+    const lvs = [...h.runner.lvs.keys()];
+    h.runner.ddGate = () => new Promise(() => {}); // a copy that never ends by itself
+    const opId = await client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    await until(() => h.runner.ddActive === 1);
+    await client.cancel(opId);
+    const err = await failure(followToEnd(client.events(opId, true), () => {}));
+    expect(err.message).toContain("cancelled");
+    expect((await client.operation(opId)).operation.state).toBe("rolled-back");
+    expect(h.snapshot()).toEqual(before);
+    expect([...h.runner.lvs.keys()]).toEqual(lvs);
+  });
+
+  it("interrupts on stop, then resumes from the step it was in", async () => {
+    h = harness();
+    const first = await farmd();
+    h.runner.ddGate = () => new Promise(() => {});
+    const opId = await first.client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    await until(() => h.runner.ddActive === 1);
+    await first.ops.stop();
+    expect(first.ops.get(opId).state).toBe("interrupted");
+    expect(h.inventory.get("gallifrey-dev")).not.toBeNull(); // kept for the resume
+    await new Promise((r) => server!.close(r));
+    h.runner.ddGate = async () => {};
+    const second = await farmd();
+    await second.client.resume(opId);
+    const r = await followToEnd(second.client.events(opId, true), () => {});
+    expect(r.ip).toBe("10.10.60.6");
+    expect(second.ops.get(opId).state).toBe("succeeded");
+    expect([...h.runner.lvs.keys()].filter((n) => n.startsWith("farm-snap-"))).toEqual([]);
+  });
+
+  it("rolls back at start what a crash left running", async () => {
+    h = harness();
+    const before = h.snapshot();
+    const lvs = [...h.runner.lvs.keys()];
+    const crashed = await farmd();
+    h.runner.ddGate = () => new Promise(() => {});
+    const opId = await crashed.client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    await until(() => h.runner.ddActive === 1);
+    // farmd "dies": its job never returns; a new farmd opens the same state.
+    await new Promise((r) => server!.close(r));
+    const restarted = await farmd();
+    expect(await restarted.ops.recover()).toEqual([opId]);
+    expect(restarted.ops.get(opId).state).toBe("rolled-back");
+    expect(h.snapshot()).toEqual(before);
+    expect([...h.runner.lvs.keys()]).toEqual(lvs);
+    expect(h.inventory.list()).toEqual([]);
+  });
+
+  it("says farmd is not running, with the socket and how to start it", async () => {
+    h = harness();
+    const err = await failure(new FarmdClient(join(h.root, "none.sock")).health());
+    expect(err).toMatchObject({ code: "unavailable", exitCode: 69 });
+    expect(err.message).toContain(`no answer on ${h.root}/none.sock`);
+    expect(err.hint).toContain("systemctl start farmd");
+  });
+});
