@@ -3,9 +3,9 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
 import { connect } from "../client/connect.js";
+import { follow } from "./follow.js";
 import { formatBytes } from "./format.js";
 import { printJson } from "./output.js";
-import { ProgressView } from "./progress.js";
 
 const port = (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError("must be a TCP port number");
@@ -38,39 +38,38 @@ export function registerClone(program: Command): void {
     .option("--dry-run", "print every command and file diff; change nothing")
     .option("--json", "print one JSON document on stdout")
     .addOption(new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG"))
+    .option("--detach", "print the operation id and return; the clone goes on in farmd")
     .action(async (source: string, name: string, o: CloneOptions) => {
       const client = connect({ configPath: o.config });
-      const view = new ProgressView({
-        write: (s) => process.stderr.write(s),
-        isTTY: Boolean(process.stderr.isTTY),
-      });
-      const events: OpEvent[] = [];
-      const onEvent = (e: OpEvent) => {
-        events.push(e);
-        if (!o.json) view.handle(e);
+      const req: CloneRequest = {
+        source,
+        name,
+        group: o.group,
+        memory: o.memory,
+        balloon: o.balloon,
+        ip: o.ip,
+        mac: o.mac,
+        sshPort: o.sshPort,
+        web: o.web === false ? null : o.web === true ? undefined : o.web,
+        start: o.start,
       };
-      const result = await client.clone(
-        {
-          source,
-          name,
-          group: o.group,
-          memory: o.memory,
-          balloon: o.balloon,
-          ip: o.ip,
-          mac: o.mac,
-          sshPort: o.sshPort,
-          web: o.web === false ? null : o.web === true ? undefined : o.web,
-          start: o.start,
-        },
-        { dryRun: Boolean(o.dryRun), onEvent },
-      );
-      if (o.json)
-        printJson(
-          o.dryRun
-            ? { ok: true, dryRun: true, plan: planOf(events), result }
-            : { ok: true, result },
-        );
-      else process.stdout.write(o.dryRun ? dryRunSummary(result) : summary(result));
+      if (o.dryRun) {
+        const { result, events } = await follow(null, client.plan(req), Boolean(o.json));
+        if (o.json) printJson({ ok: true, dryRun: true, plan: planOf(events), result });
+        else process.stdout.write(dryRunSummary(result!));
+        return;
+      }
+      const opId = await client.startClone(req);
+      if (o.detach) {
+        if (o.json) printJson({ ok: true, opId });
+        else process.stdout.write(`${opId}\n`);
+        return;
+      }
+      if (!o.json) process.stderr.write(`operation ${opId} (Ctrl-C detaches; the clone goes on)\n`);
+      const { result, detached } = await follow(opId, client.events(opId, true), Boolean(o.json));
+      if (detached) return;
+      if (o.json) printJson({ ok: true, result });
+      else process.stdout.write(summary(result!));
     });
 }
 
@@ -82,6 +81,7 @@ type CloneOptions = Pick<
   web?: string | boolean;
   start: boolean;
   dryRun?: boolean;
+  detach?: boolean;
   json?: boolean;
   config?: string;
 };

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
 import { registerClone } from "./clone.js";
+import { registerOps } from "./ops.js";
 import { printError } from "./output.js";
 
 export function program(): Command {
@@ -13,6 +14,7 @@ export function program(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError("(run `farmctl --help` for usage)");
   registerClone(p);
+  registerOps(p);
   return p;
 }
 

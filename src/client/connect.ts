@@ -1,15 +1,7 @@
-// The CLI's only way to the engine. Until farmd exists, operations run in this process.
-import type { CloneRequest, CloneResult } from "../api/clone.js";
-import type { EventSink } from "../api/events.js";
-import { cloneLocally } from "../daemon/engine.js";
+// The CLI reaches farmd through the socket farmd.toml names (--config, FARMD_CONFIG, or /etc/farmd).
+import { loadConfig } from "../config/load.js";
+import { FarmdClient } from "./http.js";
 
-export interface FarmClient {
-  clone(req: CloneRequest, opts: { dryRun: boolean; onEvent: EventSink }): Promise<CloneResult>;
-}
-
-export function connect(opts: { configPath?: string }): FarmClient {
-  return {
-    clone: (req, o) =>
-      cloneLocally(req, { configPath: opts.configPath, dryRun: o.dryRun, events: o.onEvent }),
-  };
+export function connect(opts: { configPath?: string }): FarmdClient {
+  return new FarmdClient(loadConfig(opts.configPath).config.socket);
 }

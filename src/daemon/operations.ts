@@ -7,6 +7,7 @@ import type { Config } from "../config/schema.js";
 import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
 import { findExecutable } from "../host/which.js";
+import { checkRequest } from "../ops/clone/preflight.js";
 import { restoreCloneCtx } from "../ops/clone/restore.js";
 import { cloneResult, cloneSteps, type CloneCtx, type CloneDeps } from "../ops/clone/steps.js";
 import { Interrupted, rollback, runSaga } from "../ops/saga.js";
@@ -94,6 +95,7 @@ export class Operations {
         75,
         "run the command again once farmd is back",
       );
+    checkRequest(req, this.o.config); // bad input is refused before it becomes an operation
     const opId = this.journal.createOperation("clone", req.name, { ...req });
     const abort = new AbortController();
     const events = this.sink(opId);

@@ -1,20 +1,22 @@
 // farmctl as a user runs it: the built binary, its exit codes, its messages, its JSON.
 import { execa } from "execa";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FARMCTL as BIN, farmctl as run, startFarmd, type FarmdProcess } from "./farmd-process.js";
 
-const BIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), "farmctl-cli-"));
-const config = join(dir, "farmd.toml");
-writeFileSync(config, `state_dir = "${dir}/state"\n`);
+let farmd: FarmdProcess;
+let dir: string;
+beforeAll(async () => {
+  farmd = await startFarmd();
+  dir = farmd.dir;
+});
+afterAll(() => farmd.stop());
 
-const farmctl = (...args: string[]) =>
-  execa("node", [BIN, ...args], { reject: false, env: { FARMD_CONFIG: config } });
+const farmctl = (...args: string[]) => run(farmd.config, ...args);
 
-describe("farmctl clone", () => {
-  it("names the problem and the fix for a bad name, exit 65, before any query", async () => {
+describe("farmctl clone (through a real farmd)", () => {
+  it("names the problem and the fix for a bad name, exit 65, before any query to the host", async () => {
     const r = await farmctl("clone", "gallifrey", "Gallifrey_Dev");
     expect(r.exitCode).toBe(65);
     expect(r.stderr).toContain(
@@ -59,5 +61,26 @@ describe("farmctl clone", () => {
     });
     expect(r.exitCode).toBe(78);
     expect(r.stderr).toContain(`${bad}: invalid configuration: lvm.vg`);
+  });
+});
+
+describe("farmctl without farmd", () => {
+  it("says farmd is not running, names the socket and how to start it, exit 69", async () => {
+    const config = join(dir, "nofarmd.toml");
+    writeFileSync(config, `socket = "${dir}/nobody.sock"\n`);
+    const r = await run(config, "clone", "gallifrey", "gallifrey-dev");
+    expect(r.exitCode).toBe(69);
+    expect(r.stderr).toContain(`farmctl: farmd is not running (no answer on ${dir}/nobody.sock)`);
+    expect(r.stderr).toContain("systemctl start farmd");
+  });
+});
+
+describe("farmctl ops", () => {
+  it("lists no operations on a new farmd, and names an unknown one", async () => {
+    const list = await farmctl("ops", "--json");
+    expect(JSON.parse(list.stdout)).toEqual({ ok: true, operations: [] });
+    const one = await farmctl("ops", "nosuch");
+    expect(one.exitCode).toBe(65);
+    expect(one.stderr).toContain("no operation 'nosuch'");
   });
 });

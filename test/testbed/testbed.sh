@@ -9,6 +9,7 @@
 #   testbed.sh status      what runs
 #   testbed.sh enter       a root shell inside host01.farm (farmctl is on its PATH)
 #   testbed.sh sh CMD...   run CMD inside host01.farm
+#   testbed.sh farmd [CONFIG]    start another farmd inside (CONFIG as seen inside); prints its PID
 #   testbed.sh internet CMD...   run CMD in the "internet" namespace (198.51.100.1)
 #
 # Everything lives in $FARM_TESTBED_DIR (default /tmp/farm-testbed): the real host's /etc,
@@ -320,6 +321,29 @@ add_source_vm() {
     die "starting gallifrey failed: $(tail -5 "$S/log/gnt-instance-start-gallifrey.out")"
 }
 
+# Starts a farmd inside host01.farm (as systemd would on the seed's host), waits for its socket;
+# prints its PID. With a config path (as seen inside), a second farmd for that config.
+start_farmd() {
+  local cfg=${1:-} sock=/run/farmd/farmd.sock name=farmd pid i
+  [ -f "$REPO/dist/daemon/main.js" ] || die "farmd is not built: run npm run build"
+  if [ -n "$cfg" ]; then
+    name=farmd-$(basename "$cfg" .toml)
+    sock=$(ns sed -n 's/^socket *= *"\(.*\)"/\1/p' "$cfg" | head -1)
+    sock=${sock:-/run/farmd/farmd.sock}
+  fi
+  ns setsid "$(command -v node)" "$REPO/dist/daemon/main.js" ${cfg:+--config "$cfg"} \
+    </dev/null >>"$S/log/$name.log" 2>&1 &
+  pid=$!
+  for i in $(seq 200); do
+    ns test -S "$sock" && break
+    alive "$pid" || die "$name exited: $(tail -3 "$S/log/$name.log")"
+    sleep 0.05
+  done
+  ns test -S "$sock" || die "$name does not listen on $sock: $(tail -3 "$S/log/$name.log")"
+  echo "$pid" >"$S/$name.pid"
+  echo "$pid"
+}
+
 up() {
   check_prereqs
   if [ -e "$MARK" ]; then
@@ -346,6 +370,8 @@ up() {
   start_ganeti
   phase "source VM $SOURCE"
   add_source_vm
+  phase "farmd"
+  start_farmd >/dev/null
   phase ""
   trap - EXIT
   rm -f "$S/up.phase"
@@ -412,13 +438,17 @@ sh)
   shift
   ns "$@"
   ;;
+farmd)
+  shift
+  start_farmd "$@"
+  ;;
 internet)
   shift
   [ -e "$S/internet.pid" ] || die "no testbed at $S"
   inet "$@"
   ;;
 *)
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac

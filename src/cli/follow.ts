@@ -1,0 +1,45 @@
+// Follows an operation's events to its end; Ctrl-C detaches (the operation goes on in farmd).
+import type { CloneResult } from "../api/clone.js";
+import type { OpEvent } from "../api/events.js";
+import { followToEnd, type StreamedEvent } from "../client/http.js";
+import { ProgressView } from "./progress.js";
+
+export interface Followed {
+  result?: CloneResult;
+  detached: boolean;
+  events: OpEvent[];
+}
+
+export async function follow(
+  opId: string | null,
+  stream: AsyncIterable<StreamedEvent>,
+  quiet: boolean,
+): Promise<Followed> {
+  const view = new ProgressView({
+    write: (s) => process.stderr.write(s),
+    isTTY: Boolean(process.stderr.isTTY),
+  });
+  const events: OpEvent[] = [];
+  let detach!: () => void;
+  const detached = new Promise<"detached">((resolve) => (detach = () => resolve("detached")));
+  const onSigint = () => detach();
+  if (opId) process.once("SIGINT", onSigint);
+  try {
+    const outcome = await Promise.race([
+      followToEnd(stream, (e) => {
+        events.push(e);
+        if (!quiet) view.handle(e);
+      }),
+      detached,
+    ]);
+    if (outcome === "detached") {
+      process.stderr.write(
+        `\ndetached: operation ${opId} goes on in farmd.\n  follow it: farmctl ops ${opId} --follow\n  stop and undo it: farmctl cancel ${opId}\n`,
+      );
+      return { detached: true, events };
+    }
+    return { result: outcome, detached: false, events };
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}

@@ -1,0 +1,112 @@
+// `farmctl ops [ID]`, `farmctl cancel ID`, `farmctl resume ID`: farmd's operations.
+import { Command, Option } from "commander";
+import { connect } from "../client/connect.js";
+import type { OperationRecord, StepRecord } from "../state/journal.js";
+import { follow } from "./follow.js";
+import { printJson } from "./output.js";
+
+interface Common {
+  json?: boolean;
+  config?: string;
+}
+
+const configOption = () => new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG");
+
+function opsTable(ops: OperationRecord[]): string {
+  const rows = [
+    ["ID", "KIND", "TARGET", "STATE", "STARTED", "UPDATED"],
+    ...ops.map((o) => [o.id, o.kind, o.target, o.state, o.createdAt, o.updatedAt]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
+}
+
+function opDetail(op: OperationRecord, steps: StepRecord[]): string {
+  const head = `operation ${op.id}: ${op.kind} ${op.target}, ${op.state} (started ${op.createdAt}, updated ${op.updatedAt})\n`;
+  const err = op.error
+    ? `error: ${(op.error as { message?: string }).message ?? JSON.stringify(op.error)}\n`
+    : "";
+  return (
+    head +
+    err +
+    steps
+      .map(
+        (s) =>
+          `  ${String(s.seq + 1).padStart(2)} ${s.name.padEnd(14)} ${s.state}${s.error ? `: ${s.error}` : ""}`,
+      )
+      .join("\n") +
+    "\n"
+  );
+}
+
+/** Follows an operation after a cancel or resume, and exits as it ended. */
+async function followAfter(id: string, o: Common): Promise<void> {
+  const client = connect({ configPath: o.config });
+  const { result, detached } = await follow(id, client.events(id, true), Boolean(o.json));
+  if (detached) return;
+  if (o.json) printJson({ ok: true, opId: id, result: result ?? null });
+  else process.stdout.write(`operation ${id} ${result ? "succeeded" : "ended"}\n`);
+}
+
+export function registerOps(program: Command): void {
+  program
+    .command("ops")
+    .description("list farmd's operations, or show (and --follow) one")
+    .argument("[id]", "an operation id")
+    .option("--follow", "follow the operation's events until it ends (Ctrl-C stops following)")
+    .option("--json", "print one JSON document on stdout")
+    .addOption(configOption())
+    .action(async (id: string | undefined, o: Common & { follow?: boolean }) => {
+      const client = connect({ configPath: o.config });
+      if (!id) {
+        const ops = await client.operations();
+        return o.json
+          ? printJson({ ok: true, operations: ops })
+          : void process.stdout.write(opsTable(ops));
+      }
+      if (o.follow) return followAfter(id, o);
+      const { operation, steps } = await client.operation(id);
+      return o.json
+        ? printJson({ ok: true, operation, steps })
+        : void process.stdout.write(opDetail(operation, steps));
+    });
+
+  program
+    .command("cancel")
+    .description("stop an operation and roll it back")
+    .argument("<id>", "the operation id")
+    .option("--json", "print one JSON document on stdout")
+    .addOption(configOption())
+    .action(async (id: string, o: Common) => {
+      const client = connect({ configPath: o.config });
+      await client.cancel(id);
+      // The operation ends in an error (it was cancelled); what counts is that it was rolled back.
+      await follow(id, client.events(id, true), Boolean(o.json)).catch(() => undefined);
+      const { operation } = await client.operation(id);
+      if (o.json)
+        printJson({ ok: operation.state === "rolled-back", opId: id, state: operation.state });
+      else process.stdout.write(`operation ${id}: ${operation.state}\n`);
+      if (operation.state !== "rolled-back") process.exitCode = 1;
+    });
+
+  program
+    .command("resume")
+    .description("resume an interrupted operation from its first unfinished step")
+    .argument("<id>", "the operation id")
+    .option("--detach", "return at once; the operation goes on in farmd")
+    .option("--json", "print one JSON document on stdout")
+    .addOption(configOption())
+    .action(async (id: string, o: Common & { detach?: boolean }) => {
+      await connect({ configPath: o.config }).resume(id);
+      if (!o.detach) await followAfter(id, o);
+    });
+}
