@@ -10,7 +10,7 @@ const pages = readdirSync(new URL("../man", import.meta.url)).map(
 describe("man pages", () => {
   it("exist for farmctl(1) and farmd.toml(5)", () => {
     expect(pages.map((p) => p.split("/").at(-1))).toEqual(
-      expect.arrayContaining(["farmctl.1", "farmd.toml.5"]),
+      expect.arrayContaining(["farmctl.1", "farmd.8", "farmd.toml.5"]),
     );
   });
   for (const page of pages) {
