@@ -60,13 +60,7 @@ async function main(argv: string[]): Promise<void> {
     );
 
   const server = apiServer(ops);
-  const oldUmask = process.umask(0o117); // the socket is born 0660, never briefly world-writable
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  process.umask(oldUmask);
-  chmodSync(socket, 0o660);
-  if (gid !== undefined) chownSync(socket, 0, gid);
-  log("info", `listening on ${socket}`);
-
+  // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -82,6 +76,13 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+
+  const oldUmask = process.umask(0o117); // the socket is born 0660, never briefly world-writable
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  process.umask(oldUmask);
+  chmodSync(socket, 0o660);
+  if (gid !== undefined) chownSync(socket, 0, gid);
+  log("info", `listening on ${socket}`);
 }
 
 main(process.argv).catch((err: unknown) => {

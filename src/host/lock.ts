@@ -30,8 +30,8 @@ export function acquireHostLock(stateDir: string, what: string): HostLock {
       const pid = Number(pidText);
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
         throw new Busy(
-          `another farmctl (pid ${pid}: ${rest.join(" ")}) is changing this host`,
-          `wait for it to finish, then run the command again`,
+          `${stateDir} is held by pid ${pid} (${rest.join(" ")})`,
+          "only one farmd may own a state directory: stop the other one first",
         );
       }
       rmSync(path, { force: true }); // left by a process that died: take it over

@@ -17,7 +17,9 @@ describe("host lock", () => {
     }
     expect(err).toBeInstanceOf(Busy);
     expect((err as Busy).exitCode).toBe(75);
-    expect((err as Busy).message).toContain(`pid ${process.pid}: clone gallifrey gallifrey-dev`);
+    expect((err as Busy).message).toBe(
+      `${dir} is held by pid ${process.pid} (clone gallifrey gallifrey-dev)`,
+    );
     first.release();
     acquireHostLock(dir, "clone gallifrey gallifrey-qa").release();
   });

@@ -103,13 +103,10 @@ ns_pids() {
   done
 }
 
-# Loop devices of the testbed: recorded ones, plus any whose backing file is in $S.
+# Loop devices of the testbed: those whose backing file is in $S (a loop detached earlier may
+# have been reused by someone else since: the records in $S/loops are not enough).
 our_loops() {
-  {
-    cat "$S/pv.loop" 2>/dev/null || true
-    awk '{print $1}' "$S/loops" 2>/dev/null || true
-    losetup -l -n -O NAME,BACK-FILE 2>/dev/null | awk -v s="$S/" 'index($2, s) == 1 {print $1}'
-  } | sort -u
+  losetup -l -n -O NAME,BACK-FILE 2>/dev/null | awk -v s="$S/" 'index($2, s) == 1 {print $1}'
 }
 
 down() {
@@ -117,17 +114,19 @@ down() {
     log "nothing to take down at $S"
     return 0
   fi
-  local t0 f pid pids loops i
+  local t0 f pid pids=() loops i
   t0=$(now)
   # 1. QEMU instances, by Ganeti's pid files (a kill, not an ACPI shutdown: this is a teardown).
+  pids=()
   for f in "$S"/run/ganeti/kvm-hypervisor/pid/*; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
     if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "qemu-system.*$(basename "$f")"; then
       log "stopping QEMU of $(basename "$f") (pid $pid)"
-      kill_pids 50 "$pid"
+      pids+=("$pid")
     fi
   done
+  kill_pids 50 "${pids[@]}"
   # 2. Everything else that runs in the namespaces: Ganeti's daemons, named, dhcpd, nginx, the
   #    holders. Shorewall's rules live in the network namespace and go with it.
   # shellcheck disable=SC2207
@@ -137,15 +136,15 @@ down() {
     kill_pids 50 "${pids[@]}"
   fi
   # 3. Loop devices (the PV and the stand-in's activations), once nothing holds them.
-  for i in 1 2 3 4 5; do
+  for i in 1 2 3 4 5 6 7 8 9 10; do
     # shellcheck disable=SC2207
     loops=($(our_loops))
     [ ${#loops[@]} -gt 0 ] || break
+    [ "$i" = 1 ] || sleep 0.3
     for f in "${loops[@]}"; do losetup -d "$f" 2>/dev/null || true; done
-    sleep 0.2
   done
   # shellcheck disable=SC2207
-  loops=($(losetup -l -n -O NAME,BACK-FILE | awk -v s="$S/" 'index($2, s) == 1 {print $1}'))
+  loops=($(our_loops))
   [ ${#loops[@]} -eq 0 ] || log "loop devices still attached: ${loops[*]}"
   # 4. /dev/all, if up made it and no other mount namespace (another testbed) uses it.
   if [ -e "$S/created-dev-all" ] && [ -d /dev/all ]; then
