@@ -1,6 +1,7 @@
 // farmd's API over a real unix socket, with the simulated host01: jobs, event streams, dry runs,
 // eight clones at once, cancel, interrupt and resume, crash recovery.
 import { execa } from "execa";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
@@ -143,6 +144,18 @@ describe("farmd API", () => {
     expect(zoneCheck.exitCode, zoneCheck.stdout).toBe(0);
     const dhcp = await execa("dhcpd", ["-t", "-4", "-cf", h.config.dhcp.config], { reject: false });
     expect(dhcp.exitCode, dhcp.stderr).toBe(0);
+    // shorewall: in a throw-away netns, with the fixture's capabilities file (never probing the host).
+    const sw = join(h.root, "etc/shorewall");
+    writeFileSync(
+      join(sw, "shorewall.conf"),
+      readFileSync(join(sw, "shorewall.conf"), "utf8").replace(
+        /^LOGFILE=.*$/m,
+        `LOGFILE=${sw}/messages`,
+      ),
+    );
+    const fw = await execa("unshare", ["--net", "shorewall", "check", sw], { reject: false });
+    expect(fw.exitCode, fw.stdout + fw.stderr).toBe(0);
+    expect(fw.stdout).toContain("Shorewall configuration verified");
     const text = h.snapshot();
     for (const r of rs) expect(text.get(zone)).toContain(`\t${r.ip}\n`);
   });
