@@ -83,8 +83,10 @@ export interface EntryFamily {
   has(entry: VmEntry): Promise<boolean>;
   /** Validates with the service's checker, puts in place, records how to revert, reloads; a no-op when already there. */
   add(entry: VmEntry, record: (revert: RevertData) => void): Promise<void>;
-  /** Takes the VM's entry out (destroy); a no-op when absent. */
-  remove(entry: VmEntry): Promise<void>;
+  /** Takes the VM's entry out (destroy), recording how to put it back; a no-op when absent. */
+  remove(entry: VmEntry, record?: (revert: RevertData) => void): Promise<void>;
+  /** Undoes remove: the exact previous bytes if nobody touched the file since, else add again. */
+  restore(entry: VmEntry, data: RevertData | undefined): Promise<void>;
   /** Undoes add: the exact previous bytes if nobody touched the file since, else remove. */
   revert(entry: VmEntry, data: RevertData | undefined): Promise<void>;
 }

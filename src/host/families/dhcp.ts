@@ -64,18 +64,23 @@ export class DhcpFamily {
     await commitEdit(this.o, [{ path: this.o.config, before, after }], this.validate, record);
   }
 
-  async remove(entry: VmEntry): Promise<void> {
+  async remove(entry: VmEntry, record: (r: Revert) => void = () => {}): Promise<void> {
     const before = await this.text();
     if (!dhcpd.findEntry(before, entry.fqdn)) return;
     await commitEdit(
       this.o,
       [{ path: this.o.config, before, after: dhcpd.removeEntry(before, entry.fqdn) }],
       this.validate,
-      () => {},
+      record,
     );
   }
 
   revert(entry: VmEntry, data: Revert | undefined): Promise<void> {
     return revertEdit(this.o, data, this.validate, () => this.remove(entry));
+  }
+
+  /** Undoes remove: the exact previous bytes if nobody touched the file since, else add again. */
+  restore(entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}));
   }
 }

@@ -80,15 +80,20 @@ export class DnsFamily {
     await commitEdit(this.o, [{ path: this.o.zoneFile, before, after }], this.validate, record);
   }
 
-  async remove(entry: VmEntry): Promise<void> {
+  async remove(entry: VmEntry, record: (r: Revert) => void = () => {}): Promise<void> {
     const before = await this.text();
     if (!zone.findEntry(before, entry.fqdn)) return;
     const after = this.bump(zone.removeEntry(before, entry.fqdn));
-    await commitEdit(this.o, [{ path: this.o.zoneFile, before, after }], this.validate, () => {});
+    await commitEdit(this.o, [{ path: this.o.zoneFile, before, after }], this.validate, record);
   }
 
   revert(entry: VmEntry, data: Revert | undefined): Promise<void> {
     return revertEdit(this.o, data, this.validate, () => this.remove(entry));
+  }
+
+  /** Undoes remove: the exact previous bytes if nobody touched the file since, else add again. */
+  restore(entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}));
   }
 
   waitResolves(entry: VmEntry): Promise<boolean> {

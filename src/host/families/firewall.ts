@@ -93,7 +93,7 @@ export class FirewallFamily {
     await commitEdit(this.o, edits, this.validate, record);
   }
 
-  async remove(entry: VmEntry): Promise<void> {
+  async remove(entry: VmEntry, record: (r: Revert) => void = () => {}): Promise<void> {
     const { rules, params } = await this.texts();
     if (!sw.findRule(rules, entry.fqdn) && !sw.findParam(params, entry.fqdn)) return;
     const edits = [
@@ -108,10 +108,15 @@ export class FirewallFamily {
         after: sw.findParam(params, entry.fqdn) ? sw.removeParam(params, entry.fqdn) : params,
       },
     ];
-    await commitEdit(this.o, edits, this.validate, () => {});
+    await commitEdit(this.o, edits, this.validate, record);
   }
 
   revert(entry: VmEntry, data: Revert | undefined): Promise<void> {
     return revertEdit(this.o, data, this.validate, () => this.remove(entry));
+  }
+
+  /** Undoes remove: the exact previous bytes if nobody touched the file since, else add again. */
+  restore(entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}));
   }
 }

@@ -101,12 +101,28 @@ export class ProxyFamily {
     return changed;
   }
 
-  async remove(entry: VmEntry): Promise<void> {
+  /** Takes the site out; `record` gets its content first, so the removal can be undone exactly. */
+  async remove(entry: VmEntry, record: (r: Revert) => void = () => {}): Promise<void> {
     if (!entry.webName) return;
+    const { file, link } = this.site(entry);
+    const text = await this.o.files.read(file);
+    if (text !== null) record({ files: [{ path: file, before: text, afterSha: null }] });
     if (await this.unlink(entry)) await this.o.service.reload();
   }
 
   revert(entry: VmEntry, _data: Revert | undefined): Promise<void> {
     return this.remove(entry);
+  }
+
+  /** Undoes remove: the site's previous bytes (or the template's) and its symlink, checked, reloaded. */
+  async restore(entry: VmEntry, data: Revert | undefined): Promise<void> {
+    if (!entry.webName) return;
+    const { file, link } = this.site(entry);
+    const before = data?.files.find((f) => f.path === file)?.before;
+    const content = before ?? nginx.addEntry("", entry, nginx.render(this.o.templates, entry));
+    if ((await this.o.files.read(file)) === null) await this.o.files.apply([{ path: file, content }]);
+    if ((await this.o.files.readlink(link)) === null) await this.o.files.symlink(file, link);
+    await validateNginx(this.o.runner, file, this.o.check);
+    await this.o.service.reload();
   }
 }
