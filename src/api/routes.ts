@@ -6,6 +6,7 @@ export const API_VERSION = "v1";
 export const ROUTES = {
   health: "/v1/health",
   clone: "/v1/clone",
+  destroy: "/v1/destroy",
   operations: "/v1/operations",
   operation: (id: string) => `/v1/operations/${encodeURIComponent(id)}`,
   events: (id: string) => `/v1/operations/${encodeURIComponent(id)}/events`,
@@ -35,6 +36,13 @@ export const cloneBody = z
   .strict();
 
 export type CloneBody = z.infer<typeof cloneBody>;
+
+export const destroyBody = z
+  .object({
+    dryRun: z.boolean().default(false),
+    request: z.object({ name: z.string(), force: z.boolean().optional() }).strict(),
+  })
+  .strict();
 
 /** HTTP status for each error code; clients branch on the code in the body, never on this. */
 export function httpStatus(code: string): number {

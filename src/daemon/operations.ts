@@ -7,15 +7,20 @@ import type { Config } from "../config/schema.js";
 import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
 import { findExecutable } from "../host/which.js";
-import { checkRequest } from "../ops/clone/preflight.js";
-import { restoreCloneCtx } from "../ops/clone/restore.js";
-import { cloneResult, cloneSteps, type CloneCtx, type CloneDeps } from "../ops/clone/steps.js";
+import type { CloneDeps } from "../ops/clone/steps.js";
 import { Interrupted, rollback, runSaga } from "../ops/saga.js";
 import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
 import { buildHost } from "./host.js";
+import { cloneKind, KINDS, type Kind } from "./kinds.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
+
+function kindOf(name: string) {
+  const kind = KINDS[name];
+  if (!kind) throw new FarmError("internal", `unknown operation kind '${name}'`, 70);
+  return kind;
+}
 
 export type Log = (level: "info" | "warning" | "error", message: string) => void;
 
@@ -40,6 +45,10 @@ export class Operations {
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private accepting = true;
+
+  get config(): Config {
+    return this.o.config;
+  }
 
   constructor(private readonly o: OperationsOptions) {
     this.inventory = new Inventory(o.db);
@@ -86,50 +95,62 @@ export class Operations {
     };
   }
 
-  /** Starts a clone in the background and returns its operation id at once. */
-  startClone(req: CloneRequest): string {
-    if (!this.accepting)
+  /** Starts an operation in the background and returns its id at once. */
+  start<Req extends object, Ctx>(kind: Kind<Req, Ctx>, req: Req): string {
+    if (!this.accepting) {
       throw new FarmError(
         "stopping",
         "farmd is stopping and takes no new operations",
         75,
         "run the command again once farmd is back",
       );
-    checkRequest(req, this.o.config); // bad input is refused before it becomes an operation
-    const opId = this.journal.createOperation("clone", req.name, { ...req });
+    }
+    kind.check(req, this.o.config);
+    const opId = this.journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
+      string,
+      unknown
+    >);
     const abort = new AbortController();
     const events = this.sink(opId);
-    const ctx: CloneCtx = { opId, req, deps: this.deps(events, false, abort.signal), warnings: [] };
+    const ctx = kind.ctx(opId, req, this.deps(events, false, abort.signal));
     this.track(opId, abort, () =>
-      runSaga(cloneSteps(), ctx, {
+      runSaga(kind.steps(), ctx, {
         opId,
         journal: this.journal,
         events,
         signal: abort.signal,
-      }).then(() => cloneResult(ctx)),
+      }).then(() => kind.result(ctx)),
     );
     return opId;
   }
 
+  startClone(req: CloneRequest): string {
+    return this.start(cloneKind, req);
+  }
+
   /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal. */
-  async plan(req: CloneRequest, events: EventSink): Promise<CloneResult> {
+  async plan<Req extends object, Ctx>(
+    kind: Kind<Req, Ctx>,
+    req: Req,
+    events: EventSink,
+  ): Promise<unknown> {
+    kind.check(req, this.o.config);
     const scratch = openMemoryDb();
     try {
       const journal = new Journal(scratch);
-      const opId = journal.createOperation("clone", req.name, { ...req });
-      const ctx: CloneCtx = { opId, req, deps: this.deps(events, true), warnings: [] };
-      await runSaga(cloneSteps(), ctx, { opId, journal, events });
-      return cloneResult(ctx);
+      const opId = journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
+        string,
+        unknown
+      >);
+      const ctx = kind.ctx(opId, req, this.deps(events, true));
+      await runSaga(kind.steps(), ctx, { opId, journal, events });
+      return kind.result(ctx);
     } finally {
       scratch.close();
     }
   }
 
-  private track(
-    opId: string,
-    abort: AbortController,
-    job: () => Promise<CloneResult | void>,
-  ): void {
+  private track(opId: string, abort: AbortController, job: () => Promise<unknown>): void {
     const events = this.sink(opId);
     const done = job()
       .then((result) =>
@@ -195,25 +216,21 @@ export class Operations {
         65,
       );
     }
+    const kind = kindOf(op.kind);
     const steps = this.journal.steps(opId);
     const from = steps.findIndex((s) => s.state !== "done");
     const abort = new AbortController();
     const events = this.sink(opId);
-    const ctx = restoreCloneCtx(
-      opId,
-      op.params as unknown as CloneRequest,
-      this.deps(events, false, abort.signal),
-      steps,
-    );
+    const ctx = kind.restore(opId, op.params, this.deps(events, false, abort.signal), steps);
     this.journal.setOperationState(opId, "running");
     events({ type: "info", message: `resuming at step ${from + 1}` });
     this.track(opId, abort, () =>
       runSaga(
-        cloneSteps(),
+        kind.steps(),
         ctx,
         { opId, journal: this.journal, events, signal: abort.signal },
         from < 0 ? steps.length : from,
-      ).then(() => cloneResult(ctx)),
+      ).then(() => kind.result(ctx)),
     );
   }
 
@@ -221,15 +238,11 @@ export class Operations {
     const op = this.get(opId);
     const steps = this.journal.steps(opId);
     const events = this.sink(opId);
-    const ctx = restoreCloneCtx(
-      opId,
-      op.params as unknown as CloneRequest,
-      this.deps(events, false),
-      steps,
-    );
+    const kind = kindOf(op.kind);
+    const ctx = kind.restore(opId, op.params, this.deps(events, false), steps);
     events({ type: "info", message: `rolling back (${why})` });
     const last = Math.max(-1, ...steps.map((s) => s.seq));
-    const errors = await rollback(cloneSteps(), ctx, { opId, journal: this.journal, events }, last);
+    const errors = await rollback(kind.steps(), ctx, { opId, journal: this.journal, events }, last);
     this.journal.setOperationState(opId, errors.length ? "failed" : "rolled-back", {
       code: why,
       message: errors.join("; ") || why,

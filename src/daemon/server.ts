@@ -2,10 +2,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { asFarmError, BadInput, NotFound } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
-import { cloneBody, httpStatus, ROUTES } from "../api/routes.js";
+import { cloneBody, destroyBody, httpStatus, ROUTES } from "../api/routes.js";
+import { cloneKind, destroyKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
 
 const MAX_BODY = 64 * 1024;
+
+/** The routes that start an operation, with the body each takes. */
+const STARTS: Record<
+  string,
+  { kind: Kind<any, unknown>; body: typeof cloneBody | typeof destroyBody }
+> = {
+  [ROUTES.clone]: { kind: cloneKind, body: cloneBody },
+  [ROUTES.destroy]: { kind: destroyKind, body: destroyBody },
+};
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
@@ -83,17 +93,20 @@ async function handle(ops: Operations, req: IncomingMessage, res: ServerResponse
   const m = /^\/v1\/operations\/([^/]+)(?:\/(events|cancel|resume))?$/.exec(path);
   if (req.method === "GET" && path === ROUTES.health)
     return send(res, 200, { ok: true, pid: process.pid });
-  if (req.method === "POST" && path === ROUTES.clone) {
-    const parsed = cloneBody.safeParse(await readJson(req));
-    if (!parsed.success)
-      throw new BadInput(
-        `invalid clone request: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      );
-    const { dryRun, request } = parsed.data;
-    if (!dryRun) return send(res, 202, { opId: ops.startClone(request) });
+  const starting = req.method === "POST" ? STARTS[path] : undefined;
+  if (starting) {
+    const parsed = starting.body.safeParse(await readJson(req));
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      throw new BadInput(`invalid ${starting.kind.name} request: ${issues}`);
+    }
+    const { dryRun, request } = parsed.data as { dryRun: boolean; request: object };
+    if (!dryRun) return send(res, 202, { opId: ops.start(starting.kind, request) });
+    // A plan: validated like a real request, then streamed; nothing is journaled.
+    starting.kind.check(request, ops.config);
     const write = ndjson(res);
     try {
-      const result = await ops.plan(request, write);
+      const result = await ops.plan(starting.kind, request, write);
       write({ type: "end", opId: null, state: "planned", result });
     } catch (err) {
       write({ type: "end", opId: null, state: "failed", error: asFarmError(err).toJSON() });

@@ -134,6 +134,11 @@ export class Inventory {
         .run({ ...fields, name });
   }
 
+  /** Forgets a destroyed VM: its address, MAC and port are free again. */
+  delete(name: string): void {
+    this.db.prepare("DELETE FROM vms WHERE name = ?").run(name);
+  }
+
   /** Releases a reservation; only the operation that made it may. */
   release(name: string, opId: string): void {
     this.db.prepare("DELETE FROM vms WHERE name = ? AND op_id = ?").run(name, opId);

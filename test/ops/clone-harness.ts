@@ -17,7 +17,10 @@ import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { buildHost } from "../../src/daemon/host.js";
 import { records } from "../../src/host/confedit/zone-parse.js";
+import type { DestroyRequest, DestroyResult } from "../../src/api/destroy.js";
 import { runClone } from "../../src/ops/clone/run.js";
+import { destroyResult, destroySteps, type DestroyCtx } from "../../src/ops/destroy/steps.js";
+import { runSaga } from "../../src/ops/saga.js";
 import type { MonitorPort } from "../../src/ops/ports.js";
 import { openDb, type Db } from "../../src/state/db.js";
 import { Inventory } from "../../src/state/inventory.js";
@@ -37,6 +40,7 @@ export interface Harness {
   inventory: Inventory;
   journal: Journal;
   clone(req: Partial<CloneRequest>, opts?: { dryRun?: boolean }): ReturnType<typeof runClone>;
+  destroy(req: DestroyRequest, opts?: { dryRun?: boolean }): Promise<DestroyResult>;
   /** Every file and symlink under etc/, for byte-identity checks. */
   snapshot(): Map<string, string>;
   cleanup(): void;
@@ -113,6 +117,22 @@ ${extraToml}`,
         dryRun,
       };
       return runClone({ source: "gallifrey", name: "gallifrey-dev", ...req }, { deps, journal });
+    },
+    async destroy(req, opts = {}) {
+      const dryRun = opts.dryRun ?? false;
+      const sink = (e: OpEvent) => events.push(e);
+      const host = buildHost(config, {
+        dryRun,
+        events: sink,
+        stateDir: join(root, "state"),
+        runner,
+        resolve,
+      });
+      const deps = { config, ...host, monitor, inventory, events: sink, dryRun };
+      const opId = journal.createOperation("destroy", req.name, { ...req });
+      const ctx: DestroyCtx = { opId, req, deps, warnings: [] };
+      await runSaga(destroySteps(), ctx, { opId, journal, events: sink });
+      return destroyResult(ctx);
     },
     snapshot() {
       const out = new Map<string, string>();

@@ -5,7 +5,8 @@ import { NotFound, OperationFailed } from "../../api/errors.js";
 import type { EventSink } from "../../api/events.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Held } from "../../state/inventory.js";
-import { allocate, netmask, parseSubnet, type Allocation } from "../allocate.js";
+import { allocate, parseSubnet, type Allocation } from "../allocate.js";
+import { vmEntry } from "../entry.js";
 import type { CopyPort, LvInfo, MonitorPort, RevertData } from "../ports.js";
 import type { SagaStep, StepHandle } from "../saga.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
@@ -101,19 +102,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         ctx.alloc = ctx.deps.dryRun
           ? pick(inventory.held())
           : pickAllocation(inventory.reserve((held) => record(pick(held))));
-        ctx.entry = {
-          name: f.target.name,
-          group: f.target.group,
-          fqdn: f.target.fqdn,
-          zoneName: f.target.zoneName,
-          ip: ctx.alloc.ip,
-          mac: ctx.alloc.mac,
-          sshPort: ctx.alloc.sshPort,
-          netmask: netmask(subnet),
-          shorewallParam: f.target.shorewallParam,
-          publicAddress: config.firewall.public_address,
-          ...(f.webName ? { webName: f.webName } : {}),
-        };
+        ctx.entry = vmEntry(f.target, ctx.alloc, f.webName, config);
         step.record({ reserved: !ctx.deps.dryRun, entry: ctx.entry, alloc: ctx.alloc });
       },
       async undo(ctx) {

@@ -1,0 +1,48 @@
+// The kinds of operation farmd runs: how each checks its request, builds or restores its context
+// from the journal, and what it returns.
+import type { CloneRequest } from "../api/clone.js";
+import type { DestroyRequest } from "../api/destroy.js";
+import type { Config } from "../config/schema.js";
+import { checkRequest } from "../ops/clone/preflight.js";
+import { restoreCloneCtx } from "../ops/clone/restore.js";
+import { cloneResult, cloneSteps, type CloneCtx, type CloneDeps } from "../ops/clone/steps.js";
+import { destroyResult, destroySteps, type DestroyCtx } from "../ops/destroy/steps.js";
+import { checkLabel } from "../ops/names.js";
+import type { SagaStep } from "../ops/saga.js";
+import type { StepRecord } from "../state/journal.js";
+
+export interface Kind<Req, Ctx> {
+  name: string;
+  target(req: Req): string;
+  /** Refuses bad input before it becomes an operation. */
+  check(req: Req, config: Config): void;
+  steps(): SagaStep<Ctx>[];
+  ctx(opId: string, req: Req, deps: CloneDeps): Ctx;
+  restore(opId: string, req: Req, deps: CloneDeps, steps: StepRecord[]): Ctx;
+  result(ctx: Ctx): unknown;
+}
+
+export const cloneKind: Kind<CloneRequest, CloneCtx> = {
+  name: "clone",
+  target: (req) => req.name,
+  check: checkRequest,
+  steps: cloneSteps,
+  ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [] }),
+  restore: restoreCloneCtx,
+  result: cloneResult,
+};
+
+export const destroyKind: Kind<DestroyRequest, DestroyCtx> = {
+  name: "destroy",
+  target: (req) => req.name,
+  check: (req) => void checkLabel(req.name, "VM name"),
+  steps: destroySteps,
+  ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [] }),
+  restore(opId, req, deps, steps) {
+    const pre = steps.find((s) => s.name === "preflight")?.data ?? {};
+    return { opId, req, deps, warnings: [], ...(pre as Partial<DestroyCtx>) };
+  },
+  result: destroyResult,
+};
+
+export const KINDS: Record<string, Kind<any, any>> = { clone: cloneKind, destroy: destroyKind };
