@@ -4,17 +4,17 @@ import type { OpEvent } from "../api/events.js";
 import { followToEnd, type StreamedEvent } from "../client/http.js";
 import { ProgressView } from "./progress.js";
 
-export interface Followed {
-  result?: CloneResult;
+export interface Followed<R = CloneResult> {
+  result?: R;
   detached: boolean;
   events: OpEvent[];
 }
 
-export async function follow(
+export async function follow<R = CloneResult>(
   opId: string | null,
   stream: AsyncIterable<StreamedEvent>,
   quiet: boolean,
-): Promise<Followed> {
+): Promise<Followed<R>> {
   const view = new ProgressView({
     write: (s) => process.stderr.write(s),
     isTTY: Boolean(process.stderr.isTTY),
@@ -26,7 +26,7 @@ export async function follow(
   if (opId) process.once("SIGINT", onSigint);
   try {
     const outcome = await Promise.race([
-      followToEnd(stream, (e) => {
+      followToEnd<R>(stream, (e) => {
         events.push(e);
         if (!quiet) view.handle(e);
       }),

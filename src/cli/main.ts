@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
 import { registerClone } from "./clone.js";
+import { registerDestroy } from "./destroy.js";
 import { registerOps } from "./ops.js";
 import { printError } from "./output.js";
 
@@ -14,6 +15,7 @@ export function program(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError("(run `farmctl --help` for usage)");
   registerClone(p);
+  registerDestroy(p);
   registerOps(p);
   return p;
 }

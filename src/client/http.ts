@@ -1,6 +1,7 @@
 // farmd's API over its unix socket, typed; the CLI's only way to the daemon.
 import { request, type IncomingMessage } from "node:http";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
+import type { DestroyRequest } from "../api/destroy.js";
 import { FarmError, Unavailable, type ErrorJson } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
@@ -94,6 +95,14 @@ export class FarmdClient {
     yield* this.lines(await this.open("POST", ROUTES.clone, { request: req, dryRun: true }));
   }
 
+  async startDestroy(req: DestroyRequest): Promise<string> {
+    return (await this.json<{ opId: string }>("POST", ROUTES.destroy, { request: req })).opId;
+  }
+
+  async *planDestroy(req: DestroyRequest): AsyncGenerator<StreamedEvent> {
+    yield* this.lines(await this.open("POST", ROUTES.destroy, { request: req, dryRun: true }));
+  }
+
   async *events(opId: string, follow: boolean, after = -1): AsyncGenerator<StreamedEvent> {
     yield* this.lines(
       await this.open("GET", `${ROUTES.events(opId)}?after=${after}&follow=${follow ? 1 : 0}`),
@@ -119,14 +128,14 @@ export class FarmdClient {
 }
 
 /** Follows an operation to its end; resolves with the result or throws its error. */
-export async function followToEnd(
+export async function followToEnd<R = CloneResult>(
   events: AsyncIterable<StreamedEvent>,
   onEvent: (e: OpEvent) => void,
-): Promise<CloneResult> {
+): Promise<R> {
   for await (const e of events) {
     if (e.type === "end") {
       if (e.error) throw remoteError(e.error);
-      return e.result as CloneResult;
+      return e.result as R;
     }
     onEvent(e);
   }
