@@ -1,7 +1,7 @@
 // `farmctl ops [ID]`, `farmctl cancel ID`, `farmctl resume ID`: farmd's operations.
 import { Command, Option } from "commander";
 import { connect } from "../client/connect.js";
-import type { OperationRecord, StepRecord } from "../state/journal.js";
+import type { OperationRecord, StepRecord } from "../api/operations.js";
 import { follow } from "./follow.js";
 import { printJson } from "./output.js";
 

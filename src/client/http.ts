@@ -5,7 +5,7 @@ import type { DestroyRequest } from "../api/destroy.js";
 import { FarmError, Unavailable, type ErrorJson } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
-import type { OperationRecord, StepRecord } from "../state/journal.js";
+import type { OperationRecord, StepRecord } from "../api/operations.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
 

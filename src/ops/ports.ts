@@ -2,6 +2,9 @@
 import type { EventSink } from "../api/events.js";
 import type { VmEntry } from "../host/confedit/entry.js";
 import type { Revert } from "../host/families/edit.js";
+import type { Inspection } from "../host/families/lines.js";
+
+export type { Inspection };
 
 export interface LvInfo {
   vg: string;
@@ -89,6 +92,9 @@ export interface EntryFamily {
   restore(entry: VmEntry, data: RevertData | undefined): Promise<void>;
   /** Undoes add: the exact previous bytes if nobody touched the file since, else remove. */
   revert(entry: VmEntry, data: RevertData | undefined): Promise<void>;
+  inspect(entry: VmEntry): Promise<Inspection>;
+  /** The instance names of every farmctl block in the family's files. */
+  blockNames(): Promise<string[]>;
 }
 
 /** What the files already hold: hand-made VMs count as much as farmctl's. */

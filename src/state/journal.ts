@@ -2,29 +2,9 @@
 import { randomUUID } from "node:crypto";
 import { now, type Db } from "./db.js";
 
-export type OpState = "running" | "succeeded" | "failed" | "rolled-back" | "interrupted";
-export type StepState = "running" | "done" | "failed" | "undoing" | "undone" | "undo-failed";
+import type { OperationRecord, OpState, StepRecord, StepState } from "../api/operations.js";
 
-export interface StepRecord {
-  seq: number;
-  name: string;
-  state: StepState;
-  data: Record<string, unknown>;
-  error: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
-
-export interface OperationRecord {
-  id: string;
-  kind: string;
-  target: string;
-  state: OpState;
-  params: Record<string, unknown>;
-  error: unknown;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { OperationRecord, OpState, StepRecord, StepState };
 
 export class Journal {
   constructor(private readonly db: Db) {}

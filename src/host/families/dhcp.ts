@@ -3,6 +3,8 @@ import { NotFound } from "../../api/errors.js";
 import { validateDhcpd, type CheckOptions } from "../confedit/checkers.js";
 import * as dhcpd from "../confedit/dhcpd.js";
 import type { VmEntry } from "../confedit/entry.js";
+import { blockNames } from "../confedit/blocks.js";
+import { blockLines, mentioning, type Inspection } from "./lines.js";
 import type { Candidates } from "../files.js";
 import type { Runner } from "../runner.js";
 import type { Templates } from "../templates.js";
@@ -83,4 +85,33 @@ export class DhcpFamily {
   restore(entry: VmEntry, data: Revert | undefined): Promise<void> {
     return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}));
   }
+
+  async inspect(entry: VmEntry): Promise<Inspection> {
+    const text = await this.text();
+    const block = dhcpd.findEntry(text, entry.fqdn);
+    if (!block) {
+      const hand = mentioning(this.o.config, text, [entry.fqdn, entry.name]);
+      return {
+        present: false,
+        lines: hand ? [hand] : [],
+        values: hand ? hostValues(hand.text) : {},
+      };
+    }
+    return {
+      present: true,
+      lines: [blockLines(this.o.config, text, block)],
+      values: hostValues(block.body),
+    };
+  }
+
+  async blockNames(): Promise<string[]> {
+    return blockNames(await this.text(), dhcpd.COMMENT);
+  }
+}
+
+/** MAC and fixed address of one host declaration. */
+function hostValues(text: string): { mac?: string; ip?: string } {
+  const mac = dhcpd.usedMacs(text)[0];
+  const ip = dhcpd.usedAddresses(text)[0];
+  return { ...(mac ? { mac } : {}), ...(ip ? { ip } : {}) };
 }

@@ -2,7 +2,9 @@
 import { NotFound } from "../../api/errors.js";
 import { validateZone, type CheckOptions } from "../confedit/checkers.js";
 import type { VmEntry } from "../confedit/entry.js";
+import { blockNames } from "../confedit/blocks.js";
 import { records } from "../confedit/zone-parse.js";
+import { blockLines, mentioning, type Inspection } from "./lines.js";
 import * as zone from "../confedit/zone.js";
 import type { Candidates } from "../files.js";
 import { waitForName, type Resolver } from "../resolve.js";
@@ -98,5 +100,31 @@ export class DnsFamily {
 
   waitResolves(entry: VmEntry): Promise<boolean> {
     return waitForName(this.o.resolve, entry.fqdn, entry.ip, this.o.resolveTimeoutMs);
+  }
+
+  async inspect(entry: VmEntry): Promise<Inspection> {
+    const text = await this.text();
+    const block = zone.findEntry(text, entry.fqdn);
+    if (!block) {
+      const hand = mentioning(this.o.zoneFile, text, [entry.zoneName, entry.fqdn]);
+      const ips = records(text, this.o.zone).filter(
+        (r) => r.type === "A" && r.owner === entry.fqdn.toLowerCase(),
+      );
+      return {
+        present: false,
+        lines: hand ? [hand] : [],
+        values: ips[0] ? { ip: ips[0].rdata[0] } : {},
+      };
+    }
+    const ip = /\bIN\s+A\s+(\S+)/.exec(block.body)?.[1];
+    return {
+      present: true,
+      lines: [blockLines(this.o.zoneFile, text, block)],
+      values: ip ? { ip } : {},
+    };
+  }
+
+  async blockNames(): Promise<string[]> {
+    return blockNames(await this.text(), zone.COMMENT);
   }
 }

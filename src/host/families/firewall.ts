@@ -3,6 +3,8 @@
 import { NotFound } from "../../api/errors.js";
 import { validateShorewall, type CheckOptions } from "../confedit/checkers.js";
 import type { VmEntry } from "../confedit/entry.js";
+import { blockNames } from "../confedit/blocks.js";
+import { blockLines, mentioning, type Inspection } from "./lines.js";
 import * as sw from "../confedit/shorewall.js";
 import { withCandidateDir, type Candidates } from "../files.js";
 import type { Runner } from "../runner.js";
@@ -118,5 +120,33 @@ export class FirewallFamily {
   /** Undoes remove: the exact previous bytes if nobody touched the file since, else add again. */
   restore(entry: VmEntry, data: Revert | undefined): Promise<void> {
     return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}));
+  }
+
+  async inspect(entry: VmEntry): Promise<Inspection> {
+    const { rules, params } = await this.texts();
+    const rule = sw.findRule(rules, entry.fqdn);
+    const param = sw.findParam(params, entry.fqdn);
+    const lines = [
+      rule
+        ? blockLines(this.o.rules, rules, rule)
+        : mentioning(this.o.rules, rules, [`$${entry.shorewallParam}`, entry.ip]),
+      param
+        ? blockLines(this.o.params, params, param)
+        : mentioning(this.o.params, params, [entry.shorewallParam]),
+    ].filter((l) => l !== null);
+    const port = rule ? sw.usedPorts(rule.body)[0] : undefined;
+    const ip = param
+      ? sw.params(param.body).get(entry.shorewallParam)
+      : sw.params(params).get(entry.shorewallParam);
+    return {
+      present: Boolean(rule && param),
+      lines,
+      values: { ...(port ? { port } : {}), ...(ip ? { ip } : {}) },
+    };
+  }
+
+  async blockNames(): Promise<string[]> {
+    const { rules, params } = await this.texts();
+    return [...new Set([...blockNames(rules, sw.COMMENT), ...blockNames(params, sw.COMMENT)])];
   }
 }

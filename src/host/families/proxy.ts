@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { AlreadyExists, FarmError } from "../../api/errors.js";
 import { validateNginx, type CheckOptions } from "../confedit/checkers.js";
 import type { VmEntry } from "../confedit/entry.js";
+import { blockNames } from "../confedit/blocks.js";
+import { blockLines, type Inspection } from "./lines.js";
 import * as nginx from "../confedit/nginx.js";
 import type { Runner } from "../runner.js";
 import type { Templates } from "../templates.js";
@@ -120,9 +122,39 @@ export class ProxyFamily {
     const { file, link } = this.site(entry);
     const before = data?.files.find((f) => f.path === file)?.before;
     const content = before ?? nginx.addEntry("", entry, nginx.render(this.o.templates, entry));
-    if ((await this.o.files.read(file)) === null) await this.o.files.apply([{ path: file, content }]);
+    if ((await this.o.files.read(file)) === null)
+      await this.o.files.apply([{ path: file, content }]);
     if ((await this.o.files.readlink(link)) === null) await this.o.files.symlink(file, link);
     await validateNginx(this.o.runner, file, this.o.check);
     await this.o.service.reload();
+  }
+
+  async inspect(entry: VmEntry): Promise<Inspection> {
+    if (!entry.webName) return { present: true, lines: [], values: {} };
+    const { file, link } = this.site(entry);
+    const text = await this.o.files.read(file);
+    const linked = (await this.o.files.readlink(link)) !== null;
+    if (text === null) return { present: false, lines: [], values: {} };
+    const block = nginx.findEntry(text, entry.fqdn);
+    const webName = nginx.serverNames(text)[0];
+    return {
+      present: Boolean(block) && linked,
+      lines: [block ? blockLines(file, text, block) : { path: file, text, farmctl: false }],
+      values: webName ? { webName } : {},
+    };
+  }
+
+  /** The instance names of farmctl's sites (a site file holds one block). */
+  async blockNames(): Promise<string[]> {
+    const names: string[] = [];
+    for (const f of await this.o.files.list(this.o.sitesAvailable)) {
+      names.push(
+        ...blockNames(
+          (await this.o.files.read(join(this.o.sitesAvailable, f))) ?? "",
+          nginx.COMMENT,
+        ),
+      );
+    }
+    return names;
   }
 }

@@ -1,0 +1,24 @@
+// Wire types of farmd's operations and their journaled steps.
+export type OpState = "running" | "succeeded" | "failed" | "rolled-back" | "interrupted";
+export type StepState = "running" | "done" | "failed" | "undoing" | "undone" | "undo-failed";
+
+export interface StepRecord {
+  seq: number;
+  name: string;
+  state: StepState;
+  data: Record<string, unknown>;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface OperationRecord {
+  id: string;
+  kind: string;
+  target: string;
+  state: OpState;
+  params: Record<string, unknown>;
+  error: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
