@@ -57,6 +57,10 @@ export interface BalloonResult {
 }
 
 export interface MonitorPort {
+  /** Which monitor socket the running instance has, or null (not running, or wrong monitor_dir). */
+  protocolFor(instance: string): "hmp" | "qmp" | null;
+  /** What the guest holds now, in bytes; null without a balloon device. */
+  queryBalloon(instance: string): Promise<number | null>;
   balloonAndWait(
     instance: string,
     targetBytes: number,

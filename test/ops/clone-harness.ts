@@ -19,6 +19,7 @@ import { buildHost } from "../../src/daemon/host.js";
 import { records } from "../../src/host/confedit/zone-parse.js";
 import type { DestroyRequest, DestroyResult } from "../../src/api/destroy.js";
 import { runClone } from "../../src/ops/clone/run.js";
+import type { CloneDeps } from "../../src/ops/clone/steps.js";
 import { destroyResult, destroySteps, type DestroyCtx } from "../../src/ops/destroy/steps.js";
 import { runSaga } from "../../src/ops/saga.js";
 import type { MonitorPort } from "../../src/ops/ports.js";
@@ -41,6 +42,8 @@ export interface Harness {
   journal: Journal;
   clone(req: Partial<CloneRequest>, opts?: { dryRun?: boolean }): ReturnType<typeof runClone>;
   destroy(req: DestroyRequest, opts?: { dryRun?: boolean }): Promise<DestroyResult>;
+  /** The real adapters over the simulated host, as farmd wires them. */
+  deps(): CloneDeps & { journal: Journal };
   /** Every file and symlink under etc/, for byte-identity checks. */
   snapshot(): Map<string, string>;
   cleanup(): void;
@@ -77,10 +80,19 @@ ${extraToml}`,
       .filter((r) => r.type === "A" && r.owner === name)
       .map((r) => r.rdata[0]!);
   const calls: [string, number][] = [];
+  // A monitor socket exists while the simulated instance runs; the guest reaches every target.
+  const balloons = new Map<string, number>();
   const monitor = {
     calls,
+    protocolFor: (instance: string) =>
+      runner.instances.get(instance)?.status === "running" ? ("hmp" as const) : null,
+    async queryBalloon(instance: string) {
+      const inst = runner.instances.get(instance);
+      return balloons.get(instance) ?? (inst ? inst.memoryMiB * 2 ** 20 : null);
+    },
     async balloonAndWait(instance: string, target: number) {
       calls.push([instance, target]);
+      balloons.set(instance, target);
       return { reachedBytes: target, reached: true };
     },
   };
@@ -117,6 +129,26 @@ ${extraToml}`,
         dryRun,
       };
       return runClone({ source: "gallifrey", name: "gallifrey-dev", ...req }, { deps, journal });
+    },
+    deps() {
+      const sink = (e: OpEvent) => events.push(e);
+      const host = buildHost(config, {
+        dryRun: false,
+        events: sink,
+        stateDir: join(root, "state"),
+        runner,
+        resolve,
+      });
+      return {
+        config,
+        ...host,
+        monitor,
+        inventory,
+        journal,
+        findExecutable: (t: string) => `/usr/bin/${t}`,
+        events: sink,
+        dryRun: false,
+      };
     },
     async destroy(req, opts = {}) {
       const dryRun = opts.dryRun ?? false;

@@ -126,18 +126,15 @@ export class FirewallFamily {
     const { rules, params } = await this.texts();
     const rule = sw.findRule(rules, entry.fqdn);
     const param = sw.findParam(params, entry.fqdn);
-    const lines = [
-      rule
-        ? blockLines(this.o.rules, rules, rule)
-        : mentioning(this.o.rules, rules, [`$${entry.shorewallParam}`, entry.ip]),
-      param
-        ? blockLines(this.o.params, params, param)
-        : mentioning(this.o.params, params, [entry.shorewallParam]),
-    ].filter((l) => l !== null);
-    const port = rule ? sw.usedPorts(rule.body)[0] : undefined;
-    const ip = param
-      ? sw.params(param.body).get(entry.shorewallParam)
-      : sw.params(params).get(entry.shorewallParam);
+    const ruleLines = rule
+      ? blockLines(this.o.rules, rules, rule)
+      : mentioning(this.o.rules, rules, [`$${entry.shorewallParam}`, entry.ip]);
+    const paramLines = param
+      ? blockLines(this.o.params, params, param)
+      : mentioning(this.o.params, params, [entry.shorewallParam]);
+    const lines = [ruleLines, paramLines].filter((l) => l !== null);
+    const port = ruleLines ? sw.usedPorts(ruleLines.text)[0] : undefined;
+    const ip = sw.params(paramLines?.text ?? "").get(entry.shorewallParam);
     return {
       present: Boolean(rule && param),
       lines,

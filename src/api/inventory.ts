@@ -1,0 +1,68 @@
+// Wire types of the inventory views: list, show, audit.
+export interface VmRow {
+  name: string;
+  group: string;
+  instance: string;
+  /** Ganeti's status (running, ADMIN_down, ...), or "missing" when Ganeti has no such instance. */
+  state: string;
+  ip: string | null;
+  mac: string | null;
+  sshPort: number | null;
+  webName: string | null;
+  memoryBytes: number | null;
+  balloonBytes: number | null;
+  lv: string | null;
+  diskBytes: number | null;
+  source: string | null;
+  created: string | null;
+  /** "farmctl" for VMs in the inventory, "hand-made" for those learned from Ganeti and the files. */
+  origin: "farmctl" | "hand-made";
+}
+
+export const LIST_FIELDS = [
+  "name",
+  "group",
+  "state",
+  "ip",
+  "mac",
+  "ssh_port",
+  "web",
+  "memory",
+  "balloon",
+  "lv",
+  "disk",
+  "source",
+  "created",
+  "origin",
+] as const;
+export type ListField = (typeof LIST_FIELDS)[number];
+
+export interface VmDetail {
+  vm: VmRow;
+  /** The exact lines of each config file that belong to the VM. */
+  files: { family: string; path: string; text: string; farmctl: boolean }[];
+  operations: { id: string; kind: string; state: string; createdAt: string }[];
+  /** What the guest holds right now, from the monitor; null when not running or no balloon. */
+  liveBalloonBytes: number | null;
+}
+
+export type Severity = "error" | "warning" | "info";
+
+export interface Finding {
+  severity: Severity;
+  /** Stable code, e.g. "entry-missing", "value-mismatch", "snapshot-left". */
+  code: string;
+  vm: string | null;
+  message: string;
+  fix: string;
+  /** What `audit --fix` would do about it; absent = needs a person. */
+  repair?:
+    | { action: "add-entry"; family: string; vm: string }
+    | { action: "remove-snapshot"; vg: string; lv: string; uuid: string };
+}
+
+export interface AuditReport {
+  clean: boolean;
+  findings: Finding[];
+  repaired: Finding[];
+}

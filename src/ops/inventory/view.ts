@@ -1,0 +1,153 @@
+// The admin's view of the farm: the inventory merged with live Ganeti, and the VMs made by hand
+// (learned from Ganeti and the config files, like the seed's gallifrey).
+import type { VmDetail, VmRow } from "../../api/inventory.js";
+import { NotFound } from "../../api/errors.js";
+import type { Config } from "../../config/schema.js";
+import type { VmEntry } from "../../host/confedit/entry.js";
+import type { Inventory, VmRecord } from "../../state/inventory.js";
+import type { Journal } from "../../state/journal.js";
+import { nameConfig } from "../clone/preflight.js";
+import { vmEntry } from "../entry.js";
+import { parseInstanceName, vmNames } from "../names.js";
+import type { Families, GanetiPort, InstanceInfo, LvmPort, MonitorPort } from "../ports.js";
+
+export interface ViewDeps {
+  config: Config;
+  ganeti: GanetiPort;
+  lvm: LvmPort;
+  families: Families;
+  inventory: Inventory;
+  journal: Journal;
+  monitor: MonitorPort;
+}
+
+const FAMILIES = ["dns", "dhcp", "firewall", "proxy"] as const;
+
+function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
+  return {
+    name: r.name,
+    group: r.group,
+    instance: r.fqdn,
+    state: inst?.status ?? "missing",
+    ip: r.ip,
+    mac: r.mac,
+    sshPort: r.sshPort,
+    webName: r.webName,
+    memoryBytes: inst?.memoryBytes ?? r.memoryBytes,
+    balloonBytes: r.balloonBytes,
+    lv: r.lvName,
+    diskBytes: r.diskBytes,
+    source: r.source,
+    created: r.createdAt,
+    origin: "farmctl",
+  };
+}
+
+/** A hand-made VM's entry as far as the files tell it (address from the zone or dhcpd, port from shorewall). */
+export async function learnEntry(
+  inst: InstanceInfo,
+  deps: ViewDeps,
+): Promise<{ entry: VmEntry; webName: string | null } | null> {
+  const parts = parseInstanceName(inst.name, deps.config.names.domain);
+  if (!parts) return null;
+  let names;
+  try {
+    names = vmNames(parts.name, parts.group, nameConfig(deps.config));
+  } catch {
+    return null; // a name farmctl could not have made; shown in Ganeti only
+  }
+  const probe = vmEntry(
+    names,
+    { ip: "0.0.0.0", mac: inst.nicMacs[0] ?? "", sshPort: 0 },
+    null,
+    deps.config,
+  );
+  const ip =
+    (await deps.families.dns.inspect(probe)).values.ip ??
+    (await deps.families.dhcp.inspect(probe)).values.ip ??
+    inst.nicIps[0] ??
+    "0.0.0.0";
+  const port = (await deps.families.firewall.inspect({ ...probe, ip })).values.port;
+  const proxy = await deps.families.proxy.usage();
+  const webName =
+    proxy.names.find((n) => n === `${parts.name}.${deps.config.names.public_domain}`) ?? null;
+  return { entry: { ...probe, ip, sshPort: port ?? 0, ...(webName ? { webName } : {}) }, webName };
+}
+
+async function handMadeRow(inst: InstanceInfo, deps: ViewDeps): Promise<VmRow> {
+  const learned = await learnEntry(inst, deps);
+  const parts = parseInstanceName(inst.name, deps.config.names.domain);
+  const disks = await deps.ganeti.instanceDisks(inst.name).catch(() => []);
+  return {
+    name: parts?.name ?? inst.name,
+    group: parts?.group ?? "",
+    instance: inst.name,
+    state: inst.status,
+    ip: learned && learned.entry.ip !== "0.0.0.0" ? learned.entry.ip : null,
+    mac: inst.nicMacs[0] ?? null,
+    sshPort: learned?.entry.sshPort || null,
+    webName: learned?.webName ?? null,
+    memoryBytes: inst.memoryBytes,
+    balloonBytes: null,
+    lv: disks[0]?.lv ?? null,
+    diskBytes: disks[0]?.sizeBytes ?? null,
+    source: null,
+    created: null,
+    origin: "hand-made",
+  };
+}
+
+export async function listVms(deps: ViewDeps): Promise<VmRow[]> {
+  const instances = await deps.ganeti.listInstances();
+  const records = deps.inventory.list();
+  const known = new Set(records.map((r) => r.fqdn));
+  const rows = records.map((r) =>
+    rowOf(
+      r,
+      instances.find((i) => i.name === r.fqdn),
+    ),
+  );
+  for (const inst of instances) if (!known.has(inst.name)) rows.push(await handMadeRow(inst, deps));
+  return rows.sort((a, b) => a.name.localeCompare(b.name) || a.group.localeCompare(b.group));
+}
+
+export async function showVm(deps: ViewDeps, name: string): Promise<VmDetail> {
+  const rows = (await listVms(deps)).filter((r) => r.name === name || r.instance === name);
+  if (rows.length === 0)
+    throw new NotFound(
+      `no VM '${name}' in the inventory or in Ganeti`,
+      "`farmctl list` shows the VMs",
+    );
+  const vm = rows[0]!;
+  const record = deps.inventory.get(vm.name);
+  const entry =
+    record && record.fqdn === vm.instance
+      ? vmEntry(
+          vmNames(record.name, record.group, nameConfig(deps.config)),
+          record,
+          record.webName,
+          deps.config,
+        )
+      : (
+          await learnEntry(
+            (await deps.ganeti.listInstances()).find((i) => i.name === vm.instance)!,
+            deps,
+          )
+        )?.entry;
+  const files = [];
+  if (entry) {
+    for (const family of FAMILIES) {
+      for (const l of (await deps.families[family].inspect(entry)).lines)
+        files.push({ family, ...l });
+    }
+  }
+  const operations = deps.journal
+    .list(1000)
+    .filter((o) => o.target === vm.name)
+    .map((o) => ({ id: o.id, kind: o.kind, state: o.state, createdAt: o.createdAt }));
+  const liveBalloonBytes =
+    vm.state === "running" && deps.monitor.protocolFor(vm.instance)
+      ? await deps.monitor.queryBalloon(vm.instance).catch(() => null)
+      : null;
+  return { vm, files, operations, liveBalloonBytes };
+}
