@@ -12,6 +12,8 @@ export interface LvInfo {
   uuid: string;
   sizeBytes: number;
   origin: string | null;
+  /** A snapshot's fill in percent (lvs data_percent); null for plain volumes. */
+  dataPercent?: number | null;
 }
 
 export interface LvmPort {
@@ -113,8 +115,13 @@ export interface Families {
   dns: EntryFamily & {
     usage(): Promise<FamilyUsage>;
     waitResolves(entry: VmEntry): Promise<boolean>;
+    /** Absolute owner name → its A record addresses. */
+    addresses(): Promise<Map<string, string[]>>;
   };
-  dhcp: EntryFamily & { usage(): Promise<FamilyUsage> };
-  firewall: EntryFamily & { usage(): Promise<FamilyUsage> };
+  dhcp: EntryFamily & {
+    usage(): Promise<FamilyUsage>;
+    hosts(): Promise<{ name: string; mac?: string; ip?: string }[]>;
+  };
+  firewall: EntryFamily & { usage(): Promise<FamilyUsage>; dnatPorts(): Promise<number[]> };
   proxy: EntryFamily & { usage(): Promise<FamilyUsage> };
 }

@@ -86,6 +86,15 @@ export class DhcpFamily {
     return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}));
   }
 
+  /** Every host declaration with its MAC and fixed address, duplicates kept (audit counts them). */
+  async hosts(): Promise<{ name: string; mac?: string; ip?: string }[]> {
+    const text = await this.text();
+    const out: { name: string; mac?: string; ip?: string }[] = [];
+    const re = /(^|\n)\s*host\s+([^\s{]+)\s*\{([^}]*)\}/g;
+    for (let m = re.exec(text); m; m = re.exec(text)) out.push({ name: m[2]!.replace(/"/g, ""), ...hostValues(m[3]!) });
+    return out;
+  }
+
   async inspect(entry: VmEntry): Promise<Inspection> {
     const text = await this.text();
     const block = dhcpd.findEntry(text, entry.fqdn);

@@ -65,6 +65,12 @@ export class FirewallFamily {
     };
   }
 
+  /** The public port of every DNAT rule, one entry per rule (a port twice is a conflict). */
+  async dnatPorts(): Promise<number[]> {
+    const { rules } = await this.texts();
+    return rules.split("\n").flatMap((line) => sw.usedPorts(line));
+  }
+
   private validate = async (c: Candidates) => {
     await withCandidateDir(dirname(this.o.rules), c, (dir) =>
       validateShorewall(this.o.runner, dir, { ...this.o.check, file: this.o.rules }).then(

@@ -1,0 +1,129 @@
+// `farmctl audit`: the inventory compared with the host, each finding with a severity and a fix;
+// `--fix` repairs only what is safe (re-add an entry, remove a farmctl snapshot), never a disk.
+import type { AuditReport, Finding } from "../../api/inventory.js";
+import { checkVm, entryOf, type AuditDeps } from "./checks.js";
+
+const SNAPSHOT = /^farm-snap-([0-9a-f]+)$/;
+
+function duplicates(kind: string, pairs: [string, string][]): Finding[] {
+  const by = new Map<string, Set<string>>();
+  for (const [value, owner] of pairs) by.set(value, new Set([...(by.get(value) ?? []), owner]));
+  return [...by]
+    .filter(([, owners]) => owners.size > 1)
+    .map(([value, owners]) => ({
+      severity: "error" as const,
+      code: "duplicate",
+      vm: null,
+      message: `${kind} ${value} is used by ${[...owners].sort().join(" and ")}`,
+      fix: `give each its own ${kind}: only one of them can work`,
+    }));
+}
+
+export async function audit(deps: AuditDeps): Promise<Finding[]> {
+  const { config, inventory, ganeti, lvm, families, journal } = deps;
+  const instances = await ganeti.listInstances();
+  const lvs = await lvm.list(config.lvm.vg);
+  const records = inventory.list().filter((r) => r.state === "ready");
+  const findings: Finding[] = [];
+  for (const r of records) findings.push(...(await checkVm(r, instances, lvs, deps)));
+
+  const known = new Set(inventory.list().map((r) => r.fqdn));
+  for (const family of ["dns", "dhcp", "firewall", "proxy"] as const) {
+    for (const fqdn of await families[family].blockNames()) {
+      if (known.has(fqdn)) continue;
+      findings.push({
+        severity: "warning",
+        code: "entry-extra",
+        vm: null,
+        message: `${families[family].label} has a farmctl entry for ${fqdn}, which is not in the inventory`,
+        fix: `remove farmctl's block for ${fqdn} by hand, or take the VM in with farmctl import`,
+      });
+    }
+  }
+
+  const used = new Set<string>();
+  for (const inst of instances)
+    for (const d of await ganeti.instanceDisks(inst.name).catch(() => [])) used.add(d.lv);
+  const inFlight = new Set(
+    inventory
+      .list()
+      .filter((r) => r.state !== "ready")
+      .flatMap((r) => [r.lvName, r.lvUuid]),
+  );
+  for (const lv of lvs) {
+    const snap = SNAPSHOT.exec(lv.name);
+    if (snap) {
+      const op = journal.operation(snap[1]!);
+      if (op?.state === "running") continue; // a clone copying from it right now
+      const fill = lv.dataPercent == null ? "" : ` (${lv.dataPercent}% full)`;
+      findings.push({
+        severity: "warning",
+        code: "snapshot-left",
+        vm: null,
+        message: `snapshot ${lv.vg}/${lv.name}${fill} was left by operation ${snap[1]}`,
+        fix: "farmctl audit --fix removes it",
+        repair: { action: "remove-snapshot", vg: lv.vg, lv: lv.name, uuid: lv.uuid },
+      });
+    } else if (!used.has(lv.name) && !inFlight.has(lv.name) && !inFlight.has(lv.uuid)) {
+      findings.push({
+        severity: "warning",
+        code: "lv-unused",
+        vm: null,
+        message: `LV ${lv.vg}/${lv.name} (${lv.sizeBytes} bytes) is used by no instance`,
+        fix: "check what it holds; remove it by hand if it is stale (farmctl never deletes a disk)",
+      });
+    }
+  }
+
+  const zone = await families.dns.addresses();
+  const hosts = await families.dhcp.hosts();
+  findings.push(
+    ...duplicates("address", [
+      ...[...zone].flatMap(([owner, ips]) => ips.map((ip) => [ip, owner] as [string, string])),
+      ...hosts.flatMap((h) => (h.ip ? ([[h.ip, h.name]] as [string, string][]) : [])),
+      ...records.map((r) => [r.ip, r.fqdn] as [string, string]),
+    ]),
+    ...duplicates("MAC", [
+      ...hosts.flatMap((h) => (h.mac ? ([[h.mac, h.name]] as [string, string][]) : [])),
+      ...instances.flatMap((i) =>
+        i.nicMacs.map((m) => [m.toLowerCase(), i.name] as [string, string]),
+      ),
+    ]),
+  );
+  const ports = await families.firewall.dnatPorts();
+  for (const p of new Set(ports)) {
+    const n = ports.filter((x) => x === p).length;
+    if (n > 1)
+      findings.push({
+        severity: "error",
+        code: "duplicate",
+        vm: null,
+        message: `SSH port ${p} is forwarded by ${n} DNAT rules`,
+        fix: "keep one rule per port in the shorewall rules",
+      });
+  }
+  return findings;
+}
+
+/** Applies the safe repairs, then audits again: what is left needs a person. */
+export async function auditAndFix(deps: AuditDeps, fix: boolean): Promise<AuditReport> {
+  const before = await audit(deps);
+  const repaired: Finding[] = [];
+  if (fix) {
+    for (const f of before) {
+      if (!f.repair) continue;
+      if (f.repair.action === "add-entry") {
+        const r = deps.inventory.get(f.repair.vm);
+        if (r) await deps.families[f.repair.family as "dns"].add(entryOf(r, deps), () => {});
+      } else {
+        const lv = (await deps.lvm.list(f.repair.vg)).find(
+          (l) => l.uuid === (f.repair as { uuid: string }).uuid,
+        );
+        if (lv && SNAPSHOT.test(lv.name)) await deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
+      }
+      repaired.push(f);
+    }
+  }
+  const findings = fix ? await audit(deps) : before;
+  return { clean: !findings.some((f) => f.severity !== "info"), findings, repaired };
+}
