@@ -7,6 +7,11 @@ export const ROUTES = {
   health: "/v1/health",
   clone: "/v1/clone",
   destroy: "/v1/destroy",
+  import: "/v1/import",
+  vms: "/v1/vms",
+  vm: (name: string) => `/v1/vms/${encodeURIComponent(name)}`,
+  balloon: (name: string) => `/v1/vms/${encodeURIComponent(name)}/balloon`,
+  audit: "/v1/audit",
   operations: "/v1/operations",
   operation: (id: string) => `/v1/operations/${encodeURIComponent(id)}`,
   events: (id: string) => `/v1/operations/${encodeURIComponent(id)}/events`,
@@ -60,3 +65,11 @@ export function httpStatus(code: string): number {
   };
   return map[code] ?? 500;
 }
+
+export const importBody = z
+  .object({ dryRun: z.boolean().default(false), request: z.object({ name: z.string() }).strict() })
+  .strict();
+
+export const balloonBody = z.object({ size: z.string() }).strict();
+
+export const auditBody = z.object({ fix: z.boolean().default(false) }).strict();

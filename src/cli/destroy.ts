@@ -1,9 +1,9 @@
 // `farmctl destroy NAME`: the clone in reverse, after a confirmation (or --yes).
-import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
 import type { DestroyResult } from "../api/destroy.js";
 import { BadInput } from "../api/errors.js";
 import { connect } from "../client/connect.js";
+import { confirm } from "./prompt.js";
 import { follow } from "./follow.js";
 import { printJson } from "./output.js";
 
@@ -14,15 +14,6 @@ interface DestroyOptions {
   detach?: boolean;
   json?: boolean;
   config?: string;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 function summary(r: DestroyResult): string {

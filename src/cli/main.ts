@@ -2,7 +2,9 @@
 // farmctl: the command line. Parses arguments, calls the client, renders; exit codes per sysexits.
 import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
+import { registerAudit } from "./audit.js";
 import { registerClone } from "./clone.js";
+import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
 import { registerOps } from "./ops.js";
 import { printError } from "./output.js";
@@ -16,6 +18,8 @@ export function program(): Command {
     .showHelpAfterError("(run `farmctl --help` for usage)");
   registerClone(p);
   registerDestroy(p);
+  registerInventory(p);
+  registerAudit(p);
   registerOps(p);
   return p;
 }

@@ -4,6 +4,7 @@ import { connect } from "../client/connect.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
 import { follow } from "./follow.js";
 import { printJson } from "./output.js";
+import { table } from "./table.js";
 
 interface Common {
   json?: boolean;
@@ -13,20 +14,9 @@ interface Common {
 const configOption = () => new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG");
 
 function opsTable(ops: OperationRecord[]): string {
-  const rows = [
+  return table(
     ["ID", "KIND", "TARGET", "STATE", "STARTED", "UPDATED"],
-    ...ops.map((o) => [o.id, o.kind, o.target, o.state, o.createdAt, o.updatedAt]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
+    ops.map((o) => [o.id, o.kind, o.target, o.state, o.createdAt, o.updatedAt]),
   );
 }
 

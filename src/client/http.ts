@@ -2,6 +2,8 @@
 import { request, type IncomingMessage } from "node:http";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { DestroyRequest } from "../api/destroy.js";
+import type { AuditReport, VmDetail, VmRow } from "../api/inventory.js";
+import type { BalloonResult, ImportRequest } from "../api/vm.js";
 import { FarmError, Unavailable, type ErrorJson } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
@@ -93,6 +95,26 @@ export class FarmdClient {
 
   async *plan(req: CloneRequest): AsyncGenerator<StreamedEvent> {
     yield* this.lines(await this.open("POST", ROUTES.clone, { request: req, dryRun: true }));
+  }
+
+  async vms(): Promise<VmRow[]> {
+    return (await this.json<{ vms: VmRow[] }>("GET", ROUTES.vms)).vms;
+  }
+
+  vm(name: string): Promise<VmDetail> {
+    return this.json("GET", ROUTES.vm(name));
+  }
+
+  balloon(name: string, size: string): Promise<BalloonResult> {
+    return this.json("POST", ROUTES.balloon(name), { size });
+  }
+
+  audit(fix: boolean): Promise<AuditReport> {
+    return this.json("POST", ROUTES.audit, { fix });
+  }
+
+  async startImport(req: ImportRequest): Promise<string> {
+    return (await this.json<{ opId: string }>("POST", ROUTES.import, { request: req })).opId;
   }
 
   async startDestroy(req: DestroyRequest): Promise<string> {

@@ -2,6 +2,8 @@
 // from the journal, and what it returns.
 import type { CloneRequest } from "../api/clone.js";
 import type { DestroyRequest } from "../api/destroy.js";
+import type { ImportRequest } from "../api/vm.js";
+import { importResult, importSteps, type ImportCtx } from "../ops/import/steps.js";
 import type { Config } from "../config/schema.js";
 import { checkRequest } from "../ops/clone/preflight.js";
 import { restoreCloneCtx } from "../ops/clone/restore.js";
@@ -45,4 +47,21 @@ export const destroyKind: Kind<DestroyRequest, DestroyCtx> = {
   result: destroyResult,
 };
 
-export const KINDS: Record<string, Kind<any, any>> = { clone: cloneKind, destroy: destroyKind };
+export const importKind: Kind<ImportRequest, ImportCtx> = {
+  name: "import",
+  target: (req) => req.name,
+  check: (req) => void checkLabel(req.name, "VM name"),
+  steps: importSteps,
+  ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [] }),
+  restore(opId, req, deps, steps) {
+    const pre = steps.find((s) => s.name === "preflight")?.data ?? {};
+    return { opId, req, deps, warnings: [], ...(pre as Partial<ImportCtx>) };
+  },
+  result: importResult,
+};
+
+export const KINDS: Record<string, Kind<any, any>> = {
+  clone: cloneKind,
+  destroy: destroyKind,
+  import: importKind,
+};

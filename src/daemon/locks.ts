@@ -56,7 +56,7 @@ function lockedFamily<F extends EntryFamily>(family: F, lock: Mutex): F {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== "function") return value;
       const bound = (value as (...a: unknown[]) => unknown).bind(target);
-      return ["add", "remove", "revert", "restore"].includes(String(prop))
+      return ["add", "remove", "revert", "restore", "adopt", "unadopt"].includes(String(prop))
         ? (...args: unknown[]) => lock.run(async () => bound(...args))
         : bound;
     },

@@ -13,6 +13,10 @@ import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
 import { buildHost } from "./host.js";
+import type { AuditReport } from "../api/inventory.js";
+import { systemResolver } from "../host/resolve.js";
+import { auditAndFix } from "../ops/audit/audit.js";
+import type { AuditDeps } from "../ops/audit/checks.js";
 import { cloneKind, KINDS, type Kind } from "./kinds.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
 
@@ -93,6 +97,17 @@ export class Operations {
           `op ${opId}: ${event.type === "end" ? `ended ${event.state}` : `${event.step} done in ${event.ms} ms`}`,
         );
     };
+  }
+
+  /** Adapters for the read-only views (list, show) and quick changes (balloon, audit). */
+  viewDeps(): AuditDeps {
+    const deps = this.deps(() => {}, false);
+    return { ...deps, journal: this.journal, resolve: this.o.resolve ?? systemResolver };
+  }
+
+  /** Audits the host; with `fix`, applies the safe repairs under the family locks. */
+  audit(fix: boolean): Promise<AuditReport> {
+    return auditAndFix(this.viewDeps(), fix);
   }
 
   /** Starts an operation in the background and returns its id at once. */

@@ -2,8 +2,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { asFarmError, BadInput, NotFound } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
-import { cloneBody, destroyBody, httpStatus, ROUTES } from "../api/routes.js";
-import { cloneKind, destroyKind, type Kind } from "./kinds.js";
+import type { z } from "zod";
+import {
+  auditBody,
+  balloonBody,
+  cloneBody,
+  destroyBody,
+  httpStatus,
+  importBody,
+  ROUTES,
+} from "../api/routes.js";
+import { balloonVm } from "../ops/inventory/balloon.js";
+import { listVms, showVm } from "../ops/inventory/view.js";
+import { cloneKind, destroyKind, importKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
 
 const MAX_BODY = 64 * 1024;
@@ -11,11 +22,22 @@ const MAX_BODY = 64 * 1024;
 /** The routes that start an operation, with the body each takes. */
 const STARTS: Record<
   string,
-  { kind: Kind<any, unknown>; body: typeof cloneBody | typeof destroyBody }
+  { kind: Kind<any, unknown>; body: typeof cloneBody | typeof destroyBody | typeof importBody }
 > = {
   [ROUTES.clone]: { kind: cloneKind, body: cloneBody },
   [ROUTES.destroy]: { kind: destroyKind, body: destroyBody },
+  [ROUTES.import]: { kind: importKind, body: importBody },
 };
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new BadInput(
+      `invalid ${what}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  }
+  return parsed.data;
+}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
@@ -112,6 +134,19 @@ async function handle(ops: Operations, req: IncomingMessage, res: ServerResponse
       write({ type: "end", opId: null, state: "failed", error: asFarmError(err).toJSON() });
     }
     return void res.end();
+  }
+  const vm = /^\/v1\/vms\/([^/]+)(\/balloon)?$/.exec(path);
+  if (req.method === "GET" && path === ROUTES.vms)
+    return send(res, 200, { vms: await listVms(ops.viewDeps()) });
+  if (req.method === "GET" && vm && !vm[2])
+    return send(res, 200, await showVm(ops.viewDeps(), decodeURIComponent(vm[1]!)));
+  if (req.method === "POST" && vm?.[2]) {
+    const { size } = parse(balloonBody, await readJson(req), "balloon request");
+    return send(res, 200, await balloonVm(ops.viewDeps(), decodeURIComponent(vm[1]!), size));
+  }
+  if (req.method === "POST" && path === ROUTES.audit) {
+    const { fix } = parse(auditBody, await readJson(req), "audit request");
+    return send(res, 200, await ops.audit(fix));
   }
   if (req.method === "GET" && path === ROUTES.operations)
     return send(res, 200, { operations: ops.journal.list() });

@@ -99,6 +99,10 @@ export interface EntryFamily {
   /** Undoes add: the exact previous bytes if nobody touched the file since, else remove. */
   revert(entry: VmEntry, data: RevertData | undefined): Promise<void>;
   inspect(entry: VmEntry): Promise<Inspection>;
+  /** farmctl import: the VM's hand-written lines, unchanged, inside farmctl's markers. */
+  adopt(entry: VmEntry, record: (revert: RevertData) => void): Promise<void>;
+  /** Undoes adopt: the exact previous bytes; never removes the VM's lines. */
+  unadopt(entry: VmEntry, data: RevertData | undefined): Promise<void>;
   /** The instance names of every farmctl block in the family's files. */
   blockNames(): Promise<string[]>;
 }

@@ -4,11 +4,11 @@ import { validateDhcpd, type CheckOptions } from "../confedit/checkers.js";
 import * as dhcpd from "../confedit/dhcpd.js";
 import type { VmEntry } from "../confedit/entry.js";
 import { blockNames } from "../confedit/blocks.js";
-import { blockLines, mentioning, type Inspection } from "./lines.js";
+import { blockLines, mentioning, wrapLines, type Inspection } from "./lines.js";
 import type { Candidates } from "../files.js";
 import type { Runner } from "../runner.js";
 import type { Templates } from "../templates.js";
-import { commitEdit, revertEdit, type FamilyIo, type Revert } from "./edit.js";
+import { commitEdit, revertEdit, unadoptEdit, type FamilyIo, type Revert } from "./edit.js";
 
 export interface DhcpFamilyOptions extends FamilyIo {
   runner: Runner;
@@ -91,7 +91,8 @@ export class DhcpFamily {
     const text = await this.text();
     const out: { name: string; mac?: string; ip?: string }[] = [];
     const re = /(^|\n)\s*host\s+([^\s{]+)\s*\{([^}]*)\}/g;
-    for (let m = re.exec(text); m; m = re.exec(text)) out.push({ name: m[2]!.replace(/"/g, ""), ...hostValues(m[3]!) });
+    for (let m = re.exec(text); m; m = re.exec(text))
+      out.push({ name: m[2]!.replace(/"/g, ""), ...hostValues(m[3]!) });
     return out;
   }
 
@@ -111,6 +112,20 @@ export class DhcpFamily {
       lines: [blockLines(this.o.config, text, block)],
       values: hostValues(block.body),
     };
+  }
+
+  /** farmctl import: wraps the VM's hand-written host block in farmctl's markers. */
+  async adopt(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
+    const before = await this.text();
+    if (dhcpd.findEntry(before, entry.fqdn)) return;
+    const hand = (await this.inspect(entry)).lines[0];
+    if (!hand) return;
+    const after = wrapLines(before, hand.text, dhcpd.COMMENT, entry.fqdn, this.o.config);
+    await commitEdit(this.o, [{ path: this.o.config, before, after }], this.validate, record);
+  }
+
+  unadopt(_entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return unadoptEdit(this.o, data, this.validate);
   }
 
   async blockNames(): Promise<string[]> {

@@ -4,13 +4,13 @@ import { validateZone, type CheckOptions } from "../confedit/checkers.js";
 import type { VmEntry } from "../confedit/entry.js";
 import { blockNames } from "../confedit/blocks.js";
 import { records } from "../confedit/zone-parse.js";
-import { blockLines, mentioning, type Inspection } from "./lines.js";
+import { blockLines, mentioning, wrapLines, type Inspection } from "./lines.js";
 import * as zone from "../confedit/zone.js";
 import type { Candidates } from "../files.js";
 import { waitForName, type Resolver } from "../resolve.js";
 import type { Runner } from "../runner.js";
 import type { Templates } from "../templates.js";
-import { commitEdit, revertEdit, type FamilyIo, type Revert } from "./edit.js";
+import { commitEdit, revertEdit, unadoptEdit, type FamilyIo, type Revert } from "./edit.js";
 
 export interface DnsFamilyOptions extends FamilyIo {
   runner: Runner;
@@ -122,6 +122,20 @@ export class DnsFamily {
       lines: [blockLines(this.o.zoneFile, text, block)],
       values: ip ? { ip } : {},
     };
+  }
+
+  /** farmctl import: wraps the VM's hand-written record in farmctl's markers (no serial bump: no record changes). */
+  async adopt(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
+    const before = await this.text();
+    if (zone.findEntry(before, entry.fqdn)) return;
+    const hand = (await this.inspect(entry)).lines[0];
+    if (!hand) return;
+    const after = wrapLines(before, hand.text, zone.COMMENT, entry.fqdn, this.o.zoneFile);
+    await commitEdit(this.o, [{ path: this.o.zoneFile, before, after }], this.validate, record);
+  }
+
+  unadopt(_entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return unadoptEdit(this.o, data, this.validate);
   }
 
   async blockNames(): Promise<string[]> {

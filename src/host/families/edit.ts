@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Candidates, FileChange, HostFiles } from "../files.js";
 import type { ServiceControl } from "../reload.js";
+import { FarmError } from "../../api/errors.js";
 
 /** How to put files back exactly as they were, if nothing touched them since. */
 export interface Revert {
@@ -49,4 +50,21 @@ export async function revertEdit(
     validate,
   );
   await io.service.reload();
+}
+
+/** Undo of adopt: the exact previous bytes, or, if the file changed since, the markers stay (never the lines). */
+export function unadoptEdit(
+  io: FamilyIo,
+  revert: Revert | undefined,
+  validate: ((c: Candidates) => Promise<void>) | undefined,
+): Promise<void> {
+  return revertEdit(io, revert, validate, async () => {
+    if (revert)
+      throw new FarmError(
+        "conflict",
+        `${revert.files.map((f) => f.path).join(", ")} changed since farmctl wrapped the VM's lines; its markers are left in place`,
+        1,
+        "remove the two farmctl marker lines by hand if you want them gone",
+      );
+  });
 }

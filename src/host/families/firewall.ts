@@ -4,13 +4,13 @@ import { NotFound } from "../../api/errors.js";
 import { validateShorewall, type CheckOptions } from "../confedit/checkers.js";
 import type { VmEntry } from "../confedit/entry.js";
 import { blockNames } from "../confedit/blocks.js";
-import { blockLines, mentioning, type Inspection } from "./lines.js";
+import { blockLines, mentioning, wrapLines, type Inspection } from "./lines.js";
 import * as sw from "../confedit/shorewall.js";
 import { withCandidateDir, type Candidates } from "../files.js";
 import type { Runner } from "../runner.js";
 import type { Templates } from "../templates.js";
 import { dirname } from "node:path";
-import { commitEdit, revertEdit, type FamilyIo, type Revert } from "./edit.js";
+import { commitEdit, revertEdit, unadoptEdit, type FamilyIo, type Revert } from "./edit.js";
 
 export interface FirewallFamilyOptions extends FamilyIo {
   runner: Runner;
@@ -146,6 +146,27 @@ export class FirewallFamily {
       lines,
       values: { ...(port ? { port } : {}), ...(ip ? { ip } : {}) },
     };
+  }
+
+  /** farmctl import: wraps the VM's hand-written DNAT rule and param in farmctl's markers. */
+  async adopt(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
+    const { rules, params } = await this.texts();
+    const seen = await this.inspect(entry);
+    const hand = (path: string) => seen.lines.find((l) => l.path === path && !l.farmctl);
+    const wrap = (path: string, text: string) => {
+      const h = hand(path);
+      return h ? wrapLines(text, h.text, sw.COMMENT, entry.fqdn, path) : text;
+    };
+    const edits = [
+      { path: this.o.rules, before: rules, after: wrap(this.o.rules, rules) },
+      { path: this.o.params, before: params, after: wrap(this.o.params, params) },
+    ];
+    if (edits.every((e) => e.after === e.before)) return;
+    await commitEdit(this.o, edits, this.validate, record);
+  }
+
+  unadopt(_entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return unadoptEdit(this.o, data, this.validate);
   }
 
   async blockNames(): Promise<string[]> {

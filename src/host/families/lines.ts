@@ -1,4 +1,5 @@
 // The exact lines a VM owns in a config file: farmctl's block, or the hand-written lines that name it.
+import { BadInput } from "../../api/errors.js";
 import type { Block } from "../confedit/blocks.js";
 
 /** One VM's entry as a family finds it: farmctl's block (and the values in it) or hand-written lines. */
@@ -44,4 +45,27 @@ export function mentioning(path: string, text: string, words: string[]): FileLin
     }
   }
   return hits.length ? { path, text: hits.join("\n") + "\n", farmctl: false } : null;
+}
+
+/**
+ * Wraps hand-written lines (found once, as whole lines) in farmctl's markers, so a VM made by hand
+ * can be managed like a clone; the lines themselves stay byte for byte.
+ */
+export function wrapLines(
+  text: string,
+  found: string,
+  comment: string,
+  fqdn: string,
+  path: string,
+): string {
+  const at = text.indexOf(found);
+  const whole = at >= 0 && (at === 0 || text[at - 1] === "\n") && text.indexOf(found, at + 1) < 0;
+  if (!whole) {
+    throw new BadInput(
+      `${path}: the lines of ${fqdn} are not one block farmctl can take over`,
+      `put them together (or wrap them in "${comment} farmctl begin ${fqdn}" / "${comment} farmctl end ${fqdn}") by hand`,
+    );
+  }
+  const body = found.endsWith("\n") ? found : `${found}\n`;
+  return `${text.slice(0, at)}${comment} farmctl begin ${fqdn}\n${body}${comment} farmctl end ${fqdn}\n${text.slice(at + found.length)}`;
 }

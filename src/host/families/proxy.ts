@@ -6,11 +6,11 @@ import { AlreadyExists, FarmError } from "../../api/errors.js";
 import { validateNginx, type CheckOptions } from "../confedit/checkers.js";
 import type { VmEntry } from "../confedit/entry.js";
 import { blockNames } from "../confedit/blocks.js";
-import { blockLines, type Inspection } from "./lines.js";
+import { blockLines, wrapLines, type Inspection } from "./lines.js";
 import * as nginx from "../confedit/nginx.js";
 import type { Runner } from "../runner.js";
 import type { Templates } from "../templates.js";
-import { sha, type FamilyIo, type Revert } from "./edit.js";
+import { sha, unadoptEdit, type FamilyIo, type Revert } from "./edit.js";
 
 export interface ProxyFamilyOptions extends FamilyIo {
   runner: Runner;
@@ -145,6 +145,23 @@ export class ProxyFamily {
   }
 
   /** The instance names of farmctl's sites (a site file holds one block). */
+  /** farmctl import: wraps the VM's hand-written site in farmctl's markers, so destroy can remove it. */
+  async adopt(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
+    if (!entry.webName) return;
+    const { file } = this.site(entry);
+    const text = await this.o.files.read(file);
+    if (text === null || nginx.findEntry(text, entry.fqdn)) return;
+    const after = wrapLines(text, text, nginx.COMMENT, entry.fqdn, file);
+    await this.o.files.apply([{ path: file, content: after }]);
+    record({ files: [{ path: file, before: text, afterSha: sha(after) }] });
+    await validateNginx(this.o.runner, file, this.o.check);
+    await this.o.service.reload();
+  }
+
+  unadopt(_entry: VmEntry, data: Revert | undefined): Promise<void> {
+    return unadoptEdit(this.o, data, undefined);
+  }
+
   async blockNames(): Promise<string[]> {
     const names: string[] = [];
     for (const f of await this.o.files.list(this.o.sitesAvailable)) {

@@ -46,7 +46,7 @@ function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
 /** A hand-made VM's entry as far as the files tell it (address from the zone or dhcpd, port from shorewall). */
 export async function learnEntry(
   inst: InstanceInfo,
-  deps: ViewDeps,
+  deps: Pick<ViewDeps, "config" | "families">,
 ): Promise<{ entry: VmEntry; webName: string | null } | null> {
   const parts = parseInstanceName(inst.name, deps.config.names.domain);
   if (!parts) return null;
