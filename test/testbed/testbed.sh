@@ -4,8 +4,9 @@
 # bind, isc-dhcp-server, nginx and shorewall, a second network namespace playing the internet,
 # and the source VM gallifrey.xivo.vm.farm. farmctl runs inside with its default paths.
 #
-#   testbed.sh up          bring it up (~30 s; builds the test guest on first use)
+#   testbed.sh up          bring it up (~15 s; builds the test guest on first use)
 #   testbed.sh down        stop and remove everything it made (also after a failed up)
+#   testbed.sh down-all    down every testbed in /tmp (e.g. after an interrupted test run)
 #   testbed.sh status      what runs
 #   testbed.sh enter       a root shell inside host01.farm (farmctl is on its PATH)
 #   testbed.sh sh CMD...   run CMD inside host01.farm
@@ -57,6 +58,8 @@ phase() {
   PHASE=$1
   PHASE_T0=$(now)
   [ -n "$PHASE" ] && echo "$PHASE" >"$S/up.phase"
+  # The harness's own test of a failed up's cleanup (test/testbed/testbed.test.ts).
+  [ -z "$PHASE" ] || [ "${FARM_TESTBED_FAIL_AT:-}" != "$PHASE" ] || die "failing on purpose at '$PHASE' (FARM_TESTBED_FAIL_AT)"
   return 0
 }
 
@@ -87,9 +90,25 @@ kill_pids() {
     sleep 0.1
   done
   log "processes still alive after SIGKILL: $*"
+  return 1
 }
 
-# Every PID in the testbed's namespaces (recorded by up as net:[inode] / mnt:[inode]).
+# Every PID in the testbed's namespaces. A namespace is recognised by its inode (recorded by up
+# in ns.ids) AND by the testbed's token (an inode number may be reused once a namespace is gone):
+# the token is the alias of `lo` in both network namespaces, and in /etc/farm-testbed.env of the
+# mount namespace.
+declare -A NS_OK=()
+ns_is_ours() { # pid, kind (net|mnt), ns id
+  local key="$2 $3" tok
+  [ -z "${NS_OK[$key]:-}" ] || return 0
+  tok=$(cat "$S/token" 2>/dev/null) || return 1
+  case $2 in
+  net) nsenter --net="/proc/$1/ns/net" ip -o link show lo 2>/dev/null | grep -qF "farm-testbed $tok" ;;
+  mnt) grep -qsxF "FARM_TESTBED_TOKEN=$tok" "/proc/$1/root/etc/farm-testbed.env" ;;
+  esac || return 1 # (not cached: the process may just have exited; ask the next one)
+  NS_OK[$key]=yes
+}
+
 ns_pids() {
   local ids p n m
   ids=$(cat "$S/ns.ids" 2>/dev/null) || return 0
@@ -99,7 +118,10 @@ ns_pids() {
     [ "$p" = $$ ] && continue
     n=$(readlink "/proc/$p/ns/net" 2>/dev/null) || continue
     m=$(readlink "/proc/$p/ns/mnt" 2>/dev/null) || continue
-    if grep -qxF -e "$n" -e "$m" <<<"$ids"; then echo "$p"; fi
+    if { grep -qxF "$n" <<<"$ids" && ns_is_ours "$p" net "$n"; } ||
+      { grep -qxF "$m" <<<"$ids" && ns_is_ours "$p" mnt "$m"; }; then
+      echo "$p"
+    fi
   done
 }
 
@@ -114,26 +136,28 @@ down() {
     log "nothing to take down at $S"
     return 0
   fi
-  local t0 f pid pids=() loops i
+  local t0 f pid pids=() loops i ours left=0
   t0=$(now)
   # 1. QEMU instances, by Ganeti's pid files (a kill, not an ACPI shutdown: this is a teardown).
   pids=()
+  ours=$(ns_pids)
   for f in "$S"/run/ganeti/kvm-hypervisor/pid/*; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "qemu-system.*$(basename "$f")"; then
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "qemu-system.*$(basename "$f")" &&
+      grep -qxF "$pid" <<<"$ours"; then
       log "stopping QEMU of $(basename "$f") (pid $pid)"
       pids+=("$pid")
     fi
   done
-  kill_pids 50 "${pids[@]}"
+  kill_pids 50 "${pids[@]}" || left=1
   # 2. Everything else that runs in the namespaces: Ganeti's daemons, named, dhcpd, nginx, the
   #    holders. Shorewall's rules live in the network namespace and go with it.
   # shellcheck disable=SC2207
   pids=($(ns_pids))
   if [ ${#pids[@]} -gt 0 ]; then
     log "stopping ${#pids[@]} processes of the namespaces: ${pids[*]}"
-    kill_pids 50 "${pids[@]}"
+    kill_pids 50 "${pids[@]}" || left=1
   fi
   # 3. Loop devices (the PV and the stand-in's activations), once nothing holds them.
   for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -145,7 +169,14 @@ down() {
   done
   # shellcheck disable=SC2207
   loops=($(our_loops))
-  [ ${#loops[@]} -eq 0 ] || log "loop devices still attached: ${loops[*]}"
+  if [ ${#loops[@]} -gt 0 ]; then
+    log "loop devices still attached: ${loops[*]}"
+    left=1
+  fi
+  if [ $left = 1 ]; then
+    log "down is incomplete; $S is kept: look, then run down again"
+    return 1
+  fi
   # 4. /dev/all, if up made it and no other mount namespace (another testbed) uses it.
   if [ -e "$S/created-dev-all" ] && [ -d /dev/all ]; then
     if ! cat /proc/[0-9]*/mountinfo 2>/dev/null | awk '$5 == "/dev/all"' | grep -q .; then
@@ -154,7 +185,8 @@ down() {
   fi
   # 5. The scratch directory (kept with FARM_TESTBED_KEEP=1, e.g. to read the logs).
   if [ -n "${FARM_TESTBED_KEEP:-}" ]; then
-    rm -f "$S/disks/pv.img" "$S/holder.pid" "$S/internet.pid" "$S/ns.ids" "$MARK"
+    rm -f "$S/disks/pv.img" "$S/holder.pid" "$S/internet.pid" "$MARK"
+    touch "$S/.farm-testbed-kept"
     log "down in $(since "$t0") s; logs kept in $S/log"
   else
     rm -rf --one-file-system "$S"
@@ -172,7 +204,7 @@ check_prereqs() {
     command -v "$c" >/dev/null || missing+=("$c")
   done
   [ -d /usr/share/ganeti/os/debootstrap ] || missing+=("ganeti-instance-debootstrap")
-  [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} (run: bash scripts/install-deps.sh)"
+  [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} (run: bash test/install-deps.sh)"
   case "$S/" in
   /etc/* | /var/* | /root/* | /srv/* | /run/* | /usr/* | /dev/* | /proc/* | /sys/*)
     die "FARM_TESTBED_DIR=$S is under a directory the testbed overlays; use e.g. /tmp/farm-testbed" ;;
@@ -210,7 +242,8 @@ prepare_scratch() {
   cp "$HERE/conf/resolv.conf" "$E/resolv.conf"
   cp "$HERE/conf/default-ganeti" "$E/default/ganeti"
   echo host01 >"$E/hostname"
-  echo "FARM_TESTBED_DIR=$S" >"$E/farm-testbed.env"
+  od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$S/token"
+  printf 'FARM_TESTBED_DIR=%s\nFARM_TESTBED_TOKEN=%s\n' "$S" "$(cat "$S/token")" >"$E/farm-testbed.env"
   for c in lvcreate lvremove lvrename lvchange; do ln -s "$HERE/lvm-standin/lvm-standin" "$S/standin-sbin/$c"; done
   printf '#!/bin/sh\nexec %s %s/dist/cli/main.js "$@"\n' "$(command -v node)" "$REPO" >"$S/bin/farmctl"
   chmod +x "$S/bin/farmctl"
@@ -233,11 +266,13 @@ start_namespaces() {
   [ -s "$S/internet.pid" ] || die "the internet namespace did not start"
   # Recorded at once: down finds every process of the namespaces by these, even after a crash.
   { readlink "/proc/$(cat "$S/internet.pid")/ns/net"; } >>"$S/ns.ids"
+  inet ip link set dev lo alias "farm-testbed $(cat "$S/token")"
   [ -e "$S/holder.ready" ] || die "host01's namespace setup failed: $(tail -3 "$S/log/ns-init.log")"
   {
     readlink "/proc/$(holder)/ns/net"
     readlink "/proc/$(holder)/ns/mnt"
   } >>"$S/ns.ids"
+  ns ip link set dev lo alias "farm-testbed $(cat "$S/token")"
 }
 
 start_network() {
@@ -284,16 +319,18 @@ start_lvm() {
 
 start_services() {
   local i
-  ns named -c /etc/bind/named.conf
+  # Daemons get no stdio of ours: a caller reading our output (vitest) would wait for them.
+  ns named -c /etc/bind/named.conf </dev/null >>"$S/log/named.out" 2>&1
   for i in $(seq 100); do
     [ "$(ns dig +short +time=1 +tries=1 @10.10.60.1 $NODE 2>/dev/null)" = 10.10.60.1 ] && break
     sleep 0.1
   done
   [ "$(ns dig +short @10.10.60.1 $NODE)" = 10.10.60.1 ] || die "named does not answer for $NODE"
-  ns "$HERE/services/dhcpd-restart"
-  ns shorewall -q start >"$S/log/shorewall-start.out" 2>&1 ||
+  ns "$HERE/services/dhcpd-restart" </dev/null >>"$S/log/dhcpd.out" 2>&1 ||
+    die "dhcpd did not start: $(tail -5 "$S/log/dhcpd.out")"
+  ns shorewall -q start </dev/null >"$S/log/shorewall-start.out" 2>&1 ||
     die "shorewall start failed: $(tail -5 "$S/log/shorewall-start.out")"
-  ns nginx
+  ns nginx </dev/null >>"$S/log/nginx.out" 2>&1 || die "nginx did not start: $(tail -5 "$S/log/nginx.out")"
 }
 
 start_ganeti() {
@@ -306,7 +343,7 @@ start_ganeti() {
     --nic-parameters=mode=bridged,link=br0 \
     --hypervisor-parameters="kvm:kvm_path=/usr/bin/qemu-system-x86_64,kvm_flag=disabled,kernel_path=$G/vmlinuz,initrd_path=$G/initrd.gz,kernel_args=console=ttyS0 quiet,vnc_bind_address=,serial_console=true" \
     --mac-prefix=52:54:00 \
-    "$CLUSTER" >"$S/log/gnt-cluster-init.out" 2>&1 ||
+    "$CLUSTER" </dev/null >"$S/log/gnt-cluster-init.out" 2>&1 ||
     die "gnt-cluster init failed: $(tail -5 "$S/log/gnt-cluster-init.out")"
 }
 
@@ -314,9 +351,9 @@ add_source_vm() {
   # As the admin did by hand: adopt the LV (Ganeti renames it <uuid>.disk0), then start.
   ns gnt-instance add -n "$NODE" -B memory="$SOURCE_MEMORY" -o debootstrap+default -t plain \
     --disk 0:adopt=gallifrey --no-install --net 0:mac="$SOURCE_MAC" "$SOURCE" \
-    >"$S/log/gnt-instance-add-gallifrey.out" 2>&1 ||
+    </dev/null >"$S/log/gnt-instance-add-gallifrey.out" 2>&1 ||
     die "adopting gallifrey failed: $(tail -5 "$S/log/gnt-instance-add-gallifrey.out")"
-  ns gnt-instance start "$SOURCE" >"$S/log/gnt-instance-start-gallifrey.out" 2>&1 ||
+  ns gnt-instance start "$SOURCE" </dev/null >"$S/log/gnt-instance-start-gallifrey.out" 2>&1 ||
     die "starting gallifrey failed: $(tail -5 "$S/log/gnt-instance-start-gallifrey.out")"
 }
 
@@ -330,7 +367,10 @@ start_farmd() {
     sock=$(ns sed -n 's/^socket *= *"\(.*\)"/\1/p' "$cfg" | head -1)
     sock=${sock:-/run/farmd/farmd.sock}
   fi
-  ns setsid "$(command -v node)" "$REPO/dist/daemon/main.js" ${cfg:+--config "$cfg"} \
+  # A simple command in the background (not the ns function): $! is then farmd's own PID, and no
+  # subshell of ours lingers holding our stdout.
+  nsenter -t "$(holder)" -n -m -u -- env -i PATH="$CLEAN_PATH" HOME=/root LANG=C.UTF-8 \
+    setsid "$(command -v node)" "$REPO/dist/daemon/main.js" ${cfg:+--config "$cfg"} \
     </dev/null >>"$S/log/$name.log" 2>&1 &
   pid=$!
   for i in $(seq 200); do
@@ -348,6 +388,11 @@ up() {
   if [ -e "$MARK" ]; then
     log "a testbed is already at $S: taking it down first"
     down
+  fi
+  # What a kept (FARM_TESTBED_KEEP) testbed left: its logs. Anything else is not ours to clear.
+  [ ! -e "$S/.farm-testbed-kept" ] || rm -rf --one-file-system "$S"
+  if [ -d "$S" ] && [ -n "$(ls -A "$S")" ]; then
+    die "$S is not empty and holds no testbed: choose another FARM_TESTBED_DIR"
   fi
   local t0 guest
   t0=$(now)
@@ -431,6 +476,16 @@ EOF
 case "${1:-}" in
 up) up ;;
 down) down ;;
+down-all)
+  # Every testbed of this machine's /tmp (the default one and the tests' /tmp/farm-e2e-*), e.g.
+  # after an interrupted test run.
+  rc=0
+  for m in /tmp/farm-testbed/.farm-testbed /tmp/farm-e2e-*/.farm-testbed; do
+    [ -e "$m" ] || continue
+    FARM_TESTBED_DIR=$(dirname "$m") bash "$0" down || rc=1
+  done
+  exit $rc
+  ;;
 status) status ;;
 enter) enter ;;
 sh)
@@ -447,7 +502,7 @@ internet)
   inet "$@"
   ;;
 *)
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac

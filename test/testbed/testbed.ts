@@ -19,7 +19,7 @@ export interface Result {
 export function unavailableReason(): string | null {
   if (process.getuid?.() !== 0) return "needs root (namespaces, loop devices, mounts)";
   if (!existsSync("/usr/sbin/gnt-cluster") && !existsSync("/usr/bin/gnt-cluster"))
-    return "ganeti is not installed (bash scripts/install-deps.sh)";
+    return "ganeti is not installed (bash test/install-deps.sh)";
   return null;
 }
 

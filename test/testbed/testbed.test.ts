@@ -1,0 +1,78 @@
+// The harness itself: a failed `up` and a `down` leave no namespace, process, loop device or
+// mount behind, and Ganeti's own LVM calls (lvrename, lvchange -ay, lvremove) reach the stand-ins.
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import { Testbed, unavailableReason } from "./testbed.js";
+
+const skip = unavailableReason();
+
+/** What is left of a testbed in `dir` whose namespaces had `nsIds`: loops, processes, netns. */
+async function leftovers(dir: string, nsIds: string[]) {
+  const loops = (await execa("losetup", ["-l", "-n", "-O", "NAME,BACK-FILE"])).stdout
+    .split("\n")
+    .filter((l) => l.includes(dir));
+  const procs: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    for (const ns of ["net", "mnt"]) {
+      try {
+        if (nsIds.includes(readlinkSync(`/proc/${pid}/ns/${ns}`))) procs.push(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  const netns = (await execa("ip", ["netns", "list"])).stdout.trim();
+  return { loops, procs, netns };
+}
+
+const none = { loops: [], procs: [], netns: "" };
+
+describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})` : ""}`, () => {
+  const tb = new Testbed();
+  const devAllBefore = existsSync("/dev/all");
+  let ids: string[] = [];
+  afterAll(() => tb.down(), 120_000);
+
+  it("a failed up takes down everything it made", async () => {
+    process.env.FARM_TESTBED_FAIL_AT = "farmd"; // after Ganeti, QEMU and every service started
+    try {
+      await expect(tb.up()).rejects.toThrow(/failing on purpose at 'farmd'/);
+    } finally {
+      delete process.env.FARM_TESTBED_FAIL_AT;
+    }
+    ids = readFileSync(`${tb.dir}/ns.ids`, "utf8").trim().split("\n");
+    expect(ids).toHaveLength(3);
+    expect(await leftovers(tb.dir, ids)).toEqual(none);
+    expect(existsSync("/dev/all")).toBe(devAllBefore);
+    // its logs are kept, and say where it stopped
+    expect(readFileSync(`${tb.dir}/up.phase`, "utf8").trim()).toBe("farmd");
+  }, 180_000);
+
+  it("comes up again in the same dir; Ganeti's own LVM calls reach the stand-ins", async () => {
+    await tb.up();
+    ids = readFileSync(`${tb.dir}/ns.ids`, "utf8").trim().split("\n");
+    const source = "gallifrey.xivo.vm.farm";
+    expect(await tb.run(["gnt-instance", "list", "--no-headers", "-o", "name,status"])).toMatch(
+      new RegExp(`^${source}\\s+running$`, "m"),
+    );
+    // Ganeti kills the guest, then lvremoves its (renamed) disk: the stand-in detaches its loop.
+    await tb.run(["gnt-instance", "shutdown", "--timeout=0", source], { timeoutMs: 120_000 });
+    await tb.run(["gnt-instance", "remove", "-f", source], { timeoutMs: 120_000 });
+    expect((await tb.run(["lvs", "--noheadings", "-o", "lv_name", "all"])).trim()).toBe("");
+    expect(await tb.run(["ls", "/dev/all"])).toBe("");
+    const log = readFileSync(`${tb.dir}/log/lvm-standin.log`, "utf8");
+    expect(log).toMatch(/lvrename\[\d+\] argv: lvrename all gallifrey \S+\.disk0/);
+    expect(log).toMatch(/lvchange\[\d+\] argv: lvchange -ay \/dev\/all\/\S+\.disk0/);
+    expect(log).toMatch(/lvremove\[\d+\] deactivated all\/\S+\.disk0/);
+    expect((await leftovers(tb.dir, ids)).loops).toHaveLength(1); // the PV's own loop only
+  }, 240_000);
+
+  it("down leaves no namespace, process, loop device, /dev/all or scratch dir", async () => {
+    const dir = tb.dir;
+    await tb.down();
+    expect(existsSync(dir)).toBe(false);
+    expect(await leftovers(dir, ids)).toEqual(none);
+    expect(existsSync("/dev/all")).toBe(devAllBefore);
+  }, 120_000);
+});
