@@ -21,6 +21,11 @@ function summary(r: DestroyResult): string {
   if (r.lv) lines.push(`  disk      ${r.lv} removed with it`);
   if (r.ip) lines.push(`  released  ${r.ip} and its MAC and SSH port`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  if (r.leftInFiles.length)
+    lines.push(
+      "left for you to remove:",
+      ...r.leftInFiles.map((l) => `  ${l.replace(/\n/g, "\n    ")}`),
+    );
   return lines.join("\n") + "\n";
 }
 

@@ -39,10 +39,10 @@ export const destroyKind: Kind<DestroyRequest, DestroyCtx> = {
   target: (req) => req.name,
   check: (req) => void checkLabel(req.name, "VM name"),
   steps: destroySteps,
-  ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [] }),
+  ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [], leftInFiles: [] }),
   restore(opId, req, deps, steps) {
     const pre = steps.find((s) => s.name === "preflight")?.data ?? {};
-    return { opId, req, deps, warnings: [], ...(pre as Partial<DestroyCtx>) };
+    return { opId, req, deps, warnings: [], leftInFiles: [], ...(pre as Partial<DestroyCtx>) };
   },
   result: destroyResult,
 };

@@ -162,7 +162,7 @@ ${extraToml}`,
       });
       const deps = { config, ...host, monitor, inventory, events: sink, dryRun };
       const opId = journal.createOperation("destroy", req.name, { ...req });
-      const ctx: DestroyCtx = { opId, req, deps, warnings: [] };
+      const ctx: DestroyCtx = { opId, req, deps, warnings: [], leftInFiles: [] };
       await runSaga(destroySteps(), ctx, { opId, journal, events: sink });
       return destroyResult(ctx);
     },

@@ -81,6 +81,22 @@ describe("destroy gallifrey-dev", () => {
     expect(unknown.code).toBe("not_found");
   });
 
+  it("with --force removes a hand-made VM's instance and names the hand-written lines it leaves", async () => {
+    h = harness();
+    const before = h.snapshot();
+    const r = await h.destroy({ name: "gallifrey", force: true });
+    expect(r.madeByFarmctl).toBe(false);
+    expect(h.runner.instances.size).toBe(0);
+    expect(h.snapshot()).toEqual(before);
+    expect(r.leftInFiles).toEqual([
+      `${h.root}/etc/bind/db.farm: gallifrey.xivo.vm\tIN\tA\t10.10.60.5`,
+      expect.stringMatching(/dhcpd\.conf: host gallifrey\.xivo\.vm\.farm \{/),
+      `${h.root}/etc/shorewall/rules: DNAT\t\tnet\t\tloc:$VM_GALLIFREY_XIVO:22\ttcp\t22005\t-\t$IP_FAILOVER`,
+      `${h.root}/etc/shorewall/params: VM_GALLIFREY_XIVO=10.10.60.5`,
+      expect.stringMatching(/sites-available\/gallifrey\.dachary\.org: server \{/),
+    ]);
+  });
+
   it("--dry-run shows the plan and changes nothing", async () => {
     h = harness();
     await h.clone({});

@@ -8,6 +8,7 @@ import type { Config } from "../../config/schema.js";
 import type { Inventory, VmRecord } from "../../state/inventory.js";
 import { nameConfig } from "../clone/preflight.js";
 import { vmEntry } from "../entry.js";
+import { learnEntry } from "../inventory/view.js";
 import { checkLabel, vmNames } from "../names.js";
 import type { Families, GanetiPort, LvmPort, RevertData } from "../ports.js";
 import type { SagaStep } from "../saga.js";
@@ -32,6 +33,8 @@ export interface DestroyCtx {
   wasRunning?: boolean;
   lv?: { vg: string; name: string; uuid: string } | null;
   warnings: string[];
+  /** Hand-written lines of a VM farmctl did not make, left in place. */
+  leftInFiles: string[];
 }
 
 const need = <T>(v: T | undefined, what: string): T => {
@@ -142,6 +145,14 @@ async function destroyPreflight(ctx: DestroyCtx): Promise<void> {
     ctx.warnings.push(
       `${ctx.fqdn} was not made by farmctl: its hand-written config lines are left for you to remove`,
     );
+    // Name them, so the admin knows exactly what to remove by hand.
+    const learned = await learnEntry(matches[0]!, ctx.deps);
+    for (const family of ["dns", "dhcp", "firewall", "proxy"] as const) {
+      if (!learned) break;
+      for (const l of (await ctx.deps.families[family].inspect(learned.entry)).lines) {
+        if (!l.farmctl) ctx.leftInFiles.push(`${l.path}: ${l.text.trimEnd()}`);
+      }
+    }
   } else {
     if (record.state !== "ready")
       throw new BadInput(
@@ -189,7 +200,7 @@ export function destroyResult(ctx: DestroyCtx): DestroyResult {
     ip: ctx.entry?.ip ?? null,
     lv: ctx.lv?.name ?? null,
     madeByFarmctl: Boolean(ctx.record),
-    leftInFiles: [],
+    leftInFiles: ctx.leftInFiles,
     warnings: ctx.warnings,
   };
 }
