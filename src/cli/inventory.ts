@@ -6,19 +6,8 @@ import { formatBytes } from "./format.js";
 import { printJson } from "./output.js";
 import { table } from "./table.js";
 
-const DEFAULT_FIELDS: ListField[] = [
-  "name",
-  "group",
-  "state",
-  "ip",
-  "mac",
-  "ssh_port",
-  "web",
-  "memory",
-  "balloon",
-  "disk",
-  "origin",
-];
+// The columns that fit a terminal; -o adds lv, source, created.
+const DEFAULT_FIELDS = LIST_FIELDS.filter((f) => !["lv", "source", "created"].includes(f));
 
 const bytes = (n: number | null) => (n === null ? "-" : formatBytes(n));
 

@@ -34,16 +34,19 @@ export const cloneKind: Kind<CloneRequest, CloneCtx> = {
   result: cloneResult,
 };
 
+/** Context rebuilt from what the preflight step recorded (destroy and import need nothing more). */
+function fromPreflight<Ctx>(base: Ctx, steps: StepRecord[]): Ctx {
+  return { ...base, ...(steps.find((s) => s.name === "preflight")?.data ?? {}) };
+}
+
 export const destroyKind: Kind<DestroyRequest, DestroyCtx> = {
   name: "destroy",
   target: (req) => req.name,
   check: (req) => void checkLabel(req.name, "VM name"),
   steps: destroySteps,
   ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [], leftInFiles: [] }),
-  restore(opId, req, deps, steps) {
-    const pre = steps.find((s) => s.name === "preflight")?.data ?? {};
-    return { opId, req, deps, warnings: [], leftInFiles: [], ...(pre as Partial<DestroyCtx>) };
-  },
+  restore: (opId, req, deps, steps) =>
+    fromPreflight({ opId, req, deps, warnings: [], leftInFiles: [] }, steps),
   result: destroyResult,
 };
 
@@ -53,10 +56,7 @@ export const importKind: Kind<ImportRequest, ImportCtx> = {
   check: (req) => void checkLabel(req.name, "VM name"),
   steps: importSteps,
   ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [] }),
-  restore(opId, req, deps, steps) {
-    const pre = steps.find((s) => s.name === "preflight")?.data ?? {};
-    return { opId, req, deps, warnings: [], ...(pre as Partial<ImportCtx>) };
-  },
+  restore: (opId, req, deps, steps) => fromPreflight({ opId, req, deps, warnings: [] }, steps),
   result: importResult,
 };
 

@@ -99,6 +99,19 @@ ${extraToml}`,
   const db = openDb(join(root, "state"));
   const inventory = new Inventory(db);
   const journal = new Journal(db);
+  /** The real adapters over the simulated host, wired as farmd wires them. */
+  const depsFor = (dryRun: boolean) => {
+    const sink = (e: OpEvent) => events.push(e);
+    const host = buildHost(config, {
+      dryRun,
+      events: sink,
+      stateDir: join(root, "state"),
+      runner,
+      resolve,
+    });
+    const findExecutable = (t: string) => `/usr/bin/${t}`;
+    return { config, ...host, monitor, inventory, journal, findExecutable, events: sink, dryRun };
+  };
   return {
     root,
     config,
@@ -110,60 +123,15 @@ ${extraToml}`,
     inventory,
     journal,
     clone(req, opts = {}) {
-      const dryRun = opts.dryRun ?? false;
-      const sink = (e: OpEvent) => events.push(e);
-      const host = buildHost(config, {
-        dryRun,
-        events: sink,
-        stateDir: join(root, "state"),
-        runner,
-        resolve,
-      });
-      const deps = {
-        config,
-        ...host,
-        monitor,
-        inventory,
-        findExecutable: (t: string) => `/usr/bin/${t}`,
-        events: sink,
-        dryRun,
-      };
+      const deps = depsFor(opts.dryRun ?? false);
       return runClone({ source: "gallifrey", name: "gallifrey-dev", ...req }, { deps, journal });
     },
-    deps() {
-      const sink = (e: OpEvent) => events.push(e);
-      const host = buildHost(config, {
-        dryRun: false,
-        events: sink,
-        stateDir: join(root, "state"),
-        runner,
-        resolve,
-      });
-      return {
-        config,
-        ...host,
-        monitor,
-        inventory,
-        journal,
-        findExecutable: (t: string) => `/usr/bin/${t}`,
-        events: sink,
-        dryRun: false,
-      };
-    },
+    deps: () => depsFor(false),
     async destroy(req, opts = {}) {
-      const dryRun = opts.dryRun ?? false;
-      const sink = (e: OpEvent) => events.push(e);
-      const host = buildHost(config, {
-        dryRun,
-        events: sink,
-        stateDir: join(root, "state"),
-        runner,
-        resolve,
-      });
-      const deps = { config, ...host, monitor, inventory, events: sink, dryRun };
+      const deps = depsFor(opts.dryRun ?? false);
       const opId = journal.createOperation("destroy", req.name, { ...req });
       const ctx: DestroyCtx = { opId, req, deps, warnings: [], leftInFiles: [] };
-      await runSaga(destroySteps(), ctx, { opId, journal, events: sink });
+      await runSaga(destroySteps(), ctx, { opId, journal, events: deps.events });
       return destroyResult(ctx);
     },
     snapshot() {
