@@ -29,7 +29,6 @@ const readOnly = (want: boolean) => (_argv: readonly string[], opts: RunOptions)
   expect(opts.readOnly ?? false).toBe(want);
 };
 
-
 describe("parseInstanceList", () => {
   it("reads a running instance without IP", () => {
     expect(parseInstanceList(rec("list-running"))).toEqual([
@@ -272,7 +271,11 @@ describe("Ganeti", () => {
 describe("a host that is not a Ganeti node", () => {
   it("is 'unavailable' (exit 69), not bad input", async () => {
     const runner = new ScriptedRunner([
-      { argv: (a) => a[0] === "gnt-instance" && a[1] === "list", exitCode: 1, stderr: recording("gnt-instance-3.0.2-list-no-cluster-stderr.txt") },
+      {
+        argv: (a) => a[0] === "gnt-instance" && a[1] === "list",
+        exitCode: 1,
+        stderr: recording("gnt-instance-3.0.2-list-no-cluster-stderr.txt"),
+      },
     ]);
     const err = await failure(new Ganeti(runner).listInstances());
     expect(err.code).toBe("unavailable");

@@ -34,7 +34,6 @@ const failed = (argv: string[], c: string, exitCode = 5): Expectation => ({
   exitCode,
 });
 
-
 describe("parseLvs / parseVgs", () => {
   it("reads every LV of the VG in bytes", () => {
     const all = parseLvs(recording("lvs-2.03.16-json-vg-all.txt"));

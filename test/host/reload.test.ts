@@ -8,7 +8,6 @@ import { DryRunRunner, type RunOptions } from "../../src/host/runner.js";
 import { MANAGER_IFACE, MANAGER_PATH } from "../../src/host/systemd.js";
 import { ScriptedRunner, failure } from "../fakes/scripted-runner.js";
 
-
 // Just enough of a dbus-next MessageBus: answers calls, then emits JobRemoved with `result`.
 class FakeBus extends EventEmitter {
   name: string | null = null;

@@ -25,7 +25,6 @@ const scripts: Record<string, JobScript> = {
   "stuck.service": { never: true },
 };
 
-
 describe.skipIf(!daemon)("systemd over a private D-Bus", () => {
   let bus: PrivateBus | undefined;
   let standIn: SystemdStandIn | undefined;
