@@ -128,7 +128,18 @@ export async function rollback<C>(
   lastSeq: number,
 ): Promise<string[]> {
   const errors: string[] = [];
-  const started = new Set(run.journal.steps(run.opId).map((s) => s.seq));
+  const journaled = run.journal.steps(run.opId);
+  const started = new Set(journaled.map((s) => s.seq));
+  // A step still "running" in the journal was cut short by a farmd that is gone (crash recovery);
+  // one without an undo (the copy) would otherwise stay "running" in a rolled-back operation.
+  for (const s of journaled)
+    if (s.state === "running")
+      run.journal.setStepState(
+        run.opId,
+        s.seq,
+        "failed",
+        "farmd stopped before this step finished",
+      );
   for (let seq = lastSeq; seq >= 0; seq--) {
     const step = steps[seq]!;
     if (!step.undo || !started.has(seq)) continue;

@@ -208,6 +208,11 @@ describe("farmd API", () => {
     const restarted = await farmd();
     expect(await restarted.ops.recover()).toEqual([opId]);
     expect(restarted.ops.get(opId).state).toBe("rolled-back");
+    // the copy the crash cut short is not left "running" in the journal
+    expect(restarted.ops.journal.steps(opId).find((s) => s.name === "copy")).toMatchObject({
+      state: "failed",
+      error: "farmd stopped before this step finished",
+    });
     expect(h.snapshot()).toEqual(before);
     expect([...h.runner.lvs.keys()]).toEqual(lvs);
     expect(h.inventory.list()).toEqual([]);

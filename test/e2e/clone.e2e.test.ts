@@ -2,170 +2,27 @@
 // (test/testbed/). Every result is checked with tools independent of farmctl: dig, getent, the
 // services' own checkers, gnt-instance, lvs, the guest's serial console, QEMU's monitor, and
 // HTTP / TCP from the "internet" namespace through nginx and the shorewall DNAT.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it, beforeAll } from "vitest";
-import { unavailableReason, useTestbed, type Testbed } from "../testbed/testbed.js";
+import { unavailableReason, useTestbed } from "../testbed/testbed.js";
+import {
+  SOURCE,
+  TARGET,
+  farmctl,
+  farmdConfig,
+  hmp,
+  hostState,
+  instances,
+  linesKept,
+  lvOf,
+  lvs,
+  readMarker,
+  retry,
+  serialLine,
+  type HostState,
+} from "./helpers.js";
 
 const skip = unavailableReason();
-const SOURCE = "gallifrey.xivo.vm.farm";
-const TARGET = "gallifrey-dev.xivo.vm.farm";
-const CTRL = "/var/run/ganeti/kvm-hypervisor/ctrl";
-const CONFIG_DIRS = ["/etc/bind", "/etc/dhcp", "/etc/nginx", "/etc/shorewall"];
-
-interface Instance {
-  name: string;
-  status: string;
-  memoryMiB: number;
-  macs: string;
-  diskSizes: string;
-}
-
-interface Lv {
-  name: string;
-  uuid: string;
-  size: string;
-  tags: string;
-}
-
-/** Everything a clone may touch: config bytes, LVs, instances, the testbed's loop devices. */
-interface HostState {
-  files: Map<string, string>;
-  lvs: Lv[];
-  instances: Instance[];
-  loops: string[];
-  soa: string;
-}
-
-/** The built farmctl (testbed.sh's bin/farmctl runs node dist/cli/main.js), inside host01. */
-function farmctl(tb: Testbed, args: string[], timeoutMs = 240_000) {
-  return tb.exec([`${tb.dir}/bin/farmctl`, ...args], { timeoutMs });
-}
-
-/** The line testbed.sh wrote at the start of gallifrey's disk. */
-function readMarker(tb: Testbed): string {
-  return readFileSync(`${tb.dir}/gallifrey.marker`, "utf8").trim();
-}
-
-async function lvOf(tb: Testbed, instance: string): Promise<string> {
-  const info = await tb.run(["gnt-instance", "info", "--static", instance]);
-  const lv = /logical_id: all\/(\S+)/.exec(info)?.[1];
-  if (!lv) throw new Error(`no logical_id in gnt-instance info ${instance}:\n${info}`);
-  return lv;
-}
-
-async function instances(tb: Testbed): Promise<Instance[]> {
-  // prettier-ignore
-  const out = await tb.run([
-    "gnt-instance", "list", "--no-headers", "--separator=|", "--units=m",
-    "-o", "name,status,be/memory,nic.macs,disk.sizes",
-  ]);
-  return out
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => {
-      const [name = "", status = "", mem = "", macs = "", diskSizes = ""] = l.split("|");
-      return { name, status, memoryMiB: Number(mem), macs, diskSizes };
-    });
-}
-
-async function lvs(tb: Testbed): Promise<Lv[]> {
-  // prettier-ignore
-  const out = await tb.run([
-    "lvs", "--noheadings", "--separator=|", "--units=b", "--nosuffix",
-    "-o", "lv_name,lv_uuid,lv_size,lv_tags", "all",
-  ]);
-  return out
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => {
-      const [name = "", uuid = "", size = "", tags = ""] = l.trim().split("|");
-      return { name, uuid, size, tags };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
-
-async function hostState(tb: Testbed): Promise<HostState> {
-  const files = new Map<string, string>();
-  // find inside host01: every file and symlink of the four services' config dirs, bytes hashed.
-  const list = await tb.run(["find", ...CONFIG_DIRS, "(", "-type", "f", "-o", "-type", "l", ")"]);
-  for (const path of list.trim().split("\n").sort()) {
-    let v: string;
-    try {
-      v = `link -> ${tb.readlink(path)}`;
-    } catch {
-      v = createHash("sha256").update(tb.readFile(path)).digest("hex");
-    }
-    files.set(path, v);
-  }
-  const loops = (await tb.run(["losetup", "-l", "-n", "-O", "NAME,OFFSET,SIZELIMIT,BACK-FILE"]))
-    .trim()
-    .split("\n")
-    .filter((l) => l.includes(tb.dir))
-    .map((l) => l.trim().split(/\s+/).slice(1).join(" ")) // loop numbers may be reused differently
-    .sort();
-  const soa = (await tb.run(["dig", "+short", "@10.10.60.1", "SOA", "farm"])).trim();
-  return { files, lvs: await lvs(tb), instances: await instances(tb), loops, soa };
-}
-
-/** before's lines appear in after, in order (after may have more). */
-function linesKept(before: string, after: string): string[] {
-  const missing: string[] = [];
-  const rest = after.split("\n");
-  let i = 0;
-  for (const line of before.split("\n")) {
-    const j = rest.indexOf(line, i);
-    if (j < 0) missing.push(line);
-    else i = j + 1;
-  }
-  return missing;
-}
-
-/** Reads the guest's serial console (no history: the guest repeats STATUS every 2 s). */
-async function serialLine(tb: Testbed, instance: string, re: RegExp, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let seen = "";
-  while (Date.now() < deadline) {
-    // prettier-ignore
-    const r = await tb.exec([
-      "timeout", "5", "socat", "-u", `UNIX-CONNECT:${CTRL}/${instance}.serial`, "-",
-    ], { timeoutMs: 10_000 });
-    seen = r.stdout.replace(/\r/g, "");
-    const line = seen.split("\n").find((l) => re.test(l));
-    if (line) return line;
-  }
-  throw new Error(`no ${re} on ${instance}'s serial console; last seen:\n${seen.slice(-1500)}`);
-}
-
-async function hmp(tb: Testbed, instance: string, command: string): Promise<string> {
-  const out = await tb.run(["socat", "-t2", "-", `UNIX-CONNECT:${CTRL}/${instance}.monitor`], {
-    input: `${command}\n`,
-  });
-  // HMP echoes the command with readline escapes: keep the reply lines only.
-  return out
-    .replace(/\r/g, "")
-    .split("\n")
-    .map((l) => l.replace(/.*\x1b\[K/, ""))
-    .filter((l) => l && !l.startsWith("QEMU ") && !l.startsWith("(qemu)"))
-    .join("\n");
-}
-
-async function retry<T>(what: string, timeoutMs: number, fn: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== null) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms (${last})`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe.skipIf(skip !== null)(
   `farmctl clone on the testbed's real Ganeti host${skip ? ` (SKIPPED: ${skip})` : ""}`,
@@ -185,23 +42,15 @@ describe.skipIf(skip !== null)(
     it("a clone that fails at the Ganeti step leaves the host exactly as it was", async () => {
       // A second farmd with a wrong OS name: gnt-instance add fails after the disk was copied
       // and the DNS and DHCP entries were added, so all of that must be undone.
-      const base = tb.readFile("/etc/farmd/farmd.toml");
-      const toml =
-        base.replace(
-          /^state_dir = .*$/m,
-          `state_dir = "${tb.dir}/state-bad-os"\nsocket = "/run/farmd/bad-os.sock"`,
-        ) + `\n[ganeti]\nos = "nosuchos+default"\n`;
-      await tb.run(["sh", "-c", 'cat > "$0"', "/etc/farmd/bad-os.toml"], { input: toml });
-      const farmd = await tb.startFarmd("/etc/farmd/bad-os.toml");
+      const config = await farmdConfig(tb, "bad-os", {
+        stateDir: `${tb.dir}/state-bad-os`,
+        socket: "/run/farmd/bad-os.sock",
+        extra: '[ganeti]\nos = "nosuchos+default"',
+      });
+      const farmd = await tb.startFarmd(config);
       try {
         const before = await hostState(tb);
-        const r = await farmctl(tb, [
-          "clone",
-          "--config",
-          "/etc/farmd/bad-os.toml",
-          "gallifrey",
-          "gallifrey-qa",
-        ]);
+        const r = await farmctl(tb, ["clone", "--config", config, "gallifrey", "gallifrey-qa"]);
         expect(r.exitCode, r.stdout + r.stderr).toBe(1);
         expect(r.stderr).toMatch(/step 'adopt'.*failed/);
         expect(r.stderr).toContain("nosuchos");

@@ -200,7 +200,7 @@ check_prereqs() {
   [ "$(id -u)" = 0 ] || die "must run as root (namespaces, loop devices, mounts)"
   local missing=() c
   for c in gnt-cluster gnt-instance lvm named rndc rndc-confgen dhcpd nginx shorewall \
-    qemu-system-x86_64 socat unshare nsenter losetup fallocate ip dig; do
+    qemu-system-x86_64 socat unshare nsenter losetup fallocate ip dig curl; do
     command -v "$c" >/dev/null || missing+=("$c")
   done
   [ -d /usr/share/ganeti/os/debootstrap ] || missing+=("ganeti-instance-debootstrap")
@@ -357,6 +357,12 @@ add_source_vm() {
     die "starting gallifrey failed: $(tail -5 "$S/log/gnt-instance-start-gallifrey.out")"
 }
 
+# GET /v1/health on socket $1 answers with pid $2.
+farmd_answers() {
+  ns curl -sf --max-time 2 --unix-socket "$1" http://farmd/v1/health 2>/dev/null |
+    grep -q "\"pid\":$2[,}]"
+}
+
 # Starts a farmd inside host01.farm (as systemd would on the seed's host), waits for its socket;
 # prints its PID. With a config path (as seen inside), a second farmd for that config.
 start_farmd() {
@@ -373,12 +379,14 @@ start_farmd() {
     setsid "$(command -v node)" "$REPO/dist/daemon/main.js" ${cfg:+--config "$cfg"} \
     </dev/null >>"$S/log/$name.log" 2>&1 &
   pid=$!
-  for i in $(seq 200); do
-    ns test -S "$sock" && break
+  # Ready when this farmd answers on the socket (after its crash recovery): a socket file alone
+  # may be the one a killed farmd left behind.
+  for i in $(seq 400); do
+    farmd_answers "$sock" "$pid" && break
     alive "$pid" || die "$name exited: $(tail -3 "$S/log/$name.log")"
     sleep 0.05
   done
-  ns test -S "$sock" || die "$name does not listen on $sock: $(tail -3 "$S/log/$name.log")"
+  farmd_answers "$sock" "$pid" || die "$name does not answer on $sock: $(tail -3 "$S/log/$name.log")"
   echo "$pid" >"$S/$name.pid"
   echo "$pid"
 }

@@ -1,8 +1,16 @@
 // The farm testbed (testbed.sh) from vitest: up/down with cleanup registered, commands run inside
 // host01.farm or the "internet" namespace, files read as host01 sees them.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from "node:fs";
+import { basename, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll } from "vitest";
 
@@ -13,6 +21,15 @@ export interface Result {
   exitCode: number;
   stdout: string;
   stderr: string;
+}
+
+/** A farmd started by this process (spawnFarmd): its PID, and how it ended once it has. */
+export interface FarmdProcess {
+  pid: number;
+  socket: string;
+  exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  /** Set once it has exited (and was reaped by this process). */
+  exit: { exitCode: number | null; signal: NodeJS.Signals | null } | null;
 }
 
 /** Why the testbed cannot run here, or null when it can. */
@@ -122,6 +139,55 @@ export class Testbed {
 
   readlink(inside: string): string {
     return readlinkSync(this.path(inside));
+  }
+
+  /**
+   * Starts a farmd inside for `config` (a path inside) as a child of this process, so that its
+   * exit status is seen and it is reaped at once (a farmd killed by a test must not linger as a
+   * zombie still holding its state lock's PID); resolves once it answers on its socket with its
+   * own PID, i.e. after its crash recovery. Output goes to log/farmd-<config>.log.
+   */
+  async spawnFarmd(config: string, o: { timeoutMs?: number } = {}): Promise<FarmdProcess> {
+    const socket =
+      /^socket\s*=\s*"([^"]+)"/m.exec(this.readFile(config))?.[1] ?? "/run/farmd/farmd.sock";
+    const log = openSync(join(this.dir, "log", `farmd-${basename(config, ".toml")}.log`), "a");
+    // nsenter and env exec: the child's PID is farmd's own.
+    // prettier-ignore
+    const child = spawn("nsenter", [
+      "-t", String(this.holder()), "-n", "-m", "-u", "--",
+      "env", "-i", `PATH=${PATH}`, "HOME=/root", "LANG=C.UTF-8",
+      process.execPath, join(import.meta.dirname, "../../dist/daemon/main.js"), "--config", config,
+    ], { stdio: ["ignore", log, log] });
+    closeSync(log);
+    const proc: FarmdProcess = {
+      pid: child.pid ?? -1,
+      socket,
+      exit: null,
+      exited: new Promise((resolve) => {
+        child.once("exit", (exitCode, signal) => {
+          proc.exit = { exitCode, signal };
+          resolve(proc.exit);
+        });
+        // nsenter could not be started: no exit event will come
+        child.once("error", () => {
+          proc.exit ??= { exitCode: null, signal: null };
+          resolve(proc.exit);
+        });
+      }),
+    };
+    const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+    for (;;) {
+      if (proc.exit)
+        throw new Error(`farmd --config ${config} exited ${JSON.stringify(proc.exit)}`);
+      // prettier-ignore
+      const r = await this.exec([
+        "curl", "-sf", "--max-time", "2", "--unix-socket", socket, "http://farmd/v1/health",
+      ]);
+      if (r.exitCode === 0 && JSON.parse(r.stdout).pid === proc.pid) return proc;
+      if (Date.now() > deadline)
+        throw new Error(`farmd --config ${config} does not answer on ${socket}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Starts another farmd inside for `config` (a path inside); returns its PID. */
