@@ -17,7 +17,15 @@ import { systemResolver, type Resolver } from "../host/resolve.js";
 import { DryRunRunner, ExecaRunner, type Runner } from "../host/runner.js";
 import { Templates } from "../host/templates.js";
 import type { ControlMode } from "../host/reload.js";
-import type { Families, GanetiPort, LvmPort, MonitorPort, CopyPort } from "../ops/ports.js";
+import type {
+  Families,
+  GanetiPort,
+  LvmPort,
+  MonitorPort,
+  CopyPort,
+  ProcessPort,
+} from "../ops/ports.js";
+import { killLeftover } from "../host/process.js";
 
 export interface Host {
   runner: Runner;
@@ -27,6 +35,7 @@ export interface Host {
   monitor: MonitorPort;
   copier: CopyPort;
   families: Families;
+  processes: ProcessPort;
 }
 
 export interface HostOptions {
@@ -114,5 +123,6 @@ export function buildHost(config: Config, o: HostOptions): Host {
       ioniceClass: config.copy.ionice_class,
     }),
     families,
+    processes: { killLeftover },
   };
 }

@@ -11,6 +11,7 @@ export interface CopyParams {
   /** ionice -c class: 3 = idle, so running VMs keep their disk bandwidth. */
   ioniceClass?: number;
   signal?: AbortSignal;
+  onSpawn?: (pid: number) => void;
 }
 
 export interface DdProgress {
@@ -144,6 +145,7 @@ export async function copy(
     env: { LC_ALL: "C" }, // the parser reads dd's English, "." decimal report
     onStderr: (chunk) => parser.push(chunk),
     signal: params.signal,
+    onSpawn: params.onSpawn,
   });
   parser.end();
   // progress \r lines would swamp an error hint: keep dd's messages and its final report
@@ -180,8 +182,9 @@ export class Copier {
     totalBytes: number,
     events: EventSink,
     signal?: AbortSignal,
+    onSpawn?: (pid: number) => void,
   ): Promise<void> {
-    const params = { src, dst, ...this.opts, signal };
+    const params = { src, dst, ...this.opts, signal, onSpawn };
     await copy(this.runner, params, totalBytes, (p) =>
       events({
         type: "copy-progress",

@@ -1,12 +1,14 @@
 // A host-wide lock file in the state dir so two farmctl runs never edit the same files at once.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Busy } from "../api/errors.js";
+import { processArgv } from "./process.js";
 
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    // A zombie (killed, not yet reaped) answers kill(0) but holds nothing.
+    return processArgv(pid) !== null || !existsSync(`/proc/${pid}`);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }

@@ -13,6 +13,8 @@ export interface RunOptions {
   /** Called with each stderr chunk as it arrives (dd progress). */
   onStderr?: (chunk: string) => void;
   signal?: AbortSignal;
+  /** Called with the child's PID once it runs (the copy journals it, to kill a dd farmd left). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {
@@ -39,6 +41,7 @@ export class ExecaRunner implements Runner {
       stripFinalNewline: false,
       encoding: "utf8",
     });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     if (opts.onStderr) child.stderr?.on("data", (b: Buffer) => opts.onStderr?.(b.toString("utf8")));
     const r = await child;
     if ((r as { code?: string }).code === "ENOENT") {

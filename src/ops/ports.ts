@@ -71,14 +71,21 @@ export interface MonitorPort {
 }
 
 export interface CopyPort {
-  /** `signal` aborts the copy (cancel, farmd stopping). */
+  /** `signal` aborts the copy (cancel, farmd stopping); `onSpawn` gets dd's PID. */
   copy(
     src: string,
     dst: string,
     totalBytes: number,
     events: EventSink,
     signal?: AbortSignal,
+    onSpawn?: (pid: number) => void,
   ): Promise<void>;
+}
+
+/** Processes an operation may have left running when farmd died. */
+export interface ProcessPort {
+  /** Kills `pid` only if its argv still contains each of `mustContain`; true if it did. */
+  killLeftover(pid: number, mustContain: string[]): Promise<boolean>;
 }
 
 /** How an add is undone: opaque to ops, journaled with the step. */

@@ -210,7 +210,7 @@ describe("farmd API", () => {
     expect(restarted.ops.get(opId).state).toBe("rolled-back");
     // the copy the crash cut short is not left "running" in the journal
     expect(restarted.ops.journal.steps(opId).find((s) => s.name === "copy")).toMatchObject({
-      state: "failed",
+      state: "undone",
       error: "farmd stopped before this step finished",
     });
     expect(h.snapshot()).toEqual(before);

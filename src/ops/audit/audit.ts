@@ -114,7 +114,12 @@ export async function auditAndFix(deps: AuditDeps, fix: boolean): Promise<AuditR
       if (!f.repair) continue;
       if (f.repair.action === "add-entry") {
         const r = deps.inventory.get(f.repair.vm);
-        if (r) await deps.families[f.repair.family as "dns"].add(entryOf(r, deps), () => {});
+        if (r) {
+          const entry = entryOf(r, deps);
+          await deps.families[f.repair.family as "dns"].add(entry, () => {});
+          // Like the clone: the re-audit must see the name resolve once bind has the record again.
+          if (f.repair.family === "dns") await deps.families.dns.waitResolves(entry);
+        }
       } else {
         const lv = (await deps.lvm.list(f.repair.vg)).find(
           (l) => l.uuid === (f.repair as { uuid: string }).uuid,

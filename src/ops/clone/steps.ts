@@ -7,7 +7,7 @@ import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { vmEntry } from "../entry.js";
-import type { CopyPort, LvInfo, MonitorPort, RevertData } from "../ports.js";
+import type { CopyPort, LvInfo, MonitorPort, ProcessPort, RevertData } from "../ports.js";
 import type { SagaStep, StepHandle } from "../saga.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
@@ -20,6 +20,7 @@ export interface CloneDeps extends PreflightDeps {
   events: EventSink;
   dryRun: boolean;
   signal?: AbortSignal;
+  processes: ProcessPort;
 }
 
 export interface CloneCtx {
@@ -150,7 +151,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
     {
       name: "copy",
       title: "copy the snapshot onto the new disk",
-      async do(ctx) {
+      async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
         const target = need(ctx.targetLv, "the new disk");
         const { lvm } = ctx.deps;
@@ -163,13 +164,20 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
               "someone changed the VG during the clone; check it with lvs",
             );
         }
+        const dst = lvm.devicePath(target.vg, target.name);
         await ctx.deps.copier.copy(
           lvm.devicePath(f.source.vg, snapshotName(ctx.opId)),
-          lvm.devicePath(target.vg, target.name),
+          dst,
           f.source.sizeBytes,
           ctx.deps.events,
           ctx.deps.signal,
+          (pid) => step.record({ pid, of: `of=${dst}` }),
         );
+      },
+      // A farmd killed mid-copy leaves its dd writing: stop it, or the LV cannot be removed.
+      async undo(ctx, step) {
+        const { pid, of } = step.data as { pid?: number; of?: string };
+        if (pid && of) await ctx.deps.processes.killLeftover(pid, ["dd", of]);
       },
     },
     {
