@@ -1,5 +1,5 @@
 // Wire types of farmd's operations and their journaled steps.
-export type OpState = "running" | "succeeded" | "failed" | "rolled-back" | "interrupted";
+export type OpState = "queued" | "running" | "succeeded" | "failed" | "rolled-back" | "interrupted";
 export type StepState = "running" | "done" | "failed" | "undoing" | "undone" | "undo-failed";
 
 export interface StepRecord {

@@ -10,6 +10,11 @@ export class Semaphore {
     this.free = slots;
   }
 
+  /** True when a new run would have to wait. */
+  busy(): boolean {
+    return this.free === 0;
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.free > 0) this.free--;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -84,6 +89,19 @@ export function lockedGaneti(g: GanetiPort, lock: Mutex): GanetiPort {
   };
 }
 
-export function limitedCopier(c: CopyPort, slots: Semaphore): CopyPort {
-  return { copy: (...args) => slots.run(() => c.copy(...args)) };
+/** At most `slots` copies at once; `queued(true)` while one waits its turn, `queued(false)` once it runs. */
+export function limitedCopier(
+  c: CopyPort,
+  slots: Semaphore,
+  queued: (waiting: boolean) => void = () => {},
+): CopyPort {
+  return {
+    copy: (...args) => {
+      if (slots.busy()) queued(true);
+      return slots.run(() => {
+        queued(false);
+        return c.copy(...args);
+      });
+    },
+  };
 }

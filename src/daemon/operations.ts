@@ -60,7 +60,7 @@ export class Operations {
     this.locks = hostLocks(o.parallelCopies ?? 2);
   }
 
-  private deps(events: EventSink, dryRun: boolean, signal?: AbortSignal): CloneDeps {
+  private deps(events: EventSink, dryRun: boolean, signal?: AbortSignal, opId?: string): CloneDeps {
     const host = buildHost(this.o.config, {
       dryRun,
       events,
@@ -73,7 +73,16 @@ export class Operations {
       ...host,
       families: lockedFamilies(host.families, this.locks),
       ganeti: lockedGaneti(host.ganeti, this.locks.ganeti),
-      copier: limitedCopier(host.copier, this.locks.copies),
+      copier: limitedCopier(host.copier, this.locks.copies, (waiting) => {
+        if (!opId) return;
+        // Waiting for a copy slot: "queued" until its turn comes.
+        this.journal.setOperationState(opId, waiting ? "queued" : "running");
+        if (waiting)
+          events({
+            type: "info",
+            message: `waiting for a copy slot ([copy] parallel = ${this.o.parallelCopies ?? 2})`,
+          });
+      }),
       inventory: this.inventory,
       findExecutable: (t) => findExecutable(t),
       events,
@@ -127,7 +136,7 @@ export class Operations {
     >);
     const abort = new AbortController();
     const events = this.sink(opId);
-    const ctx = kind.ctx(opId, req, this.deps(events, false, abort.signal));
+    const ctx = kind.ctx(opId, req, this.deps(events, false, abort.signal, opId));
     this.track(opId, abort, () =>
       runSaga(kind.steps(), ctx, {
         opId,
@@ -236,7 +245,7 @@ export class Operations {
     const from = steps.findIndex((s) => s.state !== "done");
     const abort = new AbortController();
     const events = this.sink(opId);
-    const ctx = kind.restore(opId, op.params, this.deps(events, false, abort.signal), steps);
+    const ctx = kind.restore(opId, op.params, this.deps(events, false, abort.signal, opId), steps);
     this.journal.setOperationState(opId, "running");
     events({ type: "info", message: `resuming at step ${from + 1}` });
     this.track(opId, abort, () =>

@@ -127,6 +127,12 @@ describe("farmd API", () => {
     const names = Array.from({ length: 8 }, (_, i) => `build${i + 1}`);
     const results = Promise.all(names.map((n) => clone(client, n)));
     await until(() => h.runner.ddActive === 2);
+    // The six others wait for a copy slot: "queued" until their turn.
+    const queued = async () =>
+      (await client.operations()).filter((o) => o.state === "queued").length;
+    for (let n = await queued(); n < 6; n = await queued())
+      await new Promise((r) => setTimeout(r, 20));
+    expect((await client.operations()).filter((o) => o.state === "running")).toHaveLength(2);
     g.open();
     const rs = await results;
     expect(new Set(rs.map((r) => r.ip)).size).toBe(8);
