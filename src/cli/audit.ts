@@ -78,7 +78,7 @@ export function registerAudit(program: Command): void {
       const opId = await client.startImport({ name });
       const { result, detached } = await follow<ImportResult>(
         opId,
-        client.events(opId, true),
+        (signal) => client.events(opId, true, -1, signal),
         Boolean(o.json),
       );
       if (detached) return;

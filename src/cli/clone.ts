@@ -54,7 +54,7 @@ export function registerClone(program: Command): void {
         start: o.start,
       };
       if (o.dryRun) {
-        const { result, events } = await follow(null, client.plan(req), Boolean(o.json));
+        const { result, events } = await follow(null, () => client.plan(req), Boolean(o.json));
         if (o.json) printJson({ ok: true, dryRun: true, plan: planOf(events), result });
         else process.stdout.write(dryRunSummary(result!));
         return;
@@ -66,7 +66,11 @@ export function registerClone(program: Command): void {
         return;
       }
       if (!o.json) process.stderr.write(`operation ${opId} (Ctrl-C detaches; the clone goes on)\n`);
-      const { result, detached } = await follow(opId, client.events(opId, true), Boolean(o.json));
+      const { result, detached } = await follow(
+        opId,
+        (signal) => client.events(opId, true, -1, signal),
+        Boolean(o.json),
+      );
       if (detached) return;
       if (o.json) printJson({ ok: true, result });
       else process.stdout.write(summary(result!));

@@ -51,7 +51,7 @@ export function registerDestroy(program: Command): void {
       if (o.dryRun) {
         const { result } = await follow<DestroyResult>(
           null,
-          client.planDestroy(req),
+          () => client.planDestroy(req),
           Boolean(o.json),
         );
         if (o.json) printJson({ ok: true, dryRun: true, result });
@@ -77,7 +77,7 @@ export function registerDestroy(program: Command): void {
         return o.json ? printJson({ ok: true, opId }) : void process.stdout.write(`${opId}\n`);
       const { result, detached } = await follow<DestroyResult>(
         opId,
-        client.events(opId, true),
+        (signal) => client.events(opId, true, -1, signal),
         Boolean(o.json),
       );
       if (detached) return;

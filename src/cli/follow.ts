@@ -10,9 +10,10 @@ export interface Followed<R = CloneResult> {
   events: OpEvent[];
 }
 
+/** `stream` opens the event stream; its signal closes it when Ctrl-C detaches. */
 export async function follow<R = CloneResult>(
   opId: string | null,
-  stream: AsyncIterable<StreamedEvent>,
+  stream: (signal: AbortSignal) => AsyncIterable<StreamedEvent>,
   quiet: boolean,
 ): Promise<Followed<R>> {
   const view = new ProgressView({
@@ -22,16 +23,19 @@ export async function follow<R = CloneResult>(
   const events: OpEvent[] = [];
   let detach!: () => void;
   const detached = new Promise<"detached">((resolve) => (detach = () => resolve("detached")));
-  const onSigint = () => detach();
+  const stop = new AbortController();
+  const onSigint = () => {
+    stop.abort();
+    detach();
+  };
   if (opId) process.once("SIGINT", onSigint);
   try {
-    const outcome = await Promise.race([
-      followToEnd<R>(stream, (e) => {
-        events.push(e);
-        if (!quiet) view.handle(e);
-      }),
-      detached,
-    ]);
+    const following = followToEnd<R>(stream(stop.signal), (e) => {
+      events.push(e);
+      if (!quiet) view.handle(e);
+    });
+    following.catch(() => {}); // after a detach, the closed stream's error is expected
+    const outcome = await Promise.race([following, detached]);
     if (outcome === "detached") {
       process.stderr.write(
         `\ndetached: operation ${opId} goes on in farmd.\n  follow it: farmctl ops ${opId} --follow\n  stop and undo it: farmctl cancel ${opId}\n`,

@@ -41,7 +41,11 @@ function opDetail(op: OperationRecord, steps: StepRecord[]): string {
 /** Follows an operation after a cancel or resume, and exits as it ended. */
 async function followAfter(id: string, o: Common): Promise<void> {
   const client = connect({ configPath: o.config });
-  const { result, detached } = await follow(id, client.events(id, true), Boolean(o.json));
+  const { result, detached } = await follow(
+    id,
+    (signal) => client.events(id, true, -1, signal),
+    Boolean(o.json),
+  );
   if (detached) return;
   if (o.json) printJson({ ok: true, opId: id, result: result ?? null });
   else process.stdout.write(`operation ${id} ${result ? "succeeded" : "ended"}\n`);
@@ -80,7 +84,9 @@ export function registerOps(program: Command): void {
       const client = connect({ configPath: o.config });
       await client.cancel(id);
       // The operation ends in an error (it was cancelled); what counts is that it was rolled back.
-      await follow(id, client.events(id, true), Boolean(o.json)).catch(() => undefined);
+      await follow(id, (signal) => client.events(id, true, -1, signal), Boolean(o.json)).catch(
+        () => undefined,
+      );
       const { operation } = await client.operation(id);
       if (o.json)
         printJson({ ok: operation.state === "rolled-back", opId: id, state: operation.state });

@@ -19,7 +19,12 @@ export function remoteError(e: ErrorJson): FarmError {
 export class FarmdClient {
   constructor(readonly socketPath: string) {}
 
-  private open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+  private open(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       // agent: false: no pooled keep-alive socket that could outlive a farmd restart.
       const req = request(
@@ -28,6 +33,7 @@ export class FarmdClient {
           method,
           path,
           agent: false,
+          signal,
           headers: { "content-type": "application/json" },
         },
         resolve,
@@ -125,9 +131,20 @@ export class FarmdClient {
     yield* this.lines(await this.open("POST", ROUTES.destroy, { request: req, dryRun: true }));
   }
 
-  async *events(opId: string, follow: boolean, after = -1): AsyncGenerator<StreamedEvent> {
+  /** `signal` stops following (Ctrl-C detaches): the connection is closed, the operation goes on. */
+  async *events(
+    opId: string,
+    follow: boolean,
+    after = -1,
+    signal?: AbortSignal,
+  ): AsyncGenerator<StreamedEvent> {
     yield* this.lines(
-      await this.open("GET", `${ROUTES.events(opId)}?after=${after}&follow=${follow ? 1 : 0}`),
+      await this.open(
+        "GET",
+        `${ROUTES.events(opId)}?after=${after}&follow=${follow ? 1 : 0}`,
+        undefined,
+        signal,
+      ),
     );
   }
 

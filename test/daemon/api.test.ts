@@ -12,6 +12,7 @@ import { Operations } from "../../src/daemon/operations.js";
 import { apiServer } from "../../src/daemon/server.js";
 import { failure } from "../fakes/scripted-runner.js";
 import { harness, type Harness } from "../ops/clone-harness.js";
+import { FARMCTL } from "../cli/farmd-process.js";
 
 let h: Harness;
 let server: Server | undefined;
@@ -222,6 +223,40 @@ describe("farmd API", () => {
     expect(h.snapshot()).toEqual(before);
     expect([...h.runner.lvs.keys()]).toEqual(lvs);
     expect(h.inventory.list()).toEqual([]);
+  });
+
+  it("farmctl clone follows the progress, and Ctrl-C detaches while the clone goes on", async () => {
+    h = harness();
+    await farmd();
+    const g = gate();
+    h.runner.ddGate = g.wait;
+    const config = join(h.root, "cli.toml");
+    writeFileSync(config, `socket = "${join(h.root, "farmd.sock")}"\n`);
+    const cli = execa(
+      "node",
+      [FARMCTL, "clone", "gallifrey", "gallifrey-dev", "--config", config],
+      { reject: false, all: true },
+    );
+    await until(() => h.runner.ddActive === 1, 20_000);
+    cli.kill("SIGINT");
+    const r = await cli;
+    expect(r.exitCode).toBe(0);
+    const opId = /operation (\w+) \(Ctrl-C detaches/.exec(r.all ?? "")![1]!;
+    expect(r.all).toContain("[ 5] copy the snapshot onto the new disk ...");
+    expect(r.all).toContain(`detached: operation ${opId} goes on in farmd.`);
+    expect(r.all).toContain(`farmctl ops ${opId} --follow`);
+    expect(h.journal.operation(opId)!.state).toBe("running");
+    g.open();
+    const follow = await execa(
+      "node",
+      [FARMCTL, "ops", opId, "--follow", "--json", "--config", config],
+      { reject: false },
+    );
+    expect(JSON.parse(follow.stdout)).toMatchObject({
+      ok: true,
+      opId,
+      result: { ip: "10.10.60.6" },
+    });
   });
 
   it("says farmd is not running, with the socket and how to start it", async () => {
