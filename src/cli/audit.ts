@@ -4,7 +4,7 @@ import type { AuditReport, Finding } from "../api/inventory.js";
 import type { ImportResult } from "../api/vm.js";
 import { BadInput } from "../api/errors.js";
 import { connect } from "../client/connect.js";
-import { follow } from "./follow.js";
+import { reportOperation } from "./follow.js";
 import { formatBytes } from "./format.js";
 import { printJson } from "./output.js";
 import { confirm } from "./prompt.js";
@@ -75,18 +75,13 @@ export function registerAudit(program: Command): void {
     .addOption(configOption())
     .action(async (name: string, o: { json?: boolean; config?: string }) => {
       const client = connect({ configPath: o.config });
-      const opId = await client.startImport({ name });
-      const { result, detached } = await follow<ImportResult>(
-        opId,
-        (signal) => client.events(opId, true, -1, signal),
-        Boolean(o.json),
+      await reportOperation<ImportResult>(
+        client,
+        await client.startImport({ name }),
+        o,
+        (r) =>
+          `imported ${r.instance}: ${r.ip}, ${r.mac}, SSH port ${r.sshPort}${r.webName ? `, web ${r.webName}` : ""}\n`,
       );
-      if (detached) return;
-      if (o.json) printJson({ ok: true, result });
-      else
-        process.stdout.write(
-          `imported ${result!.instance}: ${result!.ip}, ${result!.mac}, SSH port ${result!.sshPort}${result!.webName ? `, web ${result!.webName}` : ""}\n`,
-        );
     });
 
   program

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
 import { connect } from "../client/connect.js";
-import { follow } from "./follow.js";
+import { follow, reportOperation } from "./follow.js";
 import { formatBytes } from "./format.js";
 import { printJson } from "./output.js";
 
@@ -59,21 +59,7 @@ export function registerClone(program: Command): void {
         else process.stdout.write(dryRunSummary(result!));
         return;
       }
-      const opId = await client.startClone(req);
-      if (o.detach) {
-        if (o.json) printJson({ ok: true, opId });
-        else process.stdout.write(`${opId}\n`);
-        return;
-      }
-      if (!o.json) process.stderr.write(`operation ${opId} (Ctrl-C detaches; the clone goes on)\n`);
-      const { result, detached } = await follow(
-        opId,
-        (signal) => client.events(opId, true, -1, signal),
-        Boolean(o.json),
-      );
-      if (detached) return;
-      if (o.json) printJson({ ok: true, result });
-      else process.stdout.write(summary(result!));
+      await reportOperation(client, await client.startClone(req), o, summary);
     });
 }
 

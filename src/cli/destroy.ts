@@ -4,7 +4,7 @@ import type { DestroyResult } from "../api/destroy.js";
 import { BadInput } from "../api/errors.js";
 import { connect } from "../client/connect.js";
 import { confirm } from "./prompt.js";
-import { follow } from "./follow.js";
+import { follow, reportOperation } from "./follow.js";
 import { printJson } from "./output.js";
 
 interface DestroyOptions {
@@ -72,16 +72,6 @@ export function registerDestroy(program: Command): void {
           return;
         }
       }
-      const opId = await client.startDestroy(req);
-      if (o.detach)
-        return o.json ? printJson({ ok: true, opId }) : void process.stdout.write(`${opId}\n`);
-      const { result, detached } = await follow<DestroyResult>(
-        opId,
-        (signal) => client.events(opId, true, -1, signal),
-        Boolean(o.json),
-      );
-      if (detached) return;
-      if (o.json) printJson({ ok: true, result });
-      else process.stdout.write(summary(result!));
+      await reportOperation(client, await client.startDestroy(req), o, summary);
     });
 }

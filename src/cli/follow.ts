@@ -1,7 +1,7 @@
 // Follows an operation's events to its end; Ctrl-C detaches (the operation goes on in farmd).
 import type { CloneResult } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
-import { followToEnd, type StreamedEvent } from "../client/http.js";
+import { followToEnd, type FarmdClient, type StreamedEvent } from "../client/http.js";
 import { ProgressView } from "./progress.js";
 
 export interface Followed<R = CloneResult> {
@@ -46,4 +46,27 @@ export async function follow<R = CloneResult>(
   } finally {
     process.removeListener("SIGINT", onSigint);
   }
+}
+
+/** After starting an operation: --detach prints its id; else follow it and print its result. */
+export async function reportOperation<R>(
+  client: FarmdClient,
+  opId: string,
+  o: { detach?: boolean; json?: boolean },
+  text: (result: R) => string,
+): Promise<void> {
+  if (o.detach) {
+    process.stdout.write(o.json ? JSON.stringify({ ok: true, opId }, null, 2) + "\n" : `${opId}\n`);
+    return;
+  }
+  if (!o.json) process.stderr.write(`operation ${opId} (Ctrl-C detaches; it goes on in farmd)\n`);
+  const { result, detached } = await follow<R>(
+    opId,
+    (signal) => client.events(opId, true, -1, signal),
+    Boolean(o.json),
+  );
+  if (detached) return;
+  process.stdout.write(
+    o.json ? JSON.stringify({ ok: true, result }, null, 2) + "\n" : text(result!),
+  );
 }
