@@ -152,13 +152,12 @@ export class Operations {
     return this.start(cloneKind, req);
   }
 
-  /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal. */
+  /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal (the caller checked the request). */
   async plan<Req extends object, Ctx>(
     kind: Kind<Req, Ctx>,
     req: Req,
     events: EventSink,
   ): Promise<unknown> {
-    kind.check(req, this.o.config);
     const scratch = openMemoryDb();
     try {
       const journal = new Journal(scratch);

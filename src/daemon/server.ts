@@ -117,14 +117,13 @@ async function handle(ops: Operations, req: IncomingMessage, res: ServerResponse
     return send(res, 200, { ok: true, pid: process.pid });
   const starting = req.method === "POST" ? STARTS[path] : undefined;
   if (starting) {
-    const parsed = starting.body.safeParse(await readJson(req));
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-      throw new BadInput(`invalid ${starting.kind.name} request: ${issues}`);
-    }
-    const { dryRun, request } = parsed.data as { dryRun: boolean; request: object };
+    const { dryRun, request } = parse(
+      starting.body as z.ZodType<{ dryRun: boolean; request: object }>,
+      await readJson(req),
+      `${starting.kind.name} request`,
+    );
     if (!dryRun) return send(res, 202, { opId: ops.start(starting.kind, request) });
-    // A plan: validated like a real request, then streamed; nothing is journaled.
+    // A plan: bad input is answered with 400 before the stream starts; nothing is journaled.
     starting.kind.check(request, ops.config);
     const write = ndjson(res);
     try {

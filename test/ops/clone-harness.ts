@@ -12,15 +12,14 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OpEvent } from "../../src/api/events.js";
-import type { CloneRequest } from "../../src/api/clone.js";
+import type { CloneRequest, CloneResult } from "../../src/api/clone.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { buildHost } from "../../src/daemon/host.js";
 import { records } from "../../src/host/confedit/zone-parse.js";
 import type { DestroyRequest, DestroyResult } from "../../src/api/destroy.js";
-import { runClone } from "../../src/ops/clone/run.js";
 import type { CloneDeps } from "../../src/ops/clone/steps.js";
-import { destroyResult, destroySteps, type DestroyCtx } from "../../src/ops/destroy/steps.js";
+import { cloneKind, destroyKind, type Kind } from "../../src/daemon/kinds.js";
 import { runSaga } from "../../src/ops/saga.js";
 import type { MonitorPort } from "../../src/ops/ports.js";
 import { openDb, type Db } from "../../src/state/db.js";
@@ -40,7 +39,7 @@ export interface Harness {
   db: Db;
   inventory: Inventory;
   journal: Journal;
-  clone(req: Partial<CloneRequest>, opts?: { dryRun?: boolean }): ReturnType<typeof runClone>;
+  clone(req: Partial<CloneRequest>, opts?: { dryRun?: boolean }): Promise<CloneResult>;
   destroy(req: DestroyRequest, opts?: { dryRun?: boolean }): Promise<DestroyResult>;
   /** The real adapters over the simulated host, as farmd wires them. */
   deps(): CloneDeps & { journal: Journal };
@@ -112,6 +111,21 @@ ${extraToml}`,
     const findExecutable = (t: string) => `/usr/bin/${t}`;
     return { config, ...host, monitor, inventory, journal, findExecutable, events: sink, dryRun };
   };
+  /** An operation run the way farmd runs it (its kind's steps and result), without the daemon. */
+  async function run<Req extends object, Ctx, R>(
+    kind: Kind<Req, Ctx>,
+    req: Req,
+    dryRun = false,
+  ): Promise<R> {
+    const deps = depsFor(dryRun);
+    const opId = journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
+      string,
+      unknown
+    >);
+    const ctx = kind.ctx(opId, req, deps);
+    await runSaga(kind.steps(), ctx, { opId, journal, events: deps.events });
+    return kind.result(ctx) as R;
+  }
   return {
     root,
     config,
@@ -122,18 +136,10 @@ ${extraToml}`,
     db,
     inventory,
     journal,
-    clone(req, opts = {}) {
-      const deps = depsFor(opts.dryRun ?? false);
-      return runClone({ source: "gallifrey", name: "gallifrey-dev", ...req }, { deps, journal });
-    },
+    clone: (req, opts = {}) =>
+      run(cloneKind, { source: "gallifrey", name: "gallifrey-dev", ...req }, opts.dryRun),
     deps: () => depsFor(false),
-    async destroy(req, opts = {}) {
-      const deps = depsFor(opts.dryRun ?? false);
-      const opId = journal.createOperation("destroy", req.name, { ...req });
-      const ctx: DestroyCtx = { opId, req, deps, warnings: [], leftInFiles: [] };
-      await runSaga(destroySteps(), ctx, { opId, journal, events: deps.events });
-      return destroyResult(ctx);
-    },
+    destroy: (req, opts = {}) => run(destroyKind, req, opts.dryRun),
     snapshot() {
       const out = new Map<string, string>();
       const walk = (dir: string) => {

@@ -5,7 +5,7 @@ import { formatSize, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
 import { checkIp, checkMac, checkPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
-import type { Families, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
+import type { Families, FamilyUsage, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
 import type { CloneFacts, CloneRequest, SourceFacts } from "./request.js";
 
 export interface PreflightDeps {
@@ -93,7 +93,14 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
       "give the new VM another name",
     );
 
-  await checkTargetFree(target, web, instances, deps);
+  // Each family's file is read once; the free-name check and the allocation both use it.
+  const [dns, dhcp, fw, proxy] = await Promise.all([
+    deps.families.dns.usage(),
+    deps.families.dhcp.usage(),
+    deps.families.firewall.usage(),
+    deps.families.proxy.usage(),
+  ]);
+  await checkTargetFree(target, web, instances, { dns, dhcp, fw, proxy }, deps);
 
   const vg = await deps.lvm.vgInfo(config.lvm.vg);
   const needed = source.sizeBytes + snapshotBytes;
@@ -104,12 +111,6 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
     );
   }
 
-  const [dns, dhcp, fw, proxy] = await Promise.all([
-    deps.families.dns.usage(),
-    deps.families.dhcp.usage(),
-    deps.families.firewall.usage(),
-    deps.families.proxy.usage(),
-  ]);
   const used = {
     ips: new Set([
       ...dns.ips,
@@ -203,6 +204,7 @@ async function checkTargetFree(
   target: ReturnType<typeof vmNames>,
   web: string | null,
   instances: InstanceInfo[],
+  usage: Record<"dns" | "dhcp" | "fw" | "proxy", FamilyUsage>,
   deps: PreflightDeps,
 ): Promise<void> {
   const taken = (where: string) =>
@@ -213,12 +215,7 @@ async function checkTargetFree(
   if (deps.inventory.get(target.name)) throw taken("the farmctl inventory");
   if (instances.some((i) => i.name === target.fqdn))
     throw taken(`Ganeti (instance ${target.fqdn})`);
-  const [dns, dhcp, fw, proxy] = await Promise.all([
-    deps.families.dns.usage(),
-    deps.families.dhcp.usage(),
-    deps.families.firewall.usage(),
-    deps.families.proxy.usage(),
-  ]);
+  const { dns, dhcp, fw, proxy } = usage;
   if (dns.names.includes(target.zoneName) || dns.names.includes(target.fqdn))
     throw taken(`the DNS zone (${target.zoneName})`);
   if (dhcp.names.includes(target.fqdn) || dhcp.names.includes(target.name))
