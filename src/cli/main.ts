@@ -2,6 +2,7 @@
 // farmctl: the command line. Parses arguments, calls the client, renders; exit codes per sysexits.
 import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
+import { VERSION } from "../api/version.js";
 import { registerAudit } from "./audit.js";
 import { registerClone } from "./clone.js";
 import { registerInventory } from "./inventory.js";
@@ -12,7 +13,7 @@ import { printError } from "./output.js";
 export function program(): Command {
   const p = new Command("farmctl")
     .description("clone and manage the build-farm VMs of a Ganeti/LVM/KVM host")
-    .version("0.1.0")
+    .version(`farmctl ${VERSION}`)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError("(run `farmctl --help` for usage)");

@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { dirname } from "node:path";
 import { Command } from "commander";
 import { asFarmError, Busy, ConfigError } from "../api/errors.js";
+import { VERSION } from "../api/version.js";
 import { loadConfig } from "../config/load.js";
 import { stateDir as resolveStateDir } from "../config/paths.js";
 import { acquireHostLock } from "../host/lock.js";
@@ -26,6 +27,7 @@ function socketInUse(path: string): Promise<boolean> {
 async function main(argv: string[]): Promise<void> {
   const opts = new Command("farmd")
     .description("the farmctl daemon")
+    .version(`farmd ${VERSION}`)
     .option("--config <file>", "farmd.toml to use")
     .parse(argv)
     .opts<{ config?: string }>();

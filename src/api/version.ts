@@ -1,0 +1,8 @@
+// The version both programs report: package.json's, read where the code runs (src/ or dist/).
+import { readFileSync } from "node:fs";
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
