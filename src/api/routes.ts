@@ -62,6 +62,8 @@ export function httpStatus(code: string): number {
     not_resumable: 409,
     config_invalid: 500,
     forbidden: 403,
+    state_full: 507,
+    too_large: 413,
   };
   return map[code] ?? 500;
 }

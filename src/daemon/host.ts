@@ -26,6 +26,7 @@ import type {
   ProcessPort,
 } from "../ops/ports.js";
 import { killLeftover } from "../host/process.js";
+import { tolerantUndos, UndoTolerantService } from "../host/families/undo-reload.js";
 
 export interface Host {
   runner: Runner;
@@ -56,22 +57,27 @@ export function buildHost(config: Config, o: HostOptions): Host {
     ? new DryRunFiles(realFiles, (path, diff) => o.events({ type: "file-diff", path, diff }))
     : realFiles;
   const templates = new Templates(config.templates_dir);
-  const service = (section: ServiceSection, mode: ControlMode): ServiceControl => {
-    const control = serviceControl(section, mode, { runner });
+  const services = new Map<string, UndoTolerantService>();
+  const service = (key: keyof Families, mode: ControlMode): ServiceControl => {
+    const control = serviceControl(config[key] as ServiceSection, mode, { runner });
     // systemd is reached over D-Bus, not the Runner: in a dry run, report instead of calling.
-    return o.dryRun
-      ? {
-          describe: control.describe,
-          reload: async () => o.events({ type: "command", argv: control.describe() }),
-        }
-      : control;
+    const tolerant = new UndoTolerantService(
+      o.dryRun
+        ? {
+            describe: control.describe,
+            reload: async () => o.events({ type: "command", argv: control.describe() }),
+          }
+        : control,
+    );
+    services.set(key, tolerant);
+    return tolerant;
   };
   const wrap = (w: string[]) => ({ wrap: w });
   const dns = new DnsFamily({
     files,
     runner,
     templates,
-    service: service(config.dns, "reload"),
+    service: service("dns", "reload"),
     zone: config.dns.zone,
     zoneFile: config.dns.zone_file,
     check: wrap(config.dns.check_wrap),
@@ -84,7 +90,7 @@ export function buildHost(config: Config, o: HostOptions): Host {
       files,
       runner,
       templates,
-      service: service(config.dhcp, "restart"),
+      service: service("dhcp", "restart"),
       config: config.dhcp.config,
       check: wrap(config.dhcp.check_wrap),
       zoneAddresses: () => dns.addresses(),
@@ -93,7 +99,7 @@ export function buildHost(config: Config, o: HostOptions): Host {
       files,
       runner,
       templates,
-      service: service(config.firewall, "reload"),
+      service: service("firewall", "reload"),
       rules: config.firewall.rules,
       params: config.firewall.params,
       check: wrap(config.firewall.check_wrap),
@@ -102,12 +108,14 @@ export function buildHost(config: Config, o: HostOptions): Host {
       files,
       runner,
       templates,
-      service: service(config.proxy, "reload"),
+      service: service("proxy", "reload"),
       sitesAvailable: config.proxy.sites_available,
       sitesEnabled: config.proxy.sites_enabled,
       check: wrap(config.proxy.check_wrap),
     }),
   };
+  for (const key of ["dns", "dhcp", "firewall", "proxy"] as const)
+    families[key] = tolerantUndos(families[key], services.get(key)!) as never;
   const lvm = new Lvm(runner);
   return {
     runner,

@@ -12,6 +12,7 @@ import { acquireHostLock } from "../host/lock.js";
 import { openDb } from "../state/db.js";
 import { groupId } from "./group.js";
 import { stderrLog } from "./log.js";
+import { logBugs } from "./bugs.js";
 import { Operations } from "./operations.js";
 import { apiServer } from "./server.js";
 
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
     .parse(argv)
     .opts<{ config?: string }>();
   const log = stderrLog();
+  logBugs(log);
   const { config, path } = loadConfig(opts.config);
   const stateDir = resolveStateDir(config);
   mkdirSync(stateDir, { recursive: true, mode: 0o750 });

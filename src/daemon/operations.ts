@@ -2,7 +2,7 @@
 // family edits and Ganeti adds are serialized, copies limited; crashed jobs are rolled back at start.
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import { asFarmError, FarmError, NotFound } from "../api/errors.js";
-import type { EventSink, OpEvent } from "../api/events.js";
+import type { EventSink } from "../api/events.js";
 import type { Config } from "../config/schema.js";
 import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
@@ -12,12 +12,14 @@ import { Interrupted, rollback, runSaga } from "../ops/saga.js";
 import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
+import { guardFull } from "../state/full.js";
 import { buildHost } from "./host.js";
 import type { AuditReport } from "../api/inventory.js";
 import { systemResolver } from "../host/resolve.js";
 import { auditAndFix } from "../ops/audit/audit.js";
 import type { AuditDeps } from "../ops/audit/checks.js";
 import { cloneKind, KINDS, type Kind } from "./kinds.js";
+import { EventHub, type Listener } from "./event-hub.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
 
 function kindOf(name: string) {
@@ -40,14 +42,12 @@ export interface OperationsOptions {
   deps?: Partial<CloneDeps>;
 }
 
-type Listener = (seq: number, event: OpEvent) => void;
-
 export class Operations {
   readonly inventory: Inventory;
   readonly journal: Journal;
   private readonly locks: HostLocks;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly hub: EventHub;
   private accepting = true;
 
   get config(): Config {
@@ -55,9 +55,12 @@ export class Operations {
   }
 
   constructor(private readonly o: OperationsOptions) {
-    this.inventory = new Inventory(o.db);
-    this.journal = new Journal(o.db);
+    // A full disk under the state dir fails the operation (state_full), never farmd.
+    const db = guardFull(o.db, o.stateDir);
+    this.inventory = new Inventory(db);
+    this.journal = new Journal(db);
     this.locks = hostLocks(o.parallelCopies ?? 2);
+    this.hub = new EventHub(o.log);
   }
 
   private deps(events: EventSink, dryRun: boolean, signal?: AbortSignal, opId?: string): CloneDeps {
@@ -95,8 +98,7 @@ export class Operations {
   /** Stores and fans out an operation's event. */
   private sink(opId: string): EventSink {
     return (event) => {
-      const seq = this.journal.appendEvent(opId, event);
-      for (const l of this.listeners.get(opId) ?? []) l(seq, event);
+      this.hub.publish(opId, event, () => this.journal.appendEvent(opId, event));
       if (event.type === "step-failed" || event.type === "undo-failed")
         this.o.log("error", `op ${opId}: ${event.step}: ${event.error}`);
       else if (event.type === "warning") this.o.log("warning", `op ${opId}: ${event.message}`);
@@ -197,10 +199,7 @@ export class Operations {
   }
 
   subscribe(opId: string, listener: Listener): () => void {
-    const set = this.listeners.get(opId) ?? new Set();
-    set.add(listener);
-    this.listeners.set(opId, set);
-    return () => set.delete(listener);
+    return this.hub.subscribe(opId, listener);
   }
 
   isRunning(opId: string): boolean {

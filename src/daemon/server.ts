@@ -70,7 +70,10 @@ function sendError(res: ServerResponse, err: unknown): void {
 
 function ndjson(res: ServerResponse): (e: unknown) => void {
   res.writeHead(200, { "content-type": "application/x-ndjson" });
-  return (e) => res.write(JSON.stringify(e) + "\n");
+  // A follower that went away (Ctrl-C) is no error: its writes are dropped.
+  return (e) => {
+    if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(e) + "\n");
+  };
 }
 
 /** Replays an operation's stored events after `after`, then (follow) streams live ones to its end. */

@@ -68,18 +68,22 @@ export async function runSaga<C>(
 ): Promise<void> {
   for (let seq = from; seq < steps.length; seq++) {
     const step = steps[seq]!;
-    run.journal.startStep(run.opId, seq, step.name);
-    run.events({ type: "step-start", seq, step: step.name, title: step.title });
     const t0 = Date.now();
+    // The journal writes are inside: one that fails (a full disk) fails the step, which is undone.
     try {
+      run.journal.startStep(run.opId, seq, step.name);
+      run.events({ type: "step-start", seq, step: step.name, title: step.title });
       throwIfAborted(run.signal);
       await step.do(ctx, handle(run, seq));
       throwIfAborted(run.signal);
+      run.journal.setStepState(run.opId, seq, "done");
     } catch (err) {
       const failure = run.signal?.aborted ? abortReason(run.signal) : asFarmError(err);
-      run.journal.setStepState(run.opId, seq, "failed", failure.message);
+      bestEffort(run, () => run.journal.setStepState(run.opId, seq, "failed", failure.message));
       if (failure instanceof Interrupted) {
-        run.journal.setOperationState(run.opId, "interrupted", failure.toJSON());
+        bestEffort(run, () =>
+          run.journal.setOperationState(run.opId, "interrupted", failure.toJSON()),
+        );
         throw failure;
       }
       const details = failure.details ?? {};
@@ -93,21 +97,49 @@ export async function runSaga<C>(
       });
       // Nothing changed yet: the cause (bad input, name taken, tool missing) is the answer, with its own exit code.
       if (steps.slice(0, seq + 1).every((s) => s.planning)) {
-        run.journal.setOperationState(run.opId, "failed", failure.toJSON());
+        bestEffort(run, () => run.journal.setOperationState(run.opId, "failed", failure.toJSON()));
         throw failure;
       }
-      const undoErrors = await rollback(steps, ctx, run, seq);
-      run.journal.setOperationState(
-        run.opId,
-        undoErrors.length ? "failed" : "rolled-back",
-        failure.toJSON(),
-      );
-      throw stepFailure(run.opId, step, failure, undoErrors);
+      throw await undoAll(steps, ctx, run, seq, failure, step);
     }
-    run.journal.setStepState(run.opId, seq, "done");
     run.events({ type: "step-done", seq, step: step.name, ms: Date.now() - t0 });
   }
-  run.journal.setOperationState(run.opId, "succeeded");
+  try {
+    run.journal.setOperationState(run.opId, "succeeded");
+  } catch (err) {
+    // Done on the host but not recorded: undone, so that the host and the journal agree.
+    throw await undoAll(steps, ctx, run, steps.length - 1, asFarmError(err), steps.at(-1)!);
+  }
+}
+
+/** Undoes steps `seq` down to 0, records how that ended, and returns the error to throw. */
+async function undoAll<C>(
+  steps: SagaStep<C>[],
+  ctx: C,
+  run: SagaRun,
+  seq: number,
+  failure: FarmError,
+  step: SagaStep<C>,
+): Promise<FarmError> {
+  const notes: string[] = [];
+  const undoErrors = await rollback(steps, ctx, run, seq, notes);
+  bestEffort(run, () =>
+    run.journal.setOperationState(
+      run.opId,
+      undoErrors.length ? "failed" : "rolled-back",
+      failure.toJSON(),
+    ),
+  );
+  return stepFailure(run.opId, step as SagaStep<unknown>, failure, undoErrors, notes);
+}
+
+/** A journal write on the way out of a failure: if it fails too (full disk), say so and go on. */
+function bestEffort(run: SagaRun, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    run.events({ type: "warning", message: `not journaled: ${asFarmError(err).message}` });
+  }
 }
 
 function abortReason(signal: AbortSignal): FarmError {
@@ -120,12 +152,19 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);
 }
 
-/** Undoes steps `lastSeq` down to 0, going on past an undo that fails; returns those failures. */
+/** Undo finished, but its service did not reload (host/families/undo-reload.ts): undone, with a note. */
+const RESTORED_NOT_RELOADED = "restored_not_reloaded";
+
+/**
+ * Undoes steps `lastSeq` down to 0, going on past an undo that fails; returns those failures.
+ * An undo whose files are back but whose service did not reload counts as undone; `notes` gets it.
+ */
 export async function rollback<C>(
   steps: SagaStep<C>[],
   ctx: C,
   run: SagaRun,
   lastSeq: number,
+  notes: string[] = [],
 ): Promise<string[]> {
   const errors: string[] = [];
   const journaled = run.journal.steps(run.opId);
@@ -134,25 +173,34 @@ export async function rollback<C>(
   // one without an undo (the copy) would otherwise stay "running" in a rolled-back operation.
   for (const s of journaled)
     if (s.state === "running")
-      run.journal.setStepState(
-        run.opId,
-        s.seq,
-        "failed",
-        "farmd stopped before this step finished",
+      bestEffort(run, () =>
+        run.journal.setStepState(
+          run.opId,
+          s.seq,
+          "failed",
+          "farmd stopped before this step finished",
+        ),
       );
   for (let seq = lastSeq; seq >= 0; seq--) {
     const step = steps[seq]!;
     if (!step.undo || !started.has(seq)) continue;
     run.events({ type: "undo-start", seq, step: step.name });
-    run.journal.setStepState(run.opId, seq, "undoing");
+    bestEffort(run, () => run.journal.setStepState(run.opId, seq, "undoing"));
     try {
       await step.undo(ctx, handle(run, seq));
-      run.journal.setStepState(run.opId, seq, "undone");
+      bestEffort(run, () => run.journal.setStepState(run.opId, seq, "undone"));
       run.events({ type: "undo-done", seq, step: step.name });
     } catch (err) {
       const message = asFarmError(err).message;
+      if (asFarmError(err).code === RESTORED_NOT_RELOADED) {
+        notes.push(`${step.name}: ${message}`);
+        bestEffort(run, () => run.journal.setStepState(run.opId, seq, "undone", message));
+        run.events({ type: "warning", message: `undo of ${step.name}: ${message}` });
+        run.events({ type: "undo-done", seq, step: step.name });
+        continue;
+      }
       errors.push(`${step.name}: ${message}`);
-      run.journal.setStepState(run.opId, seq, "undo-failed", message);
+      bestEffort(run, () => run.journal.setStepState(run.opId, seq, "undo-failed", message));
       run.events({ type: "undo-failed", seq, step: step.name, error: message });
     }
   }
@@ -164,14 +212,16 @@ function stepFailure(
   step: SagaStep<unknown>,
   cause: FarmError,
   undoErrors: string[],
+  notes: string[] = [],
 ): FarmError {
   const restored = undoErrors.length === 0;
   return new OperationFailed(
     `step '${step.name}' (${step.title}) failed: ${cause.message}` +
       (restored
         ? "; every earlier step was undone and the host is as it was"
-        : `; ROLLBACK INCOMPLETE: ${undoErrors.join("; ")}`),
+        : `; ROLLBACK INCOMPLETE: ${undoErrors.join("; ")}`) +
+      (notes.length ? `; but ${notes.join("; ")}` : ""),
     cause.hint,
-    { opId, step: step.name, cause: cause.toJSON(), undoErrors, restored },
+    { opId, step: step.name, cause: cause.toJSON(), undoErrors, restored, notes },
   );
 }

@@ -1,12 +1,16 @@
 // Operations and their step journal: what ran, what it recorded for its undo, how it ended.
 import { randomUUID } from "node:crypto";
 import { now, type Db } from "./db.js";
+import { LIVE_STATES } from "../api/live.js";
 
 import type { OperationRecord, OpState, StepRecord, StepState } from "../api/operations.js";
 
 export type { OperationRecord, OpState, StepRecord, StepState };
 
 export class Journal {
+  /** States that could not be written (full disk): shown until a later write lands. */
+  private readonly unsaved = new Map<string, { state: OpState; error: string | null }>();
+
   constructor(private readonly db: Db) {}
 
   createOperation(kind: string, target: string, params: Record<string, unknown>): string {
@@ -21,15 +25,22 @@ export class Journal {
   }
 
   setOperationState(id: string, state: OpState, error?: unknown): void {
-    this.db
-      .prepare("UPDATE operations SET state = ?, error = ?, updated_at = ? WHERE id = ?")
-      .run(state, error === undefined ? null : JSON.stringify(error), now(), id);
+    const json = error === undefined ? null : JSON.stringify(error);
+    this.unsaved.set(id, { state, error: json });
+    for (const [opId, s] of this.unsaved) {
+      this.db
+        .prepare("UPDATE operations SET state = ?, error = ?, updated_at = ? WHERE id = ?")
+        .run(s.state, s.error, now(), opId);
+      this.unsaved.delete(opId);
+    }
   }
 
   operation(id: string): OperationRecord | null {
     const r = this.db.prepare("SELECT * FROM operations WHERE id = ?").get(id) as
       Record<string, string> | undefined;
     if (!r) return null;
+    const unsaved = this.unsaved.get(id);
+    if (unsaved) Object.assign(r, unsaved);
     return {
       id: r.id!,
       kind: r.kind!,
@@ -54,6 +65,16 @@ export class Journal {
     const rows = this.db
       .prepare("SELECT id FROM operations WHERE state IN ('running', 'queued') ORDER BY rowid")
       .all() as { id: string }[];
+    return rows.map((r) => this.operation(r.id)!);
+  }
+
+  /** Every operation still in flight (queued, running, interrupted, recovering): it owns what it made. */
+  live(): OperationRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id FROM operations WHERE state IN (${LIVE_STATES.map(() => "?").join(", ")}) ORDER BY rowid`,
+      )
+      .all(...LIVE_STATES) as { id: string }[];
     return rows.map((r) => this.operation(r.id)!);
   }
 
