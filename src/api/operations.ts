@@ -1,5 +1,12 @@
 // Wire types of farmd's operations and their journaled steps.
-export type OpState = "queued" | "running" | "succeeded" | "failed" | "rolled-back" | "interrupted";
+export type OpState =
+  | "queued"
+  | "running"
+  | "recovering" // left unfinished by a crash; farmd is undoing (or finishing) it
+  | "succeeded"
+  | "failed"
+  | "rolled-back"
+  | "interrupted";
 export type StepState = "running" | "done" | "failed" | "undoing" | "undone" | "undo-failed";
 
 export interface StepRecord {

@@ -10,6 +10,7 @@ import { loadConfig } from "../config/load.js";
 import { stateDir as resolveStateDir } from "../config/paths.js";
 import { acquireHostLock } from "../host/lock.js";
 import { openDb } from "../state/db.js";
+import { crashHookFromEnv } from "./crash-hook.js";
 import { groupId } from "./group.js";
 import { stderrLog } from "./log.js";
 import { logBugs } from "./bugs.js";
@@ -39,7 +40,15 @@ async function main(argv: string[]): Promise<void> {
   mkdirSync(stateDir, { recursive: true, mode: 0o750 });
   const lock = acquireHostLock(stateDir, "farmd");
   const db = openDb(stateDir);
-  const ops = new Operations({ config, db, stateDir, log, parallelCopies: config.copy.parallel });
+  const crash = crashHookFromEnv(process.env, (m) => log("warning", m));
+  const ops = new Operations({
+    config,
+    db,
+    stateDir,
+    log,
+    parallelCopies: config.copy.parallel,
+    crash,
+  });
 
   const socket = config.socket;
   if (existsSync(socket)) {
@@ -56,13 +65,6 @@ async function main(argv: string[]): Promise<void> {
     );
 
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
-  const recovered = await ops.recover();
-  if (recovered.length)
-    log(
-      "warning",
-      `rolled back ${recovered.length} operation(s) left by a crash: ${recovered.join(", ")}`,
-    );
-
   const server = apiServer(ops);
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
@@ -87,6 +89,15 @@ async function main(argv: string[]): Promise<void> {
   chmodSync(socket, 0o660);
   if (gid !== undefined) chownSync(socket, 0, gid);
   log("info", `listening on ${socket}`);
+  // Recovery runs behind the API: its operations show as `recovering`, conflicting requests get 75.
+  const recovery = ops.recover();
+  if (recovery.ids.length)
+    void recovery.done.then(() =>
+      log(
+        "warning",
+        `recovered ${recovery.ids.length} operation(s) left by a crash: ${recovery.ids.join(", ")}`,
+      ),
+    );
 }
 
 main(process.argv).catch((err: unknown) => {

@@ -8,7 +8,7 @@ import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
 import { findExecutable } from "../host/which.js";
 import type { CloneDeps } from "../ops/clone/steps.js";
-import { Interrupted, rollback, runSaga } from "../ops/saga.js";
+import { committedStep, Interrupted, rollback, runSaga } from "../ops/saga.js";
 import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
@@ -18,9 +18,16 @@ import type { AuditReport } from "../api/inventory.js";
 import { systemResolver } from "../host/resolve.js";
 import { auditAndFix } from "../ops/audit/audit.js";
 import type { AuditDeps } from "../ops/audit/checks.js";
+import type { CrashHook } from "./crash-hook.js";
 import { cloneKind, KINDS, type Kind } from "./kinds.js";
 import { EventHub, type Listener } from "./event-hub.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
+
+/** The VMs an operation works on: its target, and a clone's source. */
+function involvedNames(kind: string, params: Record<string, unknown>): string[] {
+  const names = [params.name, kind === "clone" ? params.source : undefined];
+  return names.filter((n): n is string => typeof n === "string");
+}
 
 function kindOf(name: string) {
   const kind = KINDS[name];
@@ -40,6 +47,8 @@ export interface OperationsOptions {
   runner?: Runner;
   resolve?: Resolver;
   deps?: Partial<CloneDeps>;
+  /** FARMD_TEST_CRASH_AT: kills farmd at one step, for the crash tests. */
+  crash?: CrashHook;
 }
 
 export class Operations {
@@ -132,6 +141,7 @@ export class Operations {
       );
     }
     kind.check(req, this.o.config);
+    this.refuseIfRecovering(kind, req);
     const opId = this.journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
       string,
       unknown
@@ -145,6 +155,7 @@ export class Operations {
         journal: this.journal,
         events,
         signal: abort.signal,
+        crashAt: this.o.crash?.forOperation(kind.name, opId),
       }).then(() => kind.result(ctx)),
     );
     return opId;
@@ -223,7 +234,7 @@ export class Operations {
     if (op.state !== "interrupted")
       throw new FarmError("not_running", `operation ${opId} is ${op.state}, nothing to cancel`, 65);
     const abort = new AbortController();
-    const done = this.rollBack(opId, "cancelled").finally(() => this.running.delete(opId));
+    const done = this.settle(opId, "cancelled").finally(() => this.running.delete(opId));
     this.running.set(opId, { abort, done });
     return done;
   }
@@ -256,30 +267,65 @@ export class Operations {
     );
   }
 
-  private async rollBack(opId: string, why: string): Promise<void> {
+  /** Undoes an unfinished operation, or finishes it if it passed its point of no return. */
+  private async settle(opId: string, why: string): Promise<void> {
     const op = this.get(opId);
     const steps = this.journal.steps(opId);
     const events = this.sink(opId);
     const kind = kindOf(op.kind);
     const ctx = kind.restore(opId, op.params, this.deps(events, false), steps);
-    events({ type: "info", message: `rolling back (${why})` });
-    const last = Math.max(-1, ...steps.map((s) => s.seq));
-    const errors = await rollback(kind.steps(), ctx, { opId, journal: this.journal, events }, last);
-    this.journal.setOperationState(opId, errors.length ? "failed" : "rolled-back", {
-      code: why,
-      message: errors.join("; ") || why,
-    });
+    const run = { opId, journal: this.journal, events };
+    const committed = committedStep(steps);
+    if (committed !== undefined) {
+      events({ type: "info", message: `${why}: past its point of no return, finishing it` });
+      await runSaga(kind.steps(), ctx, run, committed).catch(() => {}); // the journal has the outcome
+    } else {
+      events({ type: "info", message: `rolling back (${why})` });
+      const last = Math.max(-1, ...steps.map((s) => s.seq));
+      const errors = await rollback(kind.steps(), ctx, run, last);
+      this.journal.setOperationState(opId, errors.length ? "failed" : "rolled-back", {
+        code: why,
+        message: errors.join("; ") || why,
+      });
+    }
     events({ type: "end", opId, state: this.journal.operation(opId)!.state });
   }
 
-  /** At start: operations a crash left running are rolled back (their undos check before acting). */
-  async recover(): Promise<string[]> {
+  /**
+   * At start: the operations a crash left unfinished show as `recovering` at once, then are undone
+   * (or finished) one by one in the background while the API answers; `done` settles when all are.
+   */
+  recover(): { ids: string[]; done: Promise<void> } {
     const crashed = this.journal.unfinished();
+    for (const op of crashed) this.journal.setOperationState(op.id, "recovering");
+    let chain = Promise.resolve();
     for (const op of crashed) {
-      this.o.log("warning", `op ${op.id}: left running by a crash; rolling it back`);
-      await this.rollBack(op.id, "crash recovery");
+      const done = chain.then(async () => {
+        this.o.log("warning", `op ${op.id}: left unfinished by a crash; recovering it`);
+        await this.settle(op.id, "crash recovery").catch((err: unknown) =>
+          this.o.log("error", `op ${op.id}: recovery failed: ${asFarmError(err).message}`),
+        );
+      });
+      chain = done.finally(() => this.running.delete(op.id));
+      this.running.set(op.id, { abort: new AbortController(), done: chain });
     }
-    return crashed.map((o) => o.id);
+    return { ids: crashed.map((o) => o.id), done: chain };
+  }
+
+  /** A new operation on a VM that a crashed one is still being recovered for must wait its turn. */
+  private refuseIfRecovering<Req extends object>(kind: Kind<Req, unknown>, req: Req): void {
+    const mine = new Set(involvedNames(kind.name, req as Record<string, unknown>));
+    for (const op of this.journal.unfinished()) {
+      if (op.state !== "recovering") continue;
+      const shared = involvedNames(op.kind, op.params).find((n) => mine.has(n));
+      if (shared)
+        throw new FarmError(
+          "recovering",
+          `VM '${shared}' is being recovered after a crash (operation ${op.id}, ${op.kind})`,
+          75,
+          `run the command again once \`farmctl ops\` shows ${op.id} ended`,
+        );
+    }
   }
 
   /** SIGTERM: take no new work, interrupt the running steps (a copy is aborted), record the state. */

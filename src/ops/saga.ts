@@ -9,7 +9,12 @@ export interface StepHandle {
   readonly data: Record<string, unknown>;
   /** Persists facts the undo will need (an LV's UUID) before acting on them. */
   record(data: Record<string, unknown>): void;
+  /** Marks the moment the step's host action returned, before its result is journaled (crash tests). */
+  acted(): void;
 }
+
+/** Where a step can be cut short: just journaled as running, or its host action just returned. */
+export type CrashPoint = "begin" | "acted";
 
 export interface SagaStep<C> {
   name: string;
@@ -26,6 +31,8 @@ export interface SagaRun {
   events: EventSink;
   /** Aborted by `farmctl cancel` or SIGTERM: the running step stops, then everything is undone. */
   signal?: AbortSignal;
+  /** Test hook (FARMD_TEST_CRASH_AT): called at each point of each step; may kill farmd. */
+  crashAt?: (step: string, point: CrashPoint) => void;
 }
 
 /** Abort reason when farmd stops: the operation is left as it is, to resume or cancel later. */
@@ -46,18 +53,35 @@ export class Cancelled extends FarmError {
   }
 }
 
-function handle(run: SagaRun, seq: number): StepHandle {
+function handle(run: SagaRun, seq: number, name = ""): StepHandle & { hasActed: boolean } {
   const data: Record<string, unknown> = {
     ...(run.journal.steps(run.opId).find((s) => s.seq === seq)?.data ?? {}),
   };
-  return {
+  const h = {
     data,
-    record(more) {
+    hasActed: false,
+    record(more: Record<string, unknown>) {
       Object.assign(data, more);
       run.journal.record(run.opId, seq, more);
     },
+    acted() {
+      h.hasActed = true;
+      run.crashAt?.(name, "acted");
+    },
   };
+  return h;
 }
+
+/**
+ * The step that passed the operation's point of no return (it journaled `committed: true` before
+ * acting, e.g. destroy before `gnt-instance remove`): from there on, cancel and crash recovery
+ * finish the operation instead of undoing it.
+ */
+export function committedStep(steps: { seq: number; data: Record<string, unknown> }[]) {
+  return steps.find((s) => s.data.committed === true)?.seq;
+}
+
+const isCommitted = (run: SagaRun) => committedStep(run.journal.steps(run.opId)) !== undefined;
 
 /** Runs steps from `from` (0, or the step to resume at) to the end. */
 export async function runSaga<C>(
@@ -73,12 +97,18 @@ export async function runSaga<C>(
     try {
       run.journal.startStep(run.opId, seq, step.name);
       run.events({ type: "step-start", seq, step: step.name, title: step.title });
-      throwIfAborted(run.signal);
-      await step.do(ctx, handle(run, seq));
-      throwIfAborted(run.signal);
+      run.crashAt?.(step.name, "begin");
+      if (!isCommitted(run)) throwIfAborted(run.signal);
+      const h = handle(run, seq, step.name);
+      await step.do(ctx, h);
+      // Steps without an inner point "acted" once do() returned, before they are marked done.
+      if (!h.hasActed) h.acted();
+      if (!isCommitted(run)) throwIfAborted(run.signal);
       run.journal.setStepState(run.opId, seq, "done");
     } catch (err) {
-      const failure = run.signal?.aborted ? abortReason(run.signal) : asFarmError(err);
+      const committed = isCommitted(run);
+      const failure =
+        run.signal?.aborted && !committed ? abortReason(run.signal) : asFarmError(err);
       bestEffort(run, () => run.journal.setStepState(run.opId, seq, "failed", failure.message));
       if (failure instanceof Interrupted) {
         bestEffort(run, () =>
@@ -99,6 +129,16 @@ export async function runSaga<C>(
       if (steps.slice(0, seq + 1).every((s) => s.planning)) {
         bestEffort(run, () => run.journal.setOperationState(run.opId, "failed", failure.toJSON()));
         throw failure;
+      }
+      // Past the point of no return an undo would not restore the host: say so, undo nothing.
+      if (committed) {
+        const stuck = new OperationFailed(
+          `step '${step.name}' (${step.title}) failed past the point of no return: ${failure.message}; nothing was undone`,
+          "run the same command again to finish it",
+          { opId: run.opId, step: step.name, cause: failure.toJSON(), restored: false },
+        );
+        bestEffort(run, () => run.journal.setOperationState(run.opId, "failed", stuck.toJSON()));
+        throw stuck;
       }
       throw await undoAll(steps, ctx, run, seq, failure, step);
     }

@@ -63,7 +63,9 @@ export class Journal {
   /** Operations a crashed farmd left running. */
   unfinished(): OperationRecord[] {
     const rows = this.db
-      .prepare("SELECT id FROM operations WHERE state IN ('running', 'queued') ORDER BY rowid")
+      .prepare(
+        "SELECT id FROM operations WHERE state IN ('running', 'queued', 'recovering') ORDER BY rowid",
+      )
       .all() as { id: string }[];
     return rows.map((r) => this.operation(r.id)!);
   }

@@ -213,7 +213,11 @@ describe("farmd API", () => {
     // farmd "dies": its job never returns; a new farmd opens the same state.
     await new Promise((r) => server!.close(r));
     const restarted = await farmd();
-    expect(await restarted.ops.recover()).toEqual([opId]);
+    const recovery = restarted.ops.recover();
+    expect(recovery.ids).toEqual([opId]);
+    // shown as recovering at once, while the undo runs behind the API
+    expect(restarted.ops.get(opId).state).toBe("recovering");
+    await recovery.done;
     expect(restarted.ops.get(opId).state).toBe("rolled-back");
     // the copy the crash cut short is not left "running" in the journal
     expect(restarted.ops.journal.steps(opId).find((s) => s.name === "copy")).toMatchObject({
