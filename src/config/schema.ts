@@ -1,23 +1,29 @@
 // farmd.toml's schema: every key defaults to the seed host's value (DESIGN.md section 5).
 import { z } from "zod";
+import * as check from "./checks.js";
+import { parsePortRange } from "./checks.js";
+import { parseSize } from "./size.js";
 
 const argv = z.array(z.string().min(1)).min(1);
-const absPath = z.string().startsWith("/", "must be an absolute path");
-const size = z.string().regex(/^\d+[KMGT]?$/i, "must be a size like 4G or 1024M");
+const absPath = z
+  .string()
+  .regex(/^\/[^\0\n]*$/, "must be an absolute path")
+  .refine((p) => !p.split("/").includes(".."), "must be an absolute path without '..'");
+const size = check.size("4G or 1024M");
 
 /** A service farmctl reloads: through systemd (`unit`) or a command (`reload`). */
 const service = <T extends z.ZodRawShape>(shape: T, unit: string, checkWrap: string[] = []) =>
   z
     .object({
       ...shape,
-      unit: z.string().min(1).default(unit),
+      unit: check.unitName.default(unit),
       reload: argv.optional(),
       // Prefix of the checker's argv (shorewall probes iptables: give it a throw-away netns).
       check_wrap: z.array(z.string().min(1)).default(checkWrap),
     })
     .strict();
 
-export const configSchema = z
+const shape = z
   .object({
     // Unset: <checkout>/state when run from a checkout, else /var/lib/farmd (see stateDir()).
     state_dir: absPath.optional(),
@@ -30,22 +36,22 @@ export const configSchema = z
     templates_dir: absPath.default("/etc/farmd/templates"),
     names: z
       .object({
-        domain: z
-          .string()
-          .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, "must be a DNS domain")
-          .default("vm.farm"),
-        public_domain: z
-          .string()
-          .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, "must be a DNS domain")
-          .default("dachary.org"),
+        domain: check.domain("vm.farm").default("vm.farm"),
+        public_domain: check.domain("dachary.org").default("dachary.org"),
       })
       .strict()
       .prefault({}),
     ganeti: z
       .object({
-        node: z.string().min(1).default("host01.farm"),
-        os: z.string().min(1).default("debootstrap+default"),
-        memory: size.default("4G"),
+        node: check.domain("host01.farm").default("host01.farm"),
+        os: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9._-]+(\+[A-Za-z0-9._-]+)?$/,
+            "must be a Ganeti OS like debootstrap+default",
+          )
+          .default("debootstrap+default"),
+        memory: check.size("4G", true).default("4G"),
         monitor_dir: absPath.default("/var/run/ganeti/kvm-hypervisor/ctrl"),
         monitor: z.enum(["auto", "hmp", "qmp"]).default("auto"),
       })
@@ -63,7 +69,10 @@ export const configSchema = z
       .prefault({}),
     copy: z
       .object({
-        block_size: size.default("1M"),
+        block_size: z
+          .string()
+          .regex(/^[1-9][0-9]*[KMGT]?$/i, "must be a dd block size like 1M or 4M")
+          .default("1M"),
         ionice_class: z.number().int().min(1).max(3).default(3),
         // How many clones may copy at once; the others wait their turn.
         parallel: z.number().int().min(1).max(64).default(2),
@@ -72,14 +81,17 @@ export const configSchema = z
       .prefault({}),
     network: z
       .object({
-        subnet: z.string().default("10.10.60.0/24"),
-        gateway: z.string().optional(),
+        subnet: check.subnet.default("10.10.60.0/24"),
+        gateway: z
+          .string()
+          .refine(check.isIpv4, "must be an IPv4 address like 10.10.60.1")
+          .optional(),
       })
       .strict()
       .prefault({}),
     dns: service(
       {
-        zone: z.string().min(1).default("farm"),
+        zone: check.domain("farm").default("farm"),
         zone_file: absPath.default("/etc/bind/db.farm"),
         resolve_timeout_ms: z.number().int().positive().default(30_000),
       },
@@ -93,8 +105,10 @@ export const configSchema = z
       {
         rules: absPath.default("/etc/shorewall/rules"),
         params: absPath.default("/etc/shorewall/params"),
-        ssh_port_base: z.number().int().min(1).max(65000).default(22000),
-        public_address: z.string().min(1).default("$IP_FAILOVER"),
+        ssh_port_base: z.number().int().min(1).max(65280).default(22000),
+        // SSH ports farmctl may forward; unset: ssh_port_base to ssh_port_base + 255 (see sshPorts()).
+        ssh_ports: check.portRange.optional(),
+        public_address: check.publicAddress.default("$IP_FAILOVER"),
       },
       "shorewall.service",
       ["unshare", "--net"],
@@ -108,12 +122,37 @@ export const configSchema = z
     ).prefault({}),
     balloon: z
       .object({
-        target: size.default("1G"),
+        target: check.size("1G", true).default("1G"),
+        // The smallest balloon farmctl sets: below it a guest starts killing its processes.
+        min: check.size("256M", true).default("256M"),
         timeout_ms: z.number().int().positive().default(120_000),
       })
       .strict()
       .prefault({}),
   })
   .strict();
+
+export const configSchema = shape.superRefine(crossChecks);
+
+/** Checks that involve two keys: each names the key to fix. */
+function crossChecks(c: z.infer<typeof shape>, ctx: z.RefinementCtx): void {
+  const problem = (path: string[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message });
+  const { subnet, gateway } = c.network;
+  if (gateway !== undefined && check.isIpv4(gateway) && !check.hostOf(subnet, gateway))
+    problem(["network", "gateway"], `must be a host address inside [network] subnet ${subnet}`);
+  // A size refused by its own key is reported there, not again here (NaN compares false).
+  const bytes = (s: string) => (check.isSize(s) ? parseSize(s) : NaN);
+  if (bytes(c.balloon.target) < bytes(c.balloon.min))
+    problem(["balloon", "target"], `must be at least [balloon] min (${c.balloon.min})`);
+  if (bytes(c.balloon.target) > bytes(c.ganeti.memory))
+    problem(["balloon", "target"], `must be at most [ganeti] memory (${c.ganeti.memory})`);
+}
+
+/** The SSH ports farmctl may forward: [firewall] ssh_ports, else 256 ports from ssh_port_base. */
+export function sshPorts(fw: Config["firewall"]): { first: number; last: number } {
+  const given = fw.ssh_ports === undefined ? null : parsePortRange(fw.ssh_ports);
+  return given ?? { first: fw.ssh_port_base, last: fw.ssh_port_base + 255 };
+}
 
 export type Config = z.infer<typeof configSchema>;

@@ -49,6 +49,7 @@ export function copyArgv(p: CopyParams): string[] {
     `of=${p.dst}`,
     `bs=${bs}`,
     "oflag=direct", // bypass the page cache: a disk-sized copy would evict everything else
+    "conv=fsync", // and flush the device's cache before dd reports success: "succeeded" means on disk
     "status=progress",
   ];
 }
@@ -142,7 +143,6 @@ export async function copy(
   const parser = new DdProgressParser((p) => onProgress({ ...p, totalBytes }));
   const r = await runner.run(argv, {
     allowFailure: true,
-    env: { LC_ALL: "C" }, // the parser reads dd's English, "." decimal report
     onStderr: (chunk) => parser.push(chunk),
     signal: params.signal,
     onSpawn: params.onSpawn,

@@ -82,39 +82,71 @@ export class RealFiles implements HostFiles {
       for (const c of changes) {
         if (c.content === null) continue;
         const tmp = join(dirname(c.path), `.${basename(c.path)}.farmctl-${tag}`);
-        await fs.writeFile(tmp, c.content, { mode: 0o644, flag: "wx" });
-        await copyOwnership(c.path, tmp);
-        candidates.set(c.path, tmp);
+        candidates.set(c.path, tmp); // before writing: a write that fails half way is removed too
+        await writeSynced(tmp, c.content, c.path);
       }
       await validate?.(candidates);
       for (const c of changes) {
-        if (await this.exists(c.path)) {
-          await fs.mkdir(this.backupDir, { recursive: true, mode: 0o700 });
-          await fs.copyFile(c.path, backupPath(this.backupDir, c.path));
-        }
+        if (await this.exists(c.path)) await this.backup(c.path);
         const tmp = candidates.get(c.path);
         if (tmp) await fs.rename(tmp, c.path);
         else await fs.rm(c.path, { force: true });
+        await syncDir(dirname(c.path));
       }
     } finally {
       for (const tmp of candidates.values()) await fs.rm(tmp, { force: true });
     }
   }
 
+  /** On disk before the file it saves is replaced: the backup is what a rollback restores from. */
+  private async backup(path: string): Promise<void> {
+    await fs.mkdir(this.backupDir, { recursive: true, mode: 0o700 });
+    const copy = backupPath(this.backupDir, path);
+    await fs.copyFile(path, copy);
+    await syncFile(copy);
+    await syncDir(this.backupDir);
+  }
+
   async symlink(target: string, path: string): Promise<void> {
     await fs.symlink(target, path);
+    await syncDir(dirname(path));
   }
 
   async unlink(path: string): Promise<void> {
     await fs.rm(path, { force: true });
+    await syncDir(dirname(path));
   }
 }
 
-async function copyOwnership(from: string, to: string): Promise<void> {
+/** The temp file's bytes reach the disk before the rename makes them the file: no empty file after a power cut. */
+async function writeSynced(path: string, content: string, ownerOf: string): Promise<void> {
+  const fh = await fs.open(path, "wx", 0o644);
+  try {
+    await fh.writeFile(content, "utf8");
+    await copyOwnership(ownerOf, fh);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await fs.open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A rename (or unlink) is durable only once its directory is synced. */
+const syncDir = syncFile;
+
+async function copyOwnership(from: string, to: fs.FileHandle): Promise<void> {
   try {
     const st = await fs.stat(from);
-    await fs.chmod(to, st.mode & 0o7777);
-    await fs.chown(to, st.uid, st.gid);
+    await to.chmod(st.mode & 0o7777);
+    await to.chown(st.uid, st.gid);
   } catch (err) {
     if (!missing(err)) throw err;
   }

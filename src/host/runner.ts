@@ -28,6 +28,9 @@ export interface Runner {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
 }
 
+/** Set last, so a caller's env cannot bring the host's locale back. */
+export const TOOL_LOCALE = { LC_ALL: "C" } as const;
+
 export class ExecaRunner implements Runner {
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const [file, ...args] = argv;
@@ -35,7 +38,8 @@ export class ExecaRunner implements Runner {
     const child = execa(file, args, {
       reject: false,
       input: opts.input,
-      env: opts.env,
+      // Every tool speaks C: parsers read English messages and "." decimals whatever the host's locale.
+      env: { ...opts.env, ...TOOL_LOCALE },
       timeout: opts.timeoutMs,
       cancelSignal: opts.signal,
       stripFinalNewline: false,

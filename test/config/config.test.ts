@@ -1,8 +1,10 @@
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, parseConfig } from "../../src/config/load.js";
+import { sshPorts } from "../../src/config/schema.js";
 import { formatSize, parseSize } from "../../src/config/size.js";
 
 describe("farmd.toml", () => {
@@ -43,9 +45,98 @@ describe("farmd.toml", () => {
 
   it("uses FARMD_CONFIG and refuses a missing explicit file", () => {
     const dir = mkdtempSync(join(tmpdir(), "farmcfg-"));
-    writeFileSync(join(dir, "f.toml"), '[lvm]\nvg = "xen"\n');
-    expect(loadConfig(undefined, { FARMD_CONFIG: join(dir, "f.toml") }).config.lvm.vg).toBe("xen");
-    expect(() => loadConfig(join(dir, "missing.toml"), {})).toThrow(/cannot read/);
+    try {
+      writeFileSync(join(dir, "f.toml"), '[lvm]\nvg = "xen"\n');
+      expect(loadConfig(undefined, { FARMD_CONFIG: join(dir, "f.toml") }).config.lvm.vg).toBe(
+        "xen",
+      );
+      expect(() => loadConfig(join(dir, "missing.toml"), {})).toThrow(/cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Each bad value, the key the message must name, and what the message must say a good one is.
+  const BAD: [string, string, RegExp][] = [
+    ['[network]\nsubnet = "10.10.60.0/33"', "network.subnet", /like 10.10.60.0\/24/],
+    ['[network]\nsubnet = "10.10.60.7/24"', "network.subnet", /host bits zero/],
+    ['[network]\nsubnet = "10.10.60.0/31"', "network.subnet", /\/8 to \/30/],
+    ['[network]\nsubnet = "farm"', "network.subnet", /IPv4 network/],
+    ['[network]\ngateway = "10.10.61.1"', "network.gateway", /inside \[network\] subnet/],
+    ['[network]\ngateway = "10.10.60.0"', "network.gateway", /host address/],
+    ['[network]\ngateway = "gw"', "network.gateway", /IPv4 address/],
+    ['[names]\ndomain = "vm..farm"', "names.domain", /DNS name like vm.farm/],
+    ['[names]\npublic_domain = "Dachary.org"', "names.public_domain", /lowercase DNS name/],
+    ['[ganeti]\nnode = "host01 farm"', "ganeti.node", /DNS name/],
+    ['[ganeti]\nos = "debootstrap default"', "ganeti.os", /Ganeti OS/],
+    ['[ganeti]\nmemory = "0G"', "ganeti.memory", /positive size/],
+    ['[ganeti]\nmemory = "1537K"', "ganeti.memory", /whole MiB/],
+    ['[ganeti]\nmonitor = "both"', "ganeti.monitor", /hmp/],
+    ['[ganeti]\nmonitor_dir = "run/ganeti"', "ganeti.monitor_dir", /absolute path/],
+    ['[lvm]\nvg = "all vg"', "lvm.vg", /VG name/],
+    ['[lvm]\nsnapshot_size = "lots"', "lvm.snapshot_size", /size like/],
+    ['[copy]\nblock_size = "1M count=1"', "copy.block_size", /dd block size/],
+    ["[copy]\nionice_class = 4", "copy.ionice_class", /3/],
+    ["[copy]\nparallel = 0", "copy.parallel", /1/],
+    ['[dns]\nzone = "farm;"', "dns.zone", /DNS name/],
+    ["[dns]\nresolve_timeout_ms = -1", "dns.resolve_timeout_ms", /0/],
+    ['[dns]\nunit = "bind9; rm -rf /"', "dns.unit", /systemd unit name/],
+    ["[dhcp]\nreload = []", "dhcp.reload", /1/],
+    ['[dhcp]\nconfig = "/etc/../tmp/dhcpd.conf"', "dhcp.config", /without '..'/],
+    ["[firewall]\nssh_port_base = 65300", "firewall.ssh_port_base", /65280/],
+    ['[firewall]\nssh_ports = "23000-22000"', "firewall.ssh_ports", /first <= last/],
+    ['[firewall]\nssh_ports = "22000-70000"', "firewall.ssh_ports", /1-65535/],
+    ['[firewall]\npublic_address = "1.2.3"', "firewall.public_address", /\$IP_FAILOVER/],
+    ['[proxy]\nsites_enabled = "sites-enabled"', "proxy.sites_enabled", /absolute path/],
+    ['[balloon]\ntarget = "128M"', "balloon.target", /at least \[balloon\] min \(256M\)/],
+    ['[balloon]\ntarget = "8G"', "balloon.target", /at most \[ganeti\] memory \(4G\)/],
+    ['[balloon]\nmin = "1000K"', "balloon.min", /whole MiB/],
+    ['socket_group = "Root Users"', "socket_group", /group name/],
+    ['templates_dir = "templates"', "templates_dir", /absolute path/],
+  ];
+
+  it.each(BAD)("refuses %j, naming %s and the fix", (toml, key, fix) => {
+    let message = "";
+    try {
+      parseConfig(toml + "\n", "/etc/farmd/farmd.toml");
+    } catch (err) {
+      message = (err as Error).message;
+      expect(err).toMatchObject({ exitCode: 78, hint: expect.stringMatching(/farmd.toml\(5\)/) });
+    }
+    expect(message).toContain(`/etc/farmd/farmd.toml: invalid configuration: ${key}: `);
+    expect(message).toMatch(fix);
+  });
+
+  it("derives the SSH port range from ssh_port_base unless ssh_ports says", () => {
+    expect(sshPorts(parseConfig("", "f").firewall)).toEqual({ first: 22000, last: 22255 });
+    const base = parseConfig("[firewall]\nssh_port_base = 30000\n", "f").firewall;
+    expect(sshPorts(base)).toEqual({ first: 30000, last: 30255 });
+    const range = parseConfig('[firewall]\nssh_ports = "2200-2299"\n', "f").firewall;
+    expect(sshPorts(range)).toEqual({ first: 2200, last: 2299 });
+  });
+
+  it("farmd refuses to start on a bad value: exit 78, the key and the fix, nothing created", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "farmcfg-"));
+    try {
+      const config = join(dir, "farmd.toml");
+      writeFileSync(
+        config,
+        `state_dir = "${dir}/state"\nsocket = "${dir}/farmd.sock"\n[network]\nsubnet = "10.10.60.0/33"\n`,
+      );
+      const farmd = new URL("../../dist/daemon/main.js", import.meta.url).pathname;
+      const r = await execa("node", [farmd, "--config", config], {
+        reject: false,
+        timeout: 20_000,
+      });
+      expect(r.exitCode).toBe(78);
+      expect(r.stderr).toMatch(
+        /network\.subnet: must be an IPv4 network .* like 10\.10\.60\.0\/24/,
+      );
+      expect(r.stderr).toMatch(/see farmd\.toml\(5\)/);
+      expect(readdirSync(dir)).toEqual(["farmd.toml"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -88,6 +88,7 @@ describe("clone gallifrey gallifrey-dev", () => {
       "of=/dev/all/gallifrey-dev",
       "bs=1M",
       "oflag=direct",
+      "conv=fsync",
       "status=progress",
     ]);
     expect(h.inventory.get("gallifrey-dev")).toMatchObject({
@@ -114,7 +115,7 @@ describe("clone gallifrey gallifrey-dev", () => {
         ),
         "lvcreate --yes --size 1073741824b --name gallifrey-dev all",
         expect.stringMatching(
-          /^ionice -c3 dd if=\/dev\/all\/farm-snap-\w+ of=\/dev\/all\/gallifrey-dev bs=1M oflag=direct status=progress$/,
+          /^ionice -c3 dd if=\/dev\/all\/farm-snap-\w+ of=\/dev\/all\/gallifrey-dev bs=1M oflag=direct conv=fsync status=progress$/,
         ),
         expect.stringMatching(/^lvremove -f all\/farm-snap-/),
         "reload-dns",
