@@ -1,6 +1,6 @@
 // The shipped systemd unit is one systemd accepts, and it keeps the hardening it promises.
 import { execa } from "execa";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ describe("farmd.service", () => {
     );
     const r = await execa("systemd-analyze", ["verify", "--man=no", join(dir, "farmd.service")], {
       reject: false,
-    });
+    }).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
   });

@@ -143,12 +143,15 @@ describe.skipIf(skip !== null)(
       expect(down.exitCode, down.stderr).toBe(69);
       expect(down.stderr).toContain(`no answer on ${SOCKET}`);
 
-      // The restart: recovery runs before farmd answers (spawnFarmd waits for its answer).
-      // Its recovery finds the dd the journal recorded still writing the new LV and kills it
+      // The restart: farmd answers at once and shows the operation as recovering while its
+      // recovery finds the dd the journal recorded still writing the new LV and kills it
       // (outside systemd nothing else would), then removes the LV.
       farmd = await tb.spawnFarmd(slow);
       await waitGone(dd.pid, "dd");
-      const v = await op(slow, opId);
+      const v = await retry("recovery settles", 120_000, async () => {
+        const seen = await op(slow, opId);
+        return seen.operation.state === "recovering" ? null : seen;
+      });
       expect(v.operation.state).toBe("rolled-back");
       expect(v.steps.map((s) => [s.name, s.state])).toEqual([
         ["preflight", "done"],
@@ -159,7 +162,7 @@ describe.skipIf(skip !== null)(
       ]);
       expect(v.steps.at(-1)!.error).toBe("farmd stopped before this step finished");
       expect(farmdLog("crash-slow")).toMatch(
-        new RegExp(`op ${opId}: left running by a crash; rolling it back`),
+        new RegExp(`op ${opId}: left unfinished by a crash; recovering it`),
       );
 
       // No gallifrey-dev LV, no snapshot, no instance, no loop, every config byte as before.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unifiedDiff } from "../../src/host/diff.js";
@@ -8,11 +8,14 @@ import { unifiedDiff } from "../../src/host/diff.js";
 /** Applies our diff with the real `patch` to prove it is a valid unified diff. */
 async function roundTrip(before: string, after: string) {
   const dir = mkdtempSync(join(tmpdir(), "diff-"));
-  writeFileSync(join(dir, "f"), before);
-  const diff = unifiedDiff("f", before, after);
-  writeFileSync(join(dir, "p"), diff);
-  await execa("patch", ["-s", join(dir, "f"), join(dir, "p")]);
-  return (await import("node:fs")).readFileSync(join(dir, "f"), "utf8");
+  try {
+    writeFileSync(join(dir, "f"), before);
+    writeFileSync(join(dir, "p"), unifiedDiff("f", before, after));
+    await execa("patch", ["-s", join(dir, "f"), join(dir, "p")]);
+    return readFileSync(join(dir, "f"), "utf8");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe("unifiedDiff", () => {

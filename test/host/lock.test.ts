@@ -1,13 +1,22 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { acquireHostLock } from "../../src/host/lock.js";
 import { Busy } from "../../src/api/errors.js";
 
+const made: string[] = [];
+const lockDir = () => {
+  made.push(mkdtempSync(join(tmpdir(), "farm-lock-")));
+  return made.at(-1)!;
+};
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 describe("host lock", () => {
   it("keeps a second farmctl out while the first holds it, then lets it in", () => {
-    const dir = mkdtempSync(join(tmpdir(), "farm-lock-"));
+    const dir = lockDir();
     const first = acquireHostLock(dir, "clone gallifrey gallifrey-dev");
     let err: unknown;
     try {
@@ -25,7 +34,7 @@ describe("host lock", () => {
   });
 
   it("takes over a lock left by a process that died", () => {
-    const dir = mkdtempSync(join(tmpdir(), "farm-lock-"));
+    const dir = lockDir();
     writeFileSync(join(dir, "host.lock"), "999999999 clone crashed\n");
     const lock = acquireHostLock(dir, "clone again");
     expect(readFileSync(join(dir, "host.lock"), "utf8")).toBe(`${process.pid} clone again\n`);
