@@ -16,17 +16,12 @@ export const domain = (example: string) =>
 
 /** A size farmd hands to LVM, Ganeti or a monitor: positive, and a whole number of MiB when asked. */
 export const size = (example: string, wholeMiB = false) =>
-  z.string().refine(
-    (s) => {
-      try {
-        const bytes = parseSize(s);
-        return !wholeMiB || bytes % 2 ** 20 === 0;
-      } catch {
-        return false;
-      }
-    },
-    `must be a positive size like ${example}${wholeMiB ? " (whole MiB: M, G or T)" : ""}`,
-  );
+  z
+    .string()
+    .refine(
+      (s) => isSize(s) && (!wholeMiB || parseSize(s) % 2 ** 20 === 0),
+      `must be a positive size like ${example}${wholeMiB ? " (whole MiB: M, G or T)" : ""}`,
+    );
 
 export function isSize(s: string): boolean {
   try {
@@ -46,10 +41,12 @@ export const subnet = z.string().refine((s) => {
 }, "must be an IPv4 network with a /8 to /30 prefix and its host bits zero, like 10.10.60.0/24");
 
 /** "22000-22255": the first and last SSH port farmctl may forward. */
-export const portRange = z.string().refine((s) => {
-  const r = parsePortRange(s);
-  return r !== null;
-}, "must be a range of TCP ports like 22000-22255 (first <= last, both 1-65535)");
+export const portRange = z
+  .string()
+  .refine(
+    (s) => parsePortRange(s) !== null,
+    "must be a range of TCP ports like 22000-22255 (first <= last, both 1-65535)",
+  );
 
 export function parsePortRange(s: string): { first: number; last: number } | null {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(s.trim());

@@ -1,11 +1,10 @@
 // Test-only crash hook (FARMD_TEST_CRASH_AT=<kind>:<step>[:begin|:acted]): SIGKILLs farmd at one
 // point of one step, so the crash tests can prove recovery at every step without racing a timer.
 import { BadInput } from "../api/errors.js";
-
-export type CrashPoint = "begin" | "acted";
+import type { CrashPoint, SagaRun } from "../ops/saga.js";
 
 /** Called by the saga at each point of each step; kills farmd at the armed one. */
-export type CrashCheck = (step: string, point: CrashPoint) => void;
+export type CrashCheck = NonNullable<SagaRun["crashAt"]>;
 
 export interface CrashHook {
   /** The check for one operation: only the first operation of the armed kind gets a live one. */

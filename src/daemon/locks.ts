@@ -1,6 +1,7 @@
 // In-daemon locks: config-file families and Ganeti adds are edited one operation at a time, while
 // copies run in parallel up to a limit.
 import type { CopyPort, EntryFamily, Families, GanetiPort } from "../ops/ports.js";
+import { wrapMethods } from "../host/families/wrap-methods.js";
 
 export class Semaphore {
   private waiting: (() => void)[] = [];
@@ -56,17 +57,10 @@ export function hostLocks(parallelCopies: number): HostLocks {
 
 /** Each read-modify-write of a family's files happens under that family's lock. */
 function lockedFamily<F extends EntryFamily>(family: F, lock: Mutex): F {
-  return new Proxy(family, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      const bound = (value as (...a: unknown[]) => unknown).bind(target);
-      return ["add", "remove", "revert", "restore", "adopt", "unadopt"].includes(String(prop))
-        ? (...args: unknown[]) => lock.run(async () => bound(...args))
-        : bound;
-    },
-  });
+  return wrapMethods(family, EDITS, (call) => lock.run(call));
 }
+
+const EDITS = new Set(["add", "remove", "revert", "restore", "adopt", "unadopt"]);
 
 export function lockedFamilies(f: Families, locks: HostLocks): Families {
   return {

@@ -3,6 +3,7 @@
 import { asFarmError, EXIT, FarmError, OperationFailed } from "../api/errors.js";
 import type { EventSink } from "../api/events.js";
 import type { Journal } from "../state/journal.js";
+import { RESTORED_NOT_RELOADED } from "../host/families/undo-reload.js";
 
 export interface StepHandle {
   /** What earlier runs of this step recorded (empty on a first run). */
@@ -191,9 +192,6 @@ function abortReason(signal: AbortSignal): FarmError {
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);
 }
-
-/** Undo finished, but its service did not reload (host/families/undo-reload.ts): undone, with a note. */
-const RESTORED_NOT_RELOADED = "restored_not_reloaded";
 
 /**
  * Undoes steps `lastSeq` down to 0, going on past an undo that fails; returns those failures.

@@ -2,6 +2,7 @@
 // they were, so the reload is retried once and, if it still fails, reported (the step counts as undone).
 import { FarmError } from "../../api/errors.js";
 import type { ServiceControl } from "../reload.js";
+import { wrapMethods } from "./wrap-methods.js";
 
 /** The code the saga knows: files restored, service not reloaded; undone, with a warning. */
 export const RESTORED_NOT_RELOADED = "restored_not_reloaded";
@@ -61,12 +62,5 @@ const UNDOS = new Set(["revert", "restore", "unadopt"]);
 
 /** The family whose undos (revert, restore, unadopt) reload through `service` tolerantly. */
 export function tolerantUndos<F extends object>(family: F, service: UndoTolerantService): F {
-  return new Proxy(family, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== "function" || !UNDOS.has(String(prop))) return value;
-      const undo = (value as (...a: unknown[]) => Promise<unknown>).bind(target);
-      return (...args: unknown[]) => service.undo(() => undo(...args));
-    },
-  });
+  return wrapMethods(family, UNDOS, (call) => service.undo(call));
 }
