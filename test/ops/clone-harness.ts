@@ -29,6 +29,22 @@ import { FakeHostRunner } from "../fakes/fake-host-runner.js";
 
 const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
 
+/** The files with the zone's SOA serial masked: it goes up on every edit, undo included. */
+export function withoutSerial(files: Map<string, string>): Map<string, string> {
+  return new Map(
+    [...files].map(([p, t]) => [
+      p,
+      p.endsWith("db.farm") ? t.replace(/\d{10}(\s*; Serial)/, "SERIAL$1") : t,
+    ]),
+  );
+}
+
+/** The zone's SOA serial in a snapshot. */
+export function zoneSerial(files: Map<string, string>): number {
+  const zone = [...files].find(([p]) => p.endsWith("db.farm"))![1];
+  return Number(/(\d{10})\s*; Serial/.exec(zone)![1]);
+}
+
 export interface Harness {
   root: string;
   config: Config;

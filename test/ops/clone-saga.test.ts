@@ -1,11 +1,12 @@
 // The clone saga against host01's files and a simulated LVM/Ganeti: success, dry run, and a failure
-// injected at each step, after which every file is byte-identical and every LV made is gone.
+// injected at each step, after which every file is byte-identical (the zone's serial aside, which
+// only goes up) and every LV made is gone.
 import { afterEach, describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import { cloneSteps } from "../../src/ops/clone/steps.js";
 import type { Fault } from "../fakes/fake-host-runner.js";
 import { failure } from "../fakes/scripted-runner.js";
-import { harness, type Harness } from "./clone-harness.js";
+import { harness, withoutSerial, zoneSerial, type Harness } from "./clone-harness.js";
 
 let h: Harness;
 afterEach(() => h?.cleanup());
@@ -245,10 +246,16 @@ describe("a failure at each step", () => {
   });
 
   for (const [step, fault] of Object.entries(STEP_FAULTS)) {
-    it(`at ${step}: rolls back, files byte-identical, no LV or instance left`, async () => {
+    it(`at ${step}: rolls back, files byte-identical (serial aside), no LV or instance left`, async () => {
       h = harness();
       const before = h.snapshot();
       const lvsBefore = [...h.runner.lvs.keys()];
+      // The serial the DNS step wrote (and bind was asked to serve), seen when it reloads.
+      let served: number | undefined;
+      h.runner.faults.push((argv) => {
+        if (argv[0] === "reload-dns" && served === undefined) served = zoneSerial(h.snapshot());
+        return undefined;
+      });
       let req = {};
       if (typeof fault === "function") h.runner.faults.push(fault);
       else if (fault === "monitor")
@@ -273,7 +280,12 @@ describe("a failure at each step", () => {
         expect(err.details?.restored).toBe(true);
         expect(err.exitCode).toBe(1);
       }
-      expect(h.snapshot()).toEqual(before);
+      expect(withoutSerial(h.snapshot())).toEqual(withoutSerial(before));
+      // Undone after the zone was written: its records come back, its serial goes above the one served.
+      const beforeDns = ["preflight", "allocate", "snapshot", "create-lv", "copy", "drop-snapshot"];
+      expect(served === undefined).toBe(beforeDns.includes(step));
+      if (served === undefined) expect(h.snapshot()).toEqual(before);
+      else expect(zoneSerial(h.snapshot())).toBeGreaterThan(served);
       expect([...h.runner.lvs.keys()]).toEqual(lvsBefore);
       expect([...h.runner.instances.keys()]).toEqual(["gallifrey.xivo.vm.farm"]);
       expect(h.inventory.list()).toEqual([]);

@@ -92,9 +92,22 @@ export function soaSerial(text: string): number {
 }
 
 /** Rewrites only the serial's digits, wherever the SOA puts them (one line or parenthesised). */
-export function bumpSerial(text: string, today: Date): string {
+function withSerial(text: string, serial: (current: string) => number): string {
   const t = findSerial(text);
   if (!t)
     throw new BadInput("no SOA serial found in the zone file", "the zone needs an SOA record");
-  return text.slice(0, t.start) + String(nextSerial(t.value, today)) + text.slice(t.end);
+  return text.slice(0, t.start) + String(serial(t.value)) + text.slice(t.end);
+}
+
+export function bumpSerial(text: string, today: Date): string {
+  return withSerial(text, (current) => nextSerial(current, today));
+}
+
+/**
+ * `restored` (a zone as it was before an edit) with the serial after `served`'s: secondaries and
+ * caches only take a zone whose serial went up, so an undo never brings an old serial back.
+ */
+export function restoreAbove(restored: string, served: string, today: Date): string {
+  const above = nextSerial(String(soaSerial(served)), today);
+  return withSerial(restored, () => above);
 }

@@ -71,9 +71,17 @@ export class DnsFamily {
     await validateZone(this.o.runner, this.o.zone, c.get(this.o.zoneFile)!, this.o.check);
   };
 
-  private bump(text: string): string {
-    return zone.bumpSerial(text, (this.o.today ?? (() => new Date()))());
+  private today(): Date {
+    return (this.o.today ?? (() => new Date()))();
   }
+
+  private bump(text: string): string {
+    return zone.bumpSerial(text, this.today());
+  }
+
+  /** An undo puts the records back, never the serial: it goes above the one served now. */
+  private restoring = (before: string, current: string): string =>
+    zone.restoreAbove(before, current, this.today());
 
   async add(entry: VmEntry, record: (r: Revert) => void): Promise<void> {
     const before = await this.text();
@@ -90,12 +98,12 @@ export class DnsFamily {
   }
 
   revert(entry: VmEntry, data: Revert | undefined): Promise<void> {
-    return revertEdit(this.o, data, this.validate, () => this.remove(entry));
+    return revertEdit(this.o, data, this.validate, () => this.remove(entry), this.restoring);
   }
 
   /** Undoes remove: the exact previous bytes if nobody touched the file since, else add again. */
   restore(entry: VmEntry, data: Revert | undefined): Promise<void> {
-    return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}));
+    return revertEdit(this.o, data, this.validate, () => this.add(entry, () => {}), this.restoring);
   }
 
   waitResolves(entry: VmEntry): Promise<boolean> {

@@ -30,15 +30,20 @@ export async function commitEdit(
   await io.service.reload();
 }
 
+/** A family's last say on bytes being restored over `current` (the zone: a serial above current's). */
+export type Restoring = (before: string, current: string) => string;
+
 /**
- * Undo of an add: restores the exact previous bytes when each file is still what the add wrote;
- * otherwise someone edited it since, and only the VM's entry is taken out (by `fallback`).
+ * Undo of an add: restores the exact previous bytes when each file is still what the add wrote
+ * (as `restoring` adjusts them); otherwise someone edited it since, and only the VM's entry is
+ * taken out (by `fallback`).
  */
 export async function revertEdit(
   io: FamilyIo,
   revert: Revert | undefined,
   validate: ((c: Candidates) => Promise<void>) | undefined,
   fallback: () => Promise<void>,
+  restoring: Restoring = (before) => before,
 ): Promise<void> {
   if (!revert) return fallback();
   const current = await Promise.all(revert.files.map((f) => io.files.read(f.path)));
@@ -46,7 +51,10 @@ export async function revertEdit(
   if (!untouched) return fallback();
   if (revert.files.every((f, i) => (current[i] ?? null) === f.before)) return;
   await io.files.apply(
-    revert.files.map((f) => ({ path: f.path, content: f.before })),
+    revert.files.map((f, i) => ({
+      path: f.path,
+      content: f.before === null || !current[i] ? f.before : restoring(f.before, current[i]!),
+    })),
     validate,
   );
   await io.service.reload();

@@ -169,6 +169,29 @@ farm. IN soa ns.farm. root.farm. (
   });
 });
 
+describe("a restored zone", () => {
+  // The clone's zone as bind serves it: the record added, serial today's.
+  const served = zone.bumpSerial(zone.addEntry(DB_FARM, DEV, zone.render(t, DEV)), TODAY);
+
+  it("gets the old records with a serial above the one served, never the old serial", () => {
+    const restored = zone.restoreAbove(DB_FARM, served, TODAY);
+    expect(zone.soaSerial(served)).toBe(2026112100);
+    expect(restored).toBe(DB_FARM.replace("2011072501\t; Serial", "2026112101\t; Serial"));
+  });
+
+  it("goes to today's 00 when the served serial is an older date", () => {
+    const later = new Date("2026-12-01T00:00:00Z");
+    expect(zone.soaSerial(zone.restoreAbove(DB_FARM, served, later))).toBe(2026120100);
+  });
+
+  it("follows a counter serial the admin bumped by hand", () => {
+    const counter = SEED.replace("2011072501", "42");
+    const restored = zone.restoreAbove(SEED, counter.replace("42", "57"), TODAY);
+    expect(zone.soaSerial(restored)).toBe(58);
+    expect(restored).toBe(SEED.replace("2011072501", "58"));
+  });
+});
+
 describe("zone reader edge cases", () => {
   it("keeps an unterminated quote from swallowing the next line", () => {
     const text = `a IN TXT "open\nb IN A 10.10.60.20\n`;
