@@ -132,3 +132,13 @@ export function asFarmError(err: unknown): FarmError {
   const message = err instanceof Error ? err.message : String(err);
   return new FarmError("internal", `internal error: ${message}`, EXIT.internal);
 }
+
+/** Runs a check of one field of a request; a refusal it throws names that field in its details. */
+export function forField<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof FarmError) || err.details?.field) throw err;
+    throw new FarmError(err.code, err.message, err.exitCode, err.hint, { ...err.details, field });
+  }
+}

@@ -19,21 +19,30 @@ export const ROUTES = {
   resume: (id: string) => `/v1/operations/${encodeURIComponent(id)}/resume`,
 } as const;
 
+/** A control character (newline, NUL, ...): never part of a name, an address or a size. */
+export const CONTROL_CHAR = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+
+/** A value of a request: never empty, never a control character. */
+const text = z
+  .string()
+  .min(1)
+  .refine((v) => !CONTROL_CHAR.test(v), "contains a control character (newline, NUL, ...)");
+
 /** The body of POST /v1/clone; the daemon re-validates every field as the CLI does. */
 export const cloneBody = z
   .object({
     dryRun: z.boolean().default(false),
     request: z
       .object({
-        source: z.string(),
-        name: z.string(),
-        group: z.string().optional(),
-        memory: z.string().optional(),
-        balloon: z.string().optional(),
-        ip: z.string().optional(),
-        mac: z.string().optional(),
+        source: text,
+        name: text,
+        group: text.optional(),
+        memory: text.optional(),
+        balloon: text.optional(),
+        ip: text.optional(),
+        mac: text.optional(),
         sshPort: z.number().int().optional(),
-        web: z.string().nullable().optional(),
+        web: text.nullable().optional(),
         start: z.boolean().optional(),
       })
       .strict(),
@@ -45,7 +54,7 @@ export type CloneBody = z.infer<typeof cloneBody>;
 export const destroyBody = z
   .object({
     dryRun: z.boolean().default(false),
-    request: z.object({ name: z.string(), force: z.boolean().optional() }).strict(),
+    request: z.object({ name: text, force: z.boolean().optional() }).strict(),
   })
   .strict();
 
@@ -64,14 +73,19 @@ export function httpStatus(code: string): number {
     forbidden: 403,
     state_full: 507,
     too_large: 413,
+    bad_json: 400,
+    bad_path: 400,
+    unsupported_media_type: 415,
+    no_route: 404,
+    method_not_allowed: 405,
   };
   return map[code] ?? 500;
 }
 
 export const importBody = z
-  .object({ dryRun: z.boolean().default(false), request: z.object({ name: z.string() }).strict() })
+  .object({ dryRun: z.boolean().default(false), request: z.object({ name: text }).strict() })
   .strict();
 
-export const balloonBody = z.object({ size: z.string() }).strict();
+export const balloonBody = z.object({ size: text }).strict();
 
 export const auditBody = z.object({ fix: z.boolean().default(false) }).strict();

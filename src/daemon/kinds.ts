@@ -5,6 +5,7 @@ import type { DestroyRequest } from "../api/destroy.js";
 import type { ImportRequest } from "../api/vm.js";
 import { importResult, importSteps, type ImportCtx } from "../ops/import/steps.js";
 import type { Config } from "../config/schema.js";
+import { forField } from "../api/errors.js";
 import { checkRequest } from "../ops/clone/preflight.js";
 import { restoreCloneCtx } from "../ops/clone/restore.js";
 import { cloneResult, cloneSteps, type CloneCtx, type CloneDeps } from "../ops/clone/steps.js";
@@ -39,10 +40,14 @@ function fromPreflight<Ctx>(base: Ctx, steps: StepRecord[]): Ctx {
   return { ...base, ...(steps.find((s) => s.name === "preflight")?.data ?? {}) };
 }
 
+/** Destroy and import take a VM's short name only. */
+const checkName = (req: { name: string }) =>
+  void forField("request.name", () => checkLabel(req.name, "VM name"));
+
 export const destroyKind: Kind<DestroyRequest, DestroyCtx> = {
   name: "destroy",
   target: (req) => req.name,
-  check: (req) => void checkLabel(req.name, "VM name"),
+  check: checkName,
   steps: destroySteps,
   ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [], leftInFiles: [] }),
   restore: (opId, req, deps, steps) =>
@@ -53,7 +58,7 @@ export const destroyKind: Kind<DestroyRequest, DestroyCtx> = {
 export const importKind: Kind<ImportRequest, ImportCtx> = {
   name: "import",
   target: (req) => req.name,
-  check: (req) => void checkLabel(req.name, "VM name"),
+  check: checkName,
   steps: importSteps,
   ctx: (opId, req, deps) => ({ opId, req, deps, warnings: [] }),
   restore: (opId, req, deps, steps) => fromPreflight({ opId, req, deps, warnings: [] }, steps),

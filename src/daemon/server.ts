@@ -1,6 +1,6 @@
 // farmd's API server: HTTP/1.1 on a unix socket, JSON bodies, NDJSON event streams.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { asFarmError, BadInput, NotFound } from "../api/errors.js";
+import { asFarmError, BadInput, FarmError } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
 import type { z } from "zod";
 import {
@@ -11,13 +11,14 @@ import {
   httpStatus,
   importBody,
   ROUTES,
+  CONTROL_CHAR,
 } from "../api/routes.js";
 import { balloonVm } from "../ops/inventory/balloon.js";
 import { listVms, showVm } from "../ops/inventory/view.js";
 import { cloneKind, destroyKind, importKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
-
-const MAX_BODY = 64 * 1024;
+import { readJsonBody } from "./body.js";
+import { parseBody } from "./validate.js";
 
 /** The routes that start an operation, with the body each takes. */
 const STARTS: Record<
@@ -28,31 +29,6 @@ const STARTS: Record<
   [ROUTES.destroy]: { kind: destroyKind, body: destroyBody },
   [ROUTES.import]: { kind: importKind, body: importBody },
 };
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    throw new BadInput(
-      `invalid ${what}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
-  }
-  return parsed.data;
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new BadInput("request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-  } catch {
-    throw new BadInput("request body is not JSON");
-  }
-}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" });
@@ -112,67 +88,211 @@ export function apiServer(ops: Operations): Server {
   });
 }
 
+interface Call {
+  ops: Operations;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The path's parameters, percent-decoded. */
+  params: string[];
+}
+
+interface Route {
+  method: "GET" | "POST";
+  path: RegExp;
+  handle(call: Call): Promise<void> | void;
+}
+
+const exact = (path: string) => new RegExp(`^${path.replace(/\//g, "\\/")}$`);
+const VM = /^\/v1\/vms\/([^/]+)$/;
+const OP = /^\/v1\/operations\/([^/]+)$/;
+const opAction = (action: string) => new RegExp(`^\\/v1\\/operations\\/([^/]+)\\/${action}$`);
+
+/** Starts an operation, or (dryRun) streams its plan. */
+async function startOrPlan(call: Call): Promise<void> {
+  const { ops, req, res } = call;
+  const starting = STARTS[call.url.pathname]!;
+  const { dryRun, request } = parseBody(
+    starting.body as z.ZodType<{ dryRun: boolean; request: object }>,
+    await readJsonBody(req),
+    `${starting.kind.name} request`,
+  );
+  if (!dryRun) return send(res, 202, { opId: await ops.start(starting.kind, request) });
+  // A plan: bad input is answered with 400 before the stream starts; nothing is journaled.
+  starting.kind.check(request, ops.config);
+  const write = ndjson(res);
+  try {
+    const result = await ops.plan(starting.kind, request, write);
+    write({ type: "end", opId: null, state: "planned", result });
+  } catch (err) {
+    write({ type: "end", opId: null, state: "failed", error: asFarmError(err).toJSON() });
+  }
+  res.end();
+}
+
+const API: Route[] = [
+  {
+    method: "GET",
+    path: exact(ROUTES.health),
+    handle: (c) => send(c.res, 200, { ok: true, pid: process.pid }),
+  },
+  ...Object.keys(STARTS).map((path): Route => ({
+    method: "POST",
+    path: exact(path),
+    handle: startOrPlan,
+  })),
+  {
+    method: "GET",
+    path: exact(ROUTES.vms),
+    handle: async (c) => send(c.res, 200, { vms: await listVms(c.ops.viewDeps()) }),
+  },
+  {
+    method: "GET",
+    path: VM,
+    handle: async (c) => send(c.res, 200, await showVm(c.ops.viewDeps(), c.params[0]!)),
+  },
+  {
+    method: "POST",
+    path: /^\/v1\/vms\/([^/]+)\/balloon$/,
+    handle: async (c) => {
+      const { size } = parseBody(balloonBody, await readJsonBody(c.req), "balloon request");
+      return send(c.res, 200, await balloonVm(c.ops.viewDeps(), c.params[0]!, size));
+    },
+  },
+  {
+    method: "POST",
+    path: exact(ROUTES.audit),
+    handle: async (c) => {
+      const { fix } = parseBody(auditBody, await readJsonBody(c.req), "audit request");
+      return send(c.res, 200, await c.ops.audit(fix));
+    },
+  },
+  {
+    method: "GET",
+    path: exact(ROUTES.operations),
+    handle: (c) => send(c.res, 200, { operations: c.ops.journal.list() }),
+  },
+  {
+    method: "GET",
+    path: OP,
+    handle: (c) =>
+      send(c.res, 200, {
+        operation: c.ops.get(c.params[0]!),
+        steps: c.ops.journal.steps(c.params[0]!),
+      }),
+  },
+  {
+    method: "GET",
+    path: opAction("events"),
+    handle: (c) => streamEvents(c.ops, c.params[0]!, afterParam(c.url), followParam(c.url), c.res),
+  },
+  {
+    method: "POST",
+    path: opAction("cancel"),
+    handle: (c) => {
+      c.ops.cancel(c.params[0]!).catch(() => {}); // the client follows the rollback through the events
+      return send(c.res, 202, { opId: c.params[0] });
+    },
+  },
+  {
+    method: "POST",
+    path: opAction("resume"),
+    handle: (c) => {
+      c.ops.resume(c.params[0]!);
+      return send(c.res, 202, { opId: c.params[0] });
+    },
+  },
+];
+
 async function handle(ops: Operations, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://farmd");
-  const path = url.pathname;
-  const m = /^\/v1\/operations\/([^/]+)(?:\/(events|cancel|resume))?$/.exec(path);
-  if (req.method === "GET" && path === ROUTES.health)
-    return send(res, 200, { ok: true, pid: process.pid });
-  const starting = req.method === "POST" ? STARTS[path] : undefined;
-  if (starting) {
-    const { dryRun, request } = parse(
-      starting.body as z.ZodType<{ dryRun: boolean; request: object }>,
-      await readJson(req),
-      `${starting.kind.name} request`,
-    );
-    if (!dryRun) return send(res, 202, { opId: ops.start(starting.kind, request) });
-    // A plan: bad input is answered with 400 before the stream starts; nothing is journaled.
-    starting.kind.check(request, ops.config);
-    const write = ndjson(res);
-    try {
-      const result = await ops.plan(starting.kind, request, write);
-      write({ type: "end", opId: null, state: "planned", result });
-    } catch (err) {
-      write({ type: "end", opId: null, state: "failed", error: asFarmError(err).toJSON() });
-    }
-    return void res.end();
-  }
-  const vm = /^\/v1\/vms\/([^/]+)(\/balloon)?$/.exec(path);
-  if (req.method === "GET" && path === ROUTES.vms)
-    return send(res, 200, { vms: await listVms(ops.viewDeps()) });
-  if (req.method === "GET" && vm && !vm[2])
-    return send(res, 200, await showVm(ops.viewDeps(), decodeURIComponent(vm[1]!)));
-  if (req.method === "POST" && vm?.[2]) {
-    const { size } = parse(balloonBody, await readJson(req), "balloon request");
-    return send(res, 200, await balloonVm(ops.viewDeps(), decodeURIComponent(vm[1]!), size));
-  }
-  if (req.method === "POST" && path === ROUTES.audit) {
-    const { fix } = parse(auditBody, await readJson(req), "audit request");
-    return send(res, 200, await ops.audit(fix));
-  }
-  if (req.method === "GET" && path === ROUTES.operations)
-    return send(res, 200, { operations: ops.journal.list() });
-  if (m) {
-    const id = decodeURIComponent(m[1]!);
-    if (req.method === "GET" && !m[2])
-      return send(res, 200, { operation: ops.get(id), steps: ops.journal.steps(id) });
-    if (req.method === "GET" && m[2] === "events") {
-      return streamEvents(
-        ops,
-        id,
-        Number(url.searchParams.get("after") ?? -1),
-        url.searchParams.get("follow") === "1",
-        res,
+  const url = requestUrl(req);
+  const matching = API.filter((r) => r.path.test(url.pathname));
+  const route = matching.find((r) => r.method === req.method);
+  if (!route) {
+    // Refused without reading it: the body is drained so the client still gets the answer.
+    await drain(req);
+    if (matching.length) {
+      const allowed = matching.map((r) => r.method).join(", ");
+      res.setHeader("allow", allowed);
+      throw new FarmError(
+        "method_not_allowed",
+        `${url.pathname} takes ${allowed}, not ${req.method}`,
+        64,
+        "see farmd(8) for the API",
       );
     }
-    if (req.method === "POST" && m[2] === "cancel") {
-      ops.cancel(id).catch(() => {}); // the client follows the rollback through the events
-      return send(res, 202, { opId: id });
-    }
-    if (req.method === "POST" && m[2] === "resume") {
-      ops.resume(id);
-      return send(res, 202, { opId: id });
-    }
+    throw new FarmError(
+      "no_route",
+      `no route ${req.method} ${url.pathname}`,
+      64,
+      "see farmd(8) for the API",
+    );
   }
-  throw new NotFound(`no route ${req.method} ${path}`, "see farmd(8) for the API");
+  const params = route.path
+    .exec(url.pathname)!
+    .slice(1)
+    .map((p) => pathParam(p!));
+  await route.handle({ ops, req, res, url, params });
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req);
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? "/", "http://farmd");
+  } catch {
+    throw new FarmError(
+      "bad_path",
+      `request path '${req.url}' is not a valid URL path`,
+      64,
+      "see farmd(8) for the API",
+    );
+  }
+}
+
+/** A name or an id from the path: valid percent-encoding of plain text. */
+function pathParam(raw: string): string {
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw new FarmError(
+      "bad_path",
+      `'${raw}' in the request path is not valid percent-encoding`,
+      64,
+      "encode names and ids with encodeURIComponent",
+    );
+  }
+  if (CONTROL_CHAR.test(value))
+    throw new FarmError(
+      "bad_path",
+      `${JSON.stringify(value)} in the request path contains a control character`,
+      64,
+      "give the VM name or operation id as plain text",
+    );
+  return value;
+}
+
+function afterParam(url: URL): number {
+  const after = url.searchParams.get("after") ?? "-1";
+  if (!/^(-1|\d{1,15})$/.test(after))
+    throw new BadInput(
+      `query 'after=${after}' is not an event number`,
+      "give -1 or a number, like after=12",
+      {
+        field: "after",
+      },
+    );
+  return Number(after);
+}
+
+function followParam(url: URL): boolean {
+  const follow = url.searchParams.get("follow") ?? "0";
+  if (follow !== "0" && follow !== "1")
+    throw new BadInput(`query 'follow=${follow}' is not 0 or 1`, "give follow=1 or follow=0", {
+      field: "follow",
+    });
+  return follow === "1";
 }

@@ -3,43 +3,29 @@
 import { execa } from "execa";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CloneResult } from "../../src/api/clone.js";
 import type { OpEvent } from "../../src/api/events.js";
 import { FarmdClient, followToEnd } from "../../src/client/http.js";
-import { Operations } from "../../src/daemon/operations.js";
-import { apiServer } from "../../src/daemon/server.js";
+import type { Operations } from "../../src/daemon/operations.js";
 import { failure } from "../fakes/scripted-runner.js";
 import { harness, type Harness } from "../ops/clone-harness.js";
+import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
 import { FARMCTL, outputShows } from "../cli/farmd-process.js";
 
 let h: Harness;
-let server: Server | undefined;
+let served: ServedFarmd | undefined;
 afterEach(async () => {
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
-  server = undefined;
+  await served?.close();
+  served = undefined;
   h?.cleanup();
 });
 
 async function farmd(
   parallelCopies = 2,
 ): Promise<{ ops: Operations; client: FarmdClient; logs: string[] }> {
-  const logs: string[] = [];
-  const ops = new Operations({
-    config: h.config,
-    db: h.db,
-    stateDir: join(h.root, "state"),
-    log: (l, m) => logs.push(`${l}: ${m}`),
-    parallelCopies,
-    runner: h.runner,
-    resolve: h.resolve,
-    deps: { monitor: h.monitor, findExecutable: (t) => `/usr/bin/${t}` },
-  });
-  const socket = join(h.root, "farmd.sock");
-  server = apiServer(ops);
-  await new Promise<void>((r) => server!.listen(socket, r));
-  return { ops, client: new FarmdClient(socket), logs };
+  served = await serveFarmd(h, parallelCopies);
+  return served;
 }
 
 const clone = async (
@@ -192,7 +178,7 @@ describe("farmd API", () => {
     await first.ops.stop();
     expect(first.ops.get(opId).state).toBe("interrupted");
     expect(h.inventory.get("gallifrey-dev")).not.toBeNull(); // kept for the resume
-    await new Promise((r) => server!.close(r));
+    await served!.close();
     h.runner.ddGate = async () => {};
     const second = await farmd();
     await second.client.resume(opId);
@@ -211,7 +197,7 @@ describe("farmd API", () => {
     const opId = await crashed.client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
     await until(() => h.runner.ddActive === 1);
     // farmd "dies": its job never returns; a new farmd opens the same state.
-    await new Promise((r) => server!.close(r));
+    await served!.close();
     const restarted = await farmd();
     const recovery = restarted.ops.recover();
     expect(recovery.ids).toEqual([opId]);

@@ -1,5 +1,5 @@
 // Step 1: establishes every fact the clone needs and refuses bad input. Changes nothing.
-import { AlreadyExists, BadInput, NotFound, Unavailable } from "../../api/errors.js";
+import { AlreadyExists, BadInput, forField, NotFound, Unavailable } from "../../api/errors.js";
 import type { Config } from "../../config/schema.js";
 import { formatSize, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
@@ -38,16 +38,17 @@ const TOOLS = [
 
 /** Checks what can be checked without asking the host: bad input never costs a query. */
 export function checkRequest(req: CloneRequest, config: Config): void {
-  checkLabel(req.source, "source VM name");
-  checkLabel(req.name, "VM name");
-  if (req.group !== undefined) checkLabel(req.group, "group");
-  if (req.memory !== undefined) parseSize(req.memory, "--memory");
-  if (req.balloon !== undefined) parseSize(req.balloon, "--balloon");
-  if (req.mac !== undefined) checkMac(req.mac);
+  const field = (name: string, check: () => unknown) => forField(`request.${name}`, check);
+  field("source", () => checkLabel(req.source, "source VM name"));
+  field("name", () => checkLabel(req.name, "VM name"));
+  if (req.group !== undefined) field("group", () => checkLabel(req.group!, "group"));
+  if (req.memory !== undefined) field("memory", () => parseSize(req.memory!, "--memory"));
+  if (req.balloon !== undefined) field("balloon", () => parseSize(req.balloon!, "--balloon"));
+  if (req.mac !== undefined) field("mac", () => checkMac(req.mac!));
   if (req.ip !== undefined)
-    checkIp(req.ip, parseSubnet(config.network.subnet, config.network.gateway));
-  if (req.sshPort !== undefined) checkPort(req.sshPort);
-  if (req.web) webName(req.name, nameConfig(config), req.web);
+    field("ip", () => checkIp(req.ip!, parseSubnet(config.network.subnet, config.network.gateway)));
+  if (req.sshPort !== undefined) field("sshPort", () => checkPort(req.sshPort!));
+  if (req.web) field("web", () => webName(req.name, nameConfig(config), req.web!));
 }
 
 export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise<CloneFacts> {

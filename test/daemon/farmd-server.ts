@@ -1,0 +1,39 @@
+// farmd's API on a real unix socket over the simulated host01, for the API tests.
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { FarmdClient } from "../../src/client/http.js";
+import { Operations } from "../../src/daemon/operations.js";
+import { apiServer } from "../../src/daemon/server.js";
+import type { Harness } from "../ops/clone-harness.js";
+
+export interface ServedFarmd {
+  ops: Operations;
+  client: FarmdClient;
+  socket: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function serveFarmd(h: Harness, parallelCopies = 2): Promise<ServedFarmd> {
+  const logs: string[] = [];
+  const ops = new Operations({
+    config: h.config,
+    db: h.db,
+    stateDir: join(h.root, "state"),
+    log: (l, m) => logs.push(`${l}: ${m}`),
+    parallelCopies,
+    runner: h.runner,
+    resolve: h.resolve,
+    deps: { monitor: h.monitor, findExecutable: (t) => `/usr/bin/${t}` },
+  });
+  const socket = join(h.root, "farmd.sock");
+  const server: Server = apiServer(ops);
+  await new Promise<void>((r) => server.listen(socket, r));
+  return {
+    ops,
+    client: new FarmdClient(socket),
+    socket,
+    logs,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
