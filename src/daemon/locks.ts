@@ -16,9 +16,10 @@ export class Semaphore {
     return this.free === 0;
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` in a slot; `signal` (cancel, farmd stopping) ends a wait for a slot at once. */
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else await this.turn(signal);
     try {
       return await fn();
     } finally {
@@ -27,6 +28,29 @@ export class Semaphore {
       else this.free++;
     }
   }
+
+  /** Waits for a slot handed over by a finishing run; leaves the queue if `signal` aborts first. */
+  private turn(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener("abort", leave);
+        resolve();
+      };
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(go), 1);
+        reject(abortError(signal!));
+      };
+      this.waiting.push(go);
+      signal?.addEventListener("abort", leave, { once: true });
+    });
+  }
+}
+
+/** The abort's reason as an error (the saga turns an aborted step into cancelled or interrupted). */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(`cancelled: ${String(reason)}`);
 }
 
 export class Mutex extends Semaphore {
@@ -83,7 +107,10 @@ export function lockedGaneti(g: GanetiPort, lock: Mutex): GanetiPort {
   };
 }
 
-/** At most `slots` copies at once; `queued(true)` while one waits its turn, `queued(false)` once it runs. */
+/**
+ * At most `slots` copies at once; `queued(true)` while one waits its turn, `queued(false)` once it
+ * runs. The copy's signal also ends its wait: a queued clone is cancelled at once.
+ */
 export function limitedCopier(
   c: CopyPort,
   slots: Semaphore,
@@ -95,7 +122,7 @@ export function limitedCopier(
       return slots.run(() => {
         queued(false);
         return c.copy(...args);
-      });
+      }, args[4]);
     },
   };
 }

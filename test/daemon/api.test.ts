@@ -169,6 +169,37 @@ describe("farmd API", () => {
     expect([...h.runner.lvs.keys()]).toEqual(lvs);
   });
 
+  it("cancels a clone queued for a copy slot at once, while the two copies go on", async () => {
+    h = harness();
+    const { client } = await farmd(2);
+    const lvs = [...h.runner.lvs.keys()];
+    const g = gate();
+    h.runner.ddGate = g.wait; // the two copies hold both slots until the end of the test
+    const running = ["build1", "build2"].map((n) => clone(client, n));
+    await until(() => h.runner.ddActive === 2);
+    const opId = await client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    const state = async () => (await client.operation(opId)).operation.state;
+    while ((await state()) !== "queued") await new Promise((r) => setTimeout(r, 10));
+    await client.cancel(opId);
+    // It ends although no slot freed: the copies still hold theirs.
+    const err = await failure(followToEnd(client.events(opId, true), () => {}));
+    expect(err.message).toContain("cancelled");
+    expect(await state()).toBe("rolled-back");
+    expect(h.runner.ddActive).toBe(2);
+    expect((await client.operation(opId)).steps.find((s) => s.name === "copy")).toMatchObject({
+      state: "undone",
+    });
+    // Its snapshot and new disk are gone; only the two running clones' volumes are added.
+    const added = [...h.runner.lvs.keys()].filter((n) => !lvs.includes(n));
+    expect(added.filter((n) => n === "gallifrey-dev" || n.includes(opId))).toEqual([]);
+    g.open();
+    expect((await Promise.all(running)).map((r) => r.ip).sort()).toEqual([
+      "10.10.60.6",
+      "10.10.60.7",
+    ]);
+    expect(h.runner.ddMaxActive).toBe(2);
+  });
+
   it("interrupts on stop, then resumes from the step it was in", async () => {
     h = harness();
     const first = await farmd();
