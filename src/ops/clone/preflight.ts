@@ -1,12 +1,12 @@
 // Step 1: establishes every fact the clone needs and refuses bad input. Changes nothing.
 import { AlreadyExists, BadInput, NotFound, Unavailable } from "../../api/errors.js";
-import type { Config } from "../../config/schema.js";
+import { sshPorts, type Config } from "../../config/schema.js";
 import { formatSize, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
-import { checkIp, checkMac, checkPort, parseSubnet } from "../allocate.js";
+import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
 import type { Families, FamilyUsage, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
-import type { CloneFacts, CloneRequest, SourceFacts } from "./request.js";
+import type { CloneFacts, CloneRequest, SourceFacts, UsedValues } from "./request.js";
 
 export interface PreflightDeps {
   config: Config;
@@ -15,6 +15,8 @@ export interface PreflightDeps {
   families: Families;
   inventory: Inventory;
   findExecutable: (name: string) => string | null;
+  /** TCP ports something on the host listens on (/proc/net/tcp{,6}). */
+  listening: () => Promise<number[]>;
 }
 
 export const nameConfig = (c: Config): NameConfig => ({
@@ -46,7 +48,7 @@ export function checkRequest(req: CloneRequest, config: Config): void {
   if (req.mac !== undefined) checkMac(req.mac);
   if (req.ip !== undefined)
     checkIp(req.ip, parseSubnet(config.network.subnet, config.network.gateway));
-  if (req.sshPort !== undefined) checkPort(req.sshPort);
+  if (req.sshPort !== undefined) checkSshPort(req.sshPort, sshPorts(config.firewall));
   if (req.web) webName(req.name, nameConfig(config), req.web);
 }
 
@@ -111,17 +113,7 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
     );
   }
 
-  const used = {
-    ips: new Set([
-      ...dns.ips,
-      ...dhcp.ips,
-      ...instances.flatMap((i) => i.nicIps.filter((ip): ip is string => !!ip)),
-    ]),
-    macs: new Set(
-      [...dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase()),
-    ),
-    ports: new Set([...fw.ports, ...proxy.ports]),
-  };
+  const used = await usedValues(deps, instances, { dns, dhcp });
   return {
     source,
     target,
@@ -229,4 +221,32 @@ async function checkTargetFree(
     );
   if ((await deps.lvm.list(deps.config.lvm.vg)).some((l) => l.name === target.lvName))
     throw taken(`LVM (volume ${deps.config.lvm.vg}/${target.lvName})`);
+}
+
+/** Everything a new VM's address and port must avoid, each with who holds it. */
+async function usedValues(
+  deps: PreflightDeps,
+  instances: InstanceInfo[],
+  usage: Record<"dns" | "dhcp", FamilyUsage>,
+): Promise<UsedValues> {
+  const { config } = deps;
+  const ips = new Map<string, string>();
+  const hold = <K>(map: Map<K, string>, keys: Iterable<K>, who: (k: K) => string) => {
+    for (const k of keys) if (!map.has(k)) map.set(k, who(k));
+  };
+  hold(ips, usage.dns.ips, () => `an A record in ${config.dns.zone_file}`);
+  hold(ips, usage.dhcp.ips, () => `a host in ${config.dhcp.config}`);
+  for (const i of instances)
+    hold(
+      ips,
+      i.nicIps.filter((ip): ip is string => !!ip),
+      () => `Ganeti instance ${i.name}`,
+    );
+  for (const [ip, who] of await deps.families.firewall.paramAddresses()) hold(ips, [ip], () => who);
+  const ports = new Map(await deps.families.firewall.portHolders());
+  hold(ports, await deps.listening(), () => "a listening socket on the host (/proc/net/tcp)");
+  const macs = new Set(
+    [...usage.dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase()),
+  );
+  return { ips, macs, ports };
 }
