@@ -141,5 +141,9 @@ export interface Families {
     /** Each address a shorewall param names → the param. */
     paramAddresses(): Promise<Map<string, string>>;
   };
-  proxy: EntryFamily & { usage(): Promise<FamilyUsage> };
+  proxy: EntryFamily & {
+    usage(): Promise<FamilyUsage>;
+    /** Each name a site file takes or serves → that file. */
+    sites(): Promise<Map<string, string>>;
+  };
 }

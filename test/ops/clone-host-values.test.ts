@@ -1,7 +1,7 @@
 // Ports and addresses the host itself uses are never given to a VM (issue 8 item 9): host01's
 // shorewall rules (SSH/HTTP/DNS macros, a DNAT), its params, and the listening sockets of a
 // captured /proc/net/tcp{,6} (2024, 8080, 22009, 22010).
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import { harness, type Harness } from "./clone-harness.js";
@@ -99,5 +99,42 @@ describe("addresses named in shorewall params", () => {
     expect(err.message).toBe(
       `address 10.10.60.6 is already in use (shorewall param FW in ${h.root}/etc/shorewall/params)`,
     );
+  });
+});
+
+describe("web names", () => {
+  const sites = () => `${h.root}/etc/nginx/sites-available`;
+
+  it("refuses a name another site serves, or a site file that exists, naming the file", async () => {
+    h = harness();
+    writeFileSync(
+      `${sites()}/shop`,
+      "server {\n\tlisten 80;\n\tserver_name Gallifrey-QA.dachary.org;\n}\n",
+    );
+    writeFileSync(
+      `${sites()}/gallifrey-ci.dachary.org`,
+      "server {\n\tserver_name ci.example.org;\n}\n",
+    );
+    let err = await refusal({ name: "gallifrey-qa" });
+    expect(err.message).toBe(
+      `web name 'gallifrey-qa.dachary.org' is already served by nginx site ${sites()}/shop`,
+    );
+    expect(err.hint).toBe("give another --web, or --no-web");
+    err = await refusal({ web: "gallifrey-ci.dachary.org" });
+    expect(err.message).toBe(`nginx site file ${sites()}/gallifrey-ci.dachary.org already exists`);
+    err = await refusal({ web: "gallifrey.dachary.org" }); // host01's own site
+    expect(err.message).toBe(`nginx site file ${sites()}/gallifrey.dachary.org already exists`);
+  });
+
+  it("takes Debian's default site and a directory among the sites in its stride", async () => {
+    h = harness();
+    // nginx 1.22's /etc/nginx/sites-available/default, comments left out, linked as Debian links it.
+    writeFileSync(
+      `${sites()}/default`,
+      "server {\n\tlisten 80 default_server;\n\tlisten [::]:80 default_server;\n\troot /var/www/html;\n\tindex index.html index.htm index.nginx-debian.html;\n\tserver_name _;\n\tlocation / {\n\t\ttry_files $uri $uri/ =404;\n\t}\n}\n",
+    );
+    symlinkSync("../sites-available/default", `${h.root}/etc/nginx/sites-enabled/default`);
+    mkdirSync(`${sites()}/old`);
+    expect((await h.clone({})).webName).toBe("gallifrey-dev.dachary.org");
   });
 });

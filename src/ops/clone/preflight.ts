@@ -1,4 +1,5 @@
 // Step 1: establishes every fact the clone needs and refuses bad input. Changes nothing.
+import { basename } from "node:path";
 import { AlreadyExists, BadInput, NotFound, Unavailable } from "../../api/errors.js";
 import { sshPorts, type Config } from "../../config/schema.js";
 import { formatSize, parseSize } from "../../config/size.js";
@@ -96,13 +97,14 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
     );
 
   // Each family's file is read once; the free-name check and the allocation both use it.
-  const [dns, dhcp, fw, proxy] = await Promise.all([
+  const [dns, dhcp, fw, sites] = await Promise.all([
     deps.families.dns.usage(),
     deps.families.dhcp.usage(),
     deps.families.firewall.usage(),
-    deps.families.proxy.usage(),
+    deps.families.proxy.sites(),
   ]);
-  await checkTargetFree(target, web, instances, { dns, dhcp, fw, proxy }, deps);
+  await checkTargetFree(target, instances, { dns, dhcp, fw }, deps);
+  if (web) checkWebFree(web, sites);
 
   const vg = await deps.lvm.vgInfo(config.lvm.vg);
   const needed = source.sizeBytes + snapshotBytes;
@@ -194,9 +196,8 @@ async function findSource(
 
 async function checkTargetFree(
   target: ReturnType<typeof vmNames>,
-  web: string | null,
   instances: InstanceInfo[],
-  usage: Record<"dns" | "dhcp" | "fw" | "proxy", FamilyUsage>,
+  usage: Record<"dns" | "dhcp" | "fw", FamilyUsage>,
   deps: PreflightDeps,
 ): Promise<void> {
   const taken = (where: string) =>
@@ -207,20 +208,27 @@ async function checkTargetFree(
   if (deps.inventory.get(target.name)) throw taken("the farmctl inventory");
   if (instances.some((i) => i.name === target.fqdn))
     throw taken(`Ganeti (instance ${target.fqdn})`);
-  const { dns, dhcp, fw, proxy } = usage;
+  const { dns, dhcp, fw } = usage;
   if (dns.names.includes(target.zoneName) || dns.names.includes(target.fqdn))
     throw taken(`the DNS zone (${target.zoneName})`);
   if (dhcp.names.includes(target.fqdn) || dhcp.names.includes(target.name))
     throw taken(`dhcpd.conf (host ${target.fqdn})`);
   if (fw.names.includes(target.shorewallParam))
     throw taken(`the shorewall params (${target.shorewallParam})`);
-  if (web && proxy.names.includes(web))
-    throw new AlreadyExists(
-      `web name '${web}' is already served by nginx`,
-      "give another --web, or --no-web",
-    );
   if ((await deps.lvm.list(deps.config.lvm.vg)).some((l) => l.name === target.lvName))
     throw taken(`LVM (volume ${deps.config.lvm.vg}/${target.lvName})`);
+}
+
+/** The web name is no other site's: neither a server_name it serves nor its file's name. */
+function checkWebFree(web: string, sites: Map<string, string>): void {
+  const file = sites.get(web);
+  if (file === undefined) return;
+  const fix = "give another --web, or --no-web";
+  if (basename(file) === web)
+    throw new AlreadyExists(`nginx site file ${file} already exists`, fix, { file });
+  throw new AlreadyExists(`web name '${web}' is already served by nginx site ${file}`, fix, {
+    file,
+  });
 }
 
 /** Everything a new VM's address and port must avoid, each with who holds it. */
