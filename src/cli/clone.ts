@@ -31,7 +31,11 @@ export function registerClone(program: Command): void {
       "address of the new VM (default: the first free one in [network] subnet)",
     )
     .option("--mac <mac>", "MAC of the new VM, 52:54:xx:xx:xx:xx (default: random)")
-    .option("--ssh-port <port>", "public SSH port (default: ssh_port_base + last octet)", port)
+    .option(
+      "--ssh-port <port>",
+      "public SSH port, free and inside [firewall] ssh_ports (default: ssh_port_base + last octet)",
+      port,
+    )
     .option("--web <name>", "nginx server_name (default: <name>.<public_domain>)")
     .option("--no-web", "do not add an nginx site")
     .option("--no-start", "do not start the VM (and do not balloon it)")

@@ -26,6 +26,7 @@ import type {
   ProcessPort,
 } from "../ops/ports.js";
 import { killLeftover } from "../host/process.js";
+import { listeningPorts, type ProcReader } from "../host/sockets.js";
 import { tolerantUndos, UndoTolerantService } from "../host/families/undo-reload.js";
 
 export interface Host {
@@ -37,6 +38,8 @@ export interface Host {
   copier: CopyPort;
   families: Families;
   processes: ProcessPort;
+  /** TCP ports something on the host listens on. */
+  listening: () => Promise<number[]>;
 }
 
 export interface HostOptions {
@@ -45,6 +48,8 @@ export interface HostOptions {
   stateDir: string;
   runner?: Runner;
   resolve?: Resolver;
+  /** Reads /proc/net/tcp{,6}; tests give captured tables. */
+  procNet?: ProcReader;
 }
 
 export function buildHost(config: Config, o: HostOptions): Host {
@@ -132,5 +137,6 @@ export function buildHost(config: Config, o: HostOptions): Host {
     }),
     families,
     processes: { killLeftover },
+    listening: () => listeningPorts(o.procNet),
   };
 }

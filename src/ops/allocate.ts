@@ -3,10 +3,17 @@ import { randomBytes } from "node:crypto";
 import { Address4 } from "ip-address";
 import { AlreadyExists, BadInput } from "../api/errors.js";
 
+/** What is taken, and for addresses and ports who holds it (named in refusals). */
 export interface InUse {
-  ips: Set<string>;
-  macs: Set<string>;
-  ports: Set<number>;
+  ips: ReadonlyMap<string, string>;
+  macs: ReadonlySet<string>;
+  ports: ReadonlyMap<number, string>;
+}
+
+/** The SSH ports farmctl may forward ([firewall] ssh_ports). */
+export interface PortRange {
+  first: number;
+  last: number;
 }
 
 export interface Subnet {
@@ -60,7 +67,7 @@ export function checkIp(ip: string, subnet: Subnet): string {
   return addr.correctForm();
 }
 
-export function nextFreeIp(subnet: Subnet, used: Set<string>): string {
+export function nextFreeIp(subnet: Subnet, used: ReadonlyMap<string, string>): string {
   for (let n = subnet.first; n <= subnet.last; n++) {
     const ip = Address4.fromBigInt(n).correctForm();
     if (ip !== subnet.gateway && !used.has(ip)) return ip;
@@ -83,7 +90,10 @@ export function checkMac(mac: string): string {
   return m;
 }
 
-export function randomMac(used: Set<string>, bytes: (n: number) => Buffer = randomBytes): string {
+export function randomMac(
+  used: ReadonlySet<string>,
+  bytes: (n: number) => Buffer = randomBytes,
+): string {
   for (let tries = 0; tries < 1000; tries++) {
     const mac = ["52", "54", ...[...bytes(4)].map((b) => b.toString(16).padStart(2, "0"))].join(
       ":",
@@ -107,6 +117,44 @@ export function checkPort(port: number): number {
   return port;
 }
 
+const showRange = (r: PortRange) => (r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`);
+
+/** The free stretches of the range, like "22000-22004, 22006-22255" (the first few). */
+export function freePorts(range: PortRange, used: ReadonlyMap<number, string>): string {
+  const runs: PortRange[] = [];
+  for (let p = range.first; p <= range.last; p++) {
+    if (used.has(p)) continue;
+    const last = runs[runs.length - 1];
+    if (last && last.last === p - 1) last.last = p;
+    else runs.push({ first: p, last: p });
+  }
+  if (!runs.length) return "none";
+  const shown = runs.slice(0, 5).map(showRange).join(", ");
+  return runs.length > 5 ? `${shown}, ...` : shown;
+}
+
+/** A requested SSH port: a TCP port inside [firewall] ssh_ports. */
+export function checkSshPort(port: number, range: PortRange): number {
+  checkPort(port);
+  if (port < range.first || port > range.last)
+    throw new BadInput(
+      `SSH port ${port} is outside the range farmctl forwards ([firewall] ssh_ports ${showRange(range)})`,
+      `give --ssh-port in ${showRange(range)}, or leave it out to get a free one`,
+    );
+  return port;
+}
+
+/** The seed's convention (base + last octet) when it is in the range and free, else the first free port. */
+function pickSshPort(ip: string, range: PortRange, base: number, used: InUse): number {
+  const usual = sshPortFor(ip, base);
+  if (usual >= range.first && usual <= range.last && !used.ports.has(usual)) return usual;
+  for (let p = range.first; p <= range.last; p++) if (!used.ports.has(p)) return p;
+  throw new AlreadyExists(
+    `no free SSH port left in [firewall] ssh_ports ${showRange(range)}`,
+    "destroy an unused VM or widen [firewall] ssh_ports",
+  );
+}
+
 export interface Allocation {
   ip: string;
   mac: string;
@@ -119,17 +167,24 @@ export interface AllocationRequest {
   sshPort?: number;
 }
 
+export interface PortPolicy {
+  range: PortRange;
+  /** [firewall] ssh_port_base: the default port is base + the address's last octet. */
+  base: number;
+}
+
 /** Picks (or checks) the address, MAC and port against everything in use. */
 export function allocate(
   req: AllocationRequest,
   subnet: Subnet,
   used: InUse,
-  portBase: number,
+  ports: PortPolicy,
 ): Allocation {
   const ip = req.ip !== undefined ? checkIp(req.ip, subnet) : nextFreeIp(subnet, used.ips);
-  if (req.ip !== undefined && used.ips.has(ip))
+  const ipHolder = req.ip !== undefined ? used.ips.get(ip) : undefined;
+  if (ipHolder !== undefined)
     throw new AlreadyExists(
-      `address ${ip} is already in use`,
+      `address ${ip} is already in use (${ipHolder})`,
       "pick another --ip, or leave it out to get the next free one",
     );
   const mac = req.mac !== undefined ? checkMac(req.mac) : randomMac(used.macs);
@@ -138,8 +193,14 @@ export function allocate(
       `MAC ${mac} is already in use`,
       "pick another --mac, or leave it out to get a random one",
     );
-  const sshPort = checkPort(req.sshPort ?? sshPortFor(ip, portBase));
-  if (used.ports.has(sshPort))
-    throw new AlreadyExists(`SSH port ${sshPort} is already forwarded`, "give another --ssh-port");
+  if (req.sshPort === undefined)
+    return { ip, mac, sshPort: pickSshPort(ip, ports.range, ports.base, used) };
+  const sshPort = checkSshPort(req.sshPort, ports.range);
+  const portHolder = used.ports.get(sshPort);
+  if (portHolder !== undefined)
+    throw new AlreadyExists(
+      `SSH port ${sshPort} is already used by ${portHolder}`,
+      `give a free --ssh-port (free in ${showRange(ports.range)}: ${freePorts(ports.range, used.ports)}), or leave it out`,
+    );
   return { ip, mac, sshPort };
 }

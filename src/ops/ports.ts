@@ -133,6 +133,17 @@ export interface Families {
     usage(): Promise<FamilyUsage>;
     hosts(): Promise<{ name: string; mac?: string; ip?: string }[]>;
   };
-  firewall: EntryFamily & { usage(): Promise<FamilyUsage>; dnatPorts(): Promise<number[]> };
-  proxy: EntryFamily & { usage(): Promise<FamilyUsage> };
+  firewall: EntryFamily & {
+    usage(): Promise<FamilyUsage>;
+    dnatPorts(): Promise<number[]>;
+    /** Each port a rule opens on the host (by port or by macro, like SSH(ACCEPT)) → the rule. */
+    portHolders(): Promise<Map<number, string>>;
+    /** Each address a shorewall param names → the param. */
+    paramAddresses(): Promise<Map<string, string>>;
+  };
+  proxy: EntryFamily & {
+    usage(): Promise<FamilyUsage>;
+    /** Each name a site file takes or serves → that file. */
+    sites(): Promise<Map<string, string>>;
+  };
 }

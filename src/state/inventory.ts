@@ -62,10 +62,11 @@ const fromRow = (r: Row): VmRecord => ({
   createdAt: r.created_at,
 });
 
+/** What the inventory's VMs hold; addresses and ports map to who holds them. */
 export interface Held {
-  ips: Set<string>;
+  ips: Map<string, string>;
   macs: Set<string>;
-  ports: Set<number>;
+  ports: Map<number, string>;
   webs: Set<string>;
 }
 
@@ -85,9 +86,9 @@ export class Inventory {
   held(): Held {
     const rows = this.list();
     return {
-      ips: new Set(rows.map((r) => r.ip)),
+      ips: new Map(rows.map((r) => [r.ip, `VM ${r.name} (farmctl inventory)`])),
       macs: new Set(rows.map((r) => r.mac)),
-      ports: new Set(rows.map((r) => r.sshPort)),
+      ports: new Map(rows.map((r) => [r.sshPort, `VM ${r.name} (farmctl inventory)`])),
       webs: new Set(rows.flatMap((r) => (r.webName ? [r.webName] : []))),
     };
   }

@@ -35,6 +35,11 @@ describe("farmctl clone (through a real farmd)", () => {
     expect((await farmctl("clone", "gallifrey", "dev", "--ip", "10.10.99.1")).stderr).toContain(
       "outside the farm subnet 10.10.60.0/24",
     );
+    const port = await farmctl("clone", "gallifrey", "dev", "--ssh-port", "22");
+    expect(port.exitCode).toBe(65);
+    expect(port.stderr).toContain(
+      "SSH port 22 is outside the range farmctl forwards ([firewall] ssh_ports 22000-22255)",
+    );
   });
 
   it("prints one JSON document with a stable error code", async () => {

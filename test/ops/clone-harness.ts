@@ -28,6 +28,13 @@ import { Journal } from "../../src/state/journal.js";
 import { FakeHostRunner } from "../fakes/fake-host-runner.js";
 
 const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
+const RECORDINGS = new URL("../recordings/", import.meta.url).pathname;
+/** /proc/net/tcp{,6} as captured on a real host (listeners on 2024, 8080, 22009, 22010). */
+export const procNet = async (path: string) =>
+  readFileSync(
+    join(RECORDINGS, `${path.replace("/proc/net/", "proc-net-")}-6.18-listen.txt`),
+    "utf8",
+  );
 
 /** The files with the zone's SOA serial masked: it goes up on every edit, undo included. */
 export function withoutSerial(files: Map<string, string>): Map<string, string> {
@@ -123,6 +130,7 @@ ${extraToml}`,
       stateDir: join(root, "state"),
       runner,
       resolve,
+      procNet,
     });
     const findExecutable = (t: string) => `/usr/bin/${t}`;
     return { config, ...host, monitor, inventory, journal, findExecutable, events: sink, dryRun };

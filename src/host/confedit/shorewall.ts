@@ -105,12 +105,27 @@ function ports(list: string): number[] {
   });
 }
 
+/** The macro an action invokes: "SSH" for `SSH(ACCEPT)` or `SSH/ACCEPT`, else null. */
+export function macroOf(action: string): string | null {
+  return /^([A-Za-z][A-Za-z0-9_]*)(?:\(|\/)/.exec(action)?.[1] ?? null;
+}
+
+interface PortRule {
+  port: number;
+  /** The rule as written (comment and continuations removed). */
+  rule: string;
+}
+
 /**
- * Ports already taken on the firewall's public side: DEST PORT of every DNAT/REDIRECT rule and of
- * every rule to $FW, hand-written or farmctl's. Reads positional columns and "; dport=" pairs.
+ * Ports taken on the firewall's public side: DEST PORT of every DNAT/REDIRECT rule and of every
+ * rule to $FW, hand-written or farmctl's, and the ports of the macro a rule invokes (`SSH(ACCEPT)`
+ * opens 22): `macroPorts` gives them. Reads positional columns and "; dport=" pairs.
  */
-export function usedPorts(rules: string): number[] {
-  const used = new Set<number>();
+export function portRules(
+  rules: string,
+  macroPorts: (macro: string) => number[] = () => [],
+): PortRule[] {
+  const out: PortRule[] = [];
   for (const { text } of logicalLines(rules)) {
     if (/^(\?|SECTION\b|INCLUDE\b|FORMAT\b|COMMENT\b)/i.test(text)) continue;
     const [positional = "", pairs = ""] = text.split(";", 2);
@@ -118,12 +133,39 @@ export function usedPorts(rules: string): number[] {
     const [action = "", , dest = ""] = cols;
     if (!/DNAT|REDIRECT/i.test(action) && !/^(\$FW|fw)(:|$)/.test(dest)) continue;
     const kv = /(?:^|[\s,{])dport=(\S+?)(?:[\s,}]|$)/.exec(pairs);
-    for (const p of ports(kv?.[1] ?? cols[4] ?? "")) used.add(p);
+    const macro = macroOf(action);
+    const own = ports(kv?.[1] ?? cols[4] ?? "");
+    for (const port of [...own, ...(macro ? macroPorts(macro) : [])])
+      out.push({ port, rule: text });
   }
-  return [...used].sort((a, b) => a - b);
+  return out;
 }
 
-/** NAME=value assignments of the params file (a shell fragment), quotes removed. */
+/** The distinct ports of portRules, sorted. */
+export function usedPorts(rules: string, macroPorts?: (macro: string) => number[]): number[] {
+  return [...new Set(portRules(rules, macroPorts).map((r) => r.port))].sort((a, b) => a - b);
+}
+
+/** The macros a rules file (or a macro file) invokes, by name: `SSH(ACCEPT)`, or `HTTP` in macro.Web. */
+export function macroNames(text: string, bare = false): string[] {
+  const names = logicalLines(text).flatMap(({ text: line }) => {
+    const action = line.split(/\s+/)[0] ?? "";
+    const bareName = bare && /^[A-Z][A-Za-z0-9_]*$/.test(action) && action !== "PARAM";
+    const name = bareName ? action : macroOf(action);
+    return name ? [name] : [];
+  });
+  return [...new Set(names)];
+}
+
+/** The TCP ports a macro file (/usr/share/shorewall/macro.SSH) opens itself, nested macros aside. */
+export function macroFilePorts(macro: string): number[] {
+  return logicalLines(macro).flatMap(({ text }) => {
+    const [action = "", , , proto = "-", dport = ""] = text.split(/\s+/);
+    if (action.startsWith("?") || !/^(tcp|6|-)$/i.test(proto)) return [];
+    return ports(dport);
+  });
+}
+
 export function params(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split("\n")) {

@@ -9,7 +9,7 @@ import * as sw from "../confedit/shorewall.js";
 import { withCandidateDir, type Candidates } from "../files.js";
 import type { Runner } from "../runner.js";
 import type { Templates } from "../templates.js";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { commitEdit, revertEdit, unadoptEdit, type FamilyIo, type Revert } from "./edit.js";
 
 export interface FirewallFamilyOptions extends FamilyIo {
@@ -18,7 +18,12 @@ export interface FirewallFamilyOptions extends FamilyIo {
   rules: string;
   params: string;
   check: CheckOptions;
+  /** Where shorewall finds macro.<Name> files; default its CONFIG_PATH: the rules' dir, then /usr/share/shorewall. */
+  macroDirs?: string[];
 }
+
+/** Macros inside macros (macro.Web invokes HTTP and HTTPS): deeper than this is a loop. */
+const MACRO_DEPTH = 4;
 
 export class FirewallFamily {
   readonly label = "shorewall";
@@ -63,6 +68,41 @@ export class FirewallFamily {
       ports: sw.usedPorts(rules),
       names: [...values.keys()],
     };
+  }
+
+  /** Each port a rule opens on the host (its own or its macro's) → the rule, for refusals that name it. */
+  async portHolders(): Promise<Map<number, string>> {
+    const { rules } = await this.texts();
+    const macros = new Map<string, number[]>();
+    for (const name of sw.macroNames(rules)) macros.set(name, await this.macroPorts(name, 0));
+    const out = new Map<number, string>();
+    for (const { port, rule } of sw.portRules(rules, (m) => macros.get(m) ?? [])) {
+      if (!out.has(port)) out.set(port, `shorewall rule '${rule}' in ${this.o.rules}`);
+    }
+    return out;
+  }
+
+  /** Each address a shorewall param names (FW=10.10.60.3) → the param, for refusals that name it. */
+  async paramAddresses(): Promise<Map<string, string>> {
+    const { params } = await this.texts();
+    const out = new Map<string, string>();
+    for (const [name, value] of sw.params(params))
+      for (const ip of value.split(/[\s,]+/).filter((v) => /^\d+\.\d+\.\d+\.\d+$/.test(v)))
+        if (!out.has(ip)) out.set(ip, `shorewall param ${name} in ${this.o.params}`);
+    return out;
+  }
+
+  /** The TCP ports shorewall's own macro.<name> opens, nested macros included; none if no such macro. */
+  private async macroPorts(name: string, depth: number): Promise<number[]> {
+    const dirs = this.o.macroDirs ?? [dirname(this.o.rules), "/usr/share/shorewall"];
+    for (const dir of dirs) {
+      const text = await this.o.files.read(join(dir, `macro.${name}`));
+      if (text === null) continue;
+      const nested = depth < MACRO_DEPTH ? sw.macroNames(text, true) : [];
+      const inner = await Promise.all(nested.map((n) => this.macroPorts(n, depth + 1)));
+      return [...sw.macroFilePorts(text), ...inner.flat()];
+    }
+    return [];
   }
 
   /** The public port of every DNAT rule, one entry per rule (a port twice is a conflict). */

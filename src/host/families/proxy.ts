@@ -42,13 +42,32 @@ export class ProxyFamily {
 
   /** server_names of every site, enabled or not: a VM's web name must be unique. */
   async usage() {
-    const names: string[] = [];
+    return { ips: [], macs: [], ports: [], names: [...(await this.sites()).keys()] };
+  }
+
+  /** Each name a site takes (its file name) or serves (its server_names) → that site's file. */
+  async sites(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
     for (const dir of [this.o.sitesAvailable, this.o.sitesEnabled]) {
       for (const f of await this.o.files.list(dir)) {
-        names.push(f, ...nginx.serverNames((await this.o.files.read(join(dir, f))) ?? ""));
+        const path = join(dir, f);
+        const text = await this.readSite(path);
+        if (text === undefined) continue;
+        for (const name of [f, ...nginx.serverNames(text ?? "")])
+          if (!out.has(name)) out.set(name, path);
       }
     }
-    return { ips: [], macs: [], ports: [], names: [...new Set(names)] };
+    return out;
+  }
+
+  /** A site file's text; undefined for a directory (nginx's include skips none, but it is no site). */
+  private async readSite(path: string): Promise<string | null | undefined> {
+    try {
+      return await this.o.files.read(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EISDIR") return undefined;
+      throw err;
+    }
   }
 
   async add(entry: VmEntry, record: (r: Revert) => void): Promise<void> {

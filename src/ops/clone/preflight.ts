@@ -1,12 +1,13 @@
 // Step 1: establishes every fact the clone needs and refuses bad input. Changes nothing.
+import { basename } from "node:path";
 import { AlreadyExists, BadInput, forField, NotFound, Unavailable } from "../../api/errors.js";
-import type { Config } from "../../config/schema.js";
+import { sshPorts, type Config } from "../../config/schema.js";
 import { formatSize, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
-import { checkIp, checkMac, checkPort, parseSubnet } from "../allocate.js";
+import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
 import type { Families, FamilyUsage, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
-import type { CloneFacts, CloneRequest, SourceFacts } from "./request.js";
+import type { CloneFacts, CloneRequest, SourceFacts, UsedValues } from "./request.js";
 
 export interface PreflightDeps {
   config: Config;
@@ -15,6 +16,8 @@ export interface PreflightDeps {
   families: Families;
   inventory: Inventory;
   findExecutable: (name: string) => string | null;
+  /** TCP ports something on the host listens on (/proc/net/tcp{,6}). */
+  listening: () => Promise<number[]>;
 }
 
 export const nameConfig = (c: Config): NameConfig => ({
@@ -47,7 +50,8 @@ export function checkRequest(req: CloneRequest, config: Config): void {
   if (req.mac !== undefined) field("mac", () => checkMac(req.mac!));
   if (req.ip !== undefined)
     field("ip", () => checkIp(req.ip!, parseSubnet(config.network.subnet, config.network.gateway)));
-  if (req.sshPort !== undefined) field("sshPort", () => checkPort(req.sshPort!));
+  if (req.sshPort !== undefined)
+    field("sshPort", () => checkSshPort(req.sshPort!, sshPorts(config.firewall)));
   if (req.web) field("web", () => webName(req.name, nameConfig(config), req.web!));
 }
 
@@ -95,13 +99,14 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
     );
 
   // Each family's file is read once; the free-name check and the allocation both use it.
-  const [dns, dhcp, fw, proxy] = await Promise.all([
+  const [dns, dhcp, fw, sites] = await Promise.all([
     deps.families.dns.usage(),
     deps.families.dhcp.usage(),
     deps.families.firewall.usage(),
-    deps.families.proxy.usage(),
+    deps.families.proxy.sites(),
   ]);
-  await checkTargetFree(target, web, instances, { dns, dhcp, fw, proxy }, deps);
+  await checkTargetFree(target, instances, { dns, dhcp, fw }, deps);
+  if (web) checkWebFree(web, sites);
 
   const vg = await deps.lvm.vgInfo(config.lvm.vg);
   const needed = source.sizeBytes + snapshotBytes;
@@ -112,17 +117,7 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
     );
   }
 
-  const used = {
-    ips: new Set([
-      ...dns.ips,
-      ...dhcp.ips,
-      ...instances.flatMap((i) => i.nicIps.filter((ip): ip is string => !!ip)),
-    ]),
-    macs: new Set(
-      [...dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase()),
-    ),
-    ports: new Set([...fw.ports, ...proxy.ports]),
-  };
+  const used = await usedValues(deps, instances, { dns, dhcp });
   return {
     source,
     target,
@@ -203,9 +198,8 @@ async function findSource(
 
 async function checkTargetFree(
   target: ReturnType<typeof vmNames>,
-  web: string | null,
   instances: InstanceInfo[],
-  usage: Record<"dns" | "dhcp" | "fw" | "proxy", FamilyUsage>,
+  usage: Record<"dns" | "dhcp" | "fw", FamilyUsage>,
   deps: PreflightDeps,
 ): Promise<void> {
   const taken = (where: string) =>
@@ -216,18 +210,53 @@ async function checkTargetFree(
   if (deps.inventory.get(target.name)) throw taken("the farmctl inventory");
   if (instances.some((i) => i.name === target.fqdn))
     throw taken(`Ganeti (instance ${target.fqdn})`);
-  const { dns, dhcp, fw, proxy } = usage;
+  const { dns, dhcp, fw } = usage;
   if (dns.names.includes(target.zoneName) || dns.names.includes(target.fqdn))
     throw taken(`the DNS zone (${target.zoneName})`);
   if (dhcp.names.includes(target.fqdn) || dhcp.names.includes(target.name))
     throw taken(`dhcpd.conf (host ${target.fqdn})`);
   if (fw.names.includes(target.shorewallParam))
     throw taken(`the shorewall params (${target.shorewallParam})`);
-  if (web && proxy.names.includes(web))
-    throw new AlreadyExists(
-      `web name '${web}' is already served by nginx`,
-      "give another --web, or --no-web",
-    );
   if ((await deps.lvm.list(deps.config.lvm.vg)).some((l) => l.name === target.lvName))
     throw taken(`LVM (volume ${deps.config.lvm.vg}/${target.lvName})`);
+}
+
+/** The web name is no other site's: neither a server_name it serves nor its file's name. */
+function checkWebFree(web: string, sites: Map<string, string>): void {
+  const file = sites.get(web);
+  if (file === undefined) return;
+  const fix = "give another --web, or --no-web";
+  if (basename(file) === web)
+    throw new AlreadyExists(`nginx site file ${file} already exists`, fix, { file });
+  throw new AlreadyExists(`web name '${web}' is already served by nginx site ${file}`, fix, {
+    file,
+  });
+}
+
+/** Everything a new VM's address and port must avoid, each with who holds it. */
+async function usedValues(
+  deps: PreflightDeps,
+  instances: InstanceInfo[],
+  usage: Record<"dns" | "dhcp", FamilyUsage>,
+): Promise<UsedValues> {
+  const { config } = deps;
+  const ips = new Map<string, string>();
+  const hold = <K>(map: Map<K, string>, keys: Iterable<K>, who: (k: K) => string) => {
+    for (const k of keys) if (!map.has(k)) map.set(k, who(k));
+  };
+  hold(ips, usage.dns.ips, () => `an A record in ${config.dns.zone_file}`);
+  hold(ips, usage.dhcp.ips, () => `a host in ${config.dhcp.config}`);
+  for (const i of instances)
+    hold(
+      ips,
+      i.nicIps.filter((ip): ip is string => !!ip),
+      () => `Ganeti instance ${i.name}`,
+    );
+  for (const [ip, who] of await deps.families.firewall.paramAddresses()) hold(ips, [ip], () => who);
+  const ports = new Map(await deps.families.firewall.portHolders());
+  hold(ports, await deps.listening(), () => "a listening socket on the host (/proc/net/tcp)");
+  const macs = new Set(
+    [...usage.dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase()),
+  );
+  return { ips, macs, ports };
 }

@@ -1,5 +1,6 @@
 // What a user asks of a clone, and the facts preflight establishes before anything changes.
 import type { VmEntry } from "../../host/confedit/entry.js";
+import type { InUse } from "../allocate.js";
 import type { VmNames } from "../names.js";
 
 export type { CloneRequest } from "../../api/clone.js";
@@ -14,11 +15,7 @@ export interface SourceFacts {
   sizeBytes: number;
 }
 
-export interface UsedValues {
-  ips: Set<string>;
-  macs: Set<string>;
-  ports: Set<number>;
-}
+export type { InUse as UsedValues } from "../allocate.js";
 
 export interface CloneFacts {
   source: SourceFacts;
@@ -29,7 +26,7 @@ export interface CloneFacts {
   balloonBytes: number;
   snapshotBytes: number;
   start: boolean;
-  used: UsedValues;
+  used: InUse;
 }
 
 export interface ClonePlanned extends CloneFacts {

@@ -21,7 +21,7 @@ export function restoreCloneCtx(
     req,
     deps,
     warnings: [],
-    facts: facts && { ...facts, used: { ips: new Set(), macs: new Set(), ports: new Set() } },
+    facts: facts && { ...facts, used: { ips: new Map(), macs: new Set(), ports: new Map() } },
     alloc: data("allocate").alloc as Allocation | undefined,
     entry: data("allocate").entry as VmEntry | undefined,
     snapshotUuid: data("snapshot").uuid as string | undefined,

@@ -3,6 +3,7 @@
 import type { CloneResult } from "../../api/clone.js";
 import { NotFound, OperationFailed } from "../../api/errors.js";
 import type { EventSink } from "../../api/events.js";
+import { sshPorts } from "../../config/schema.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
@@ -79,11 +80,11 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
             { ip: ctx.req.ip, mac: ctx.req.mac, sshPort: ctx.req.sshPort },
             subnet,
             {
-              ips: union(f.used.ips, held.ips),
+              ips: new Map([...held.ips, ...f.used.ips]),
               macs: union(f.used.macs, held.macs),
-              ports: union(f.used.ports, held.ports),
+              ports: new Map([...held.ports, ...f.used.ports]),
             },
-            config.firewall.ssh_port_base,
+            { range: sshPorts(config.firewall), base: config.firewall.ssh_port_base },
           );
         const record = (a: Allocation) => ({
           name: f.target.name,
@@ -310,7 +311,7 @@ function familyStep(
   };
 }
 
-function union<T>(a: Set<T>, b: Set<T>): Set<T> {
+function union<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): Set<T> {
   return new Set([...a, ...b]);
 }
 

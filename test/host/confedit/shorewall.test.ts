@@ -96,6 +96,34 @@ ACCEPT net fw:10.10.60.1 tcp ssh,2222
     expect(shorewall.usedPorts(text)).toEqual([2222, 8080, 22007, 22008, 22009, 22010]);
   });
 
+  it("names the macros the host01 rules invoke, and reads shorewall's macro files", () => {
+    expect(shorewall.macroNames(RULES)).toEqual(["Invalid", "DNS", "SSH", "Ping", "HTTP"]);
+    // shorewall 5.2's macro.DNS and macro.Web, as the package ships them.
+    const dns = "#ACTION\tSOURCE\tDEST\tPROTO\tDPORT\nPARAM\t-\t-\tudp\t53\nPARAM\t-\t-\ttcp\t53\n";
+    expect(shorewall.macroFilePorts(dns)).toEqual([53]);
+    const web = "#ACTION\tSOURCE\tDEST\tPROTO\tDPORT\nHTTP\nHTTPS\n";
+    expect(shorewall.macroFilePorts(web)).toEqual([]);
+    expect(shorewall.macroNames(web, true)).toEqual(["HTTP", "HTTPS"]);
+  });
+
+  it("counts a macro's ports for rules to $FW and DNATs, not for the host's own outgoing traffic", () => {
+    const macros: Record<string, number[]> = { SSH: [22], HTTP: [80], DNS: [53], Ping: [] };
+    const rules = shorewall.portRules(RULES, (m) => macros[m] ?? []);
+    expect(rules.map((r) => [r.port, r.rule])).toEqual([
+      [22, "SSH(ACCEPT)\tloc\t\t$FW"],
+      [22, "SSH(ACCEPT)\tnet\t\t$FW"],
+      [80, "HTTP(ACCEPT)\tnet\t\t$FW"],
+      [53, "DNS(ACCEPT)\tloc\t\t$FW"],
+      [22005, "DNAT\t\tnet\t\tloc:$VM_GALLIFREY_XIVO:22\ttcp\t22005\t-\t$IP_FAILOVER"],
+    ]);
+    expect(
+      shorewall.usedPorts(
+        "SSH/ACCEPT net $FW\nHTTP(DNAT) net loc:10.10.60.9\n",
+        (m) => macros[m] ?? [],
+      ),
+    ).toEqual([22, 80]);
+  });
+
   it("reads params, hand-written and farmctl's", () => {
     const p = shorewall.params(PARAMS);
     expect(p.get("IP_FAILOVER")).toBe("198.51.100.42");
