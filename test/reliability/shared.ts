@@ -23,21 +23,28 @@ export interface Fingerprint {
 /** Commands whose leftovers would be a leak: copies, guests, LVM calls. */
 const WATCHED = /^(dd|qemu-system-x86_64|kvm|ionice|lvcreate|lvremove|lvm)$/;
 
-/** argv of the WATCHED processes inside host01's network namespace. */
-export function processes(tb: Testbed): string[] {
+/** The WATCHED processes inside host01's network namespace: PID, command name and argv. */
+export function watchedProcesses(tb: Testbed): { pid: number; comm: string; argv: string }[] {
   const ns = readlinkSync(`/proc/${tb.holder()}/ns/net`);
-  const found: string[] = [];
+  const found: { pid: number; comm: string; argv: string }[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       if (readlinkSync(`/proc/${pid}/ns/net`) !== ns) continue;
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
       const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-      if (WATCHED.test(comm)) found.push(argv.join(" "));
+      if (WATCHED.test(comm)) found.push({ pid: Number(pid), comm, argv: argv.join(" ") });
     } catch {
       // gone while we looked
     }
   }
-  return found.sort();
+  return found;
+}
+
+/** argv of the WATCHED processes inside host01's network namespace. */
+export function processes(tb: Testbed): string[] {
+  return watchedProcesses(tb)
+    .map((p) => p.argv)
+    .sort();
 }
 
 export async function fingerprint(tb: Testbed): Promise<Fingerprint> {

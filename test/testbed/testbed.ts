@@ -145,9 +145,17 @@ export class Testbed {
    * Starts a farmd inside for `config` (a path inside) as a child of this process, so that its
    * exit status is seen and it is reaped at once (a farmd killed by a test must not linger as a
    * zombie still holding its state lock's PID); resolves once it answers on its socket with its
-   * own PID, i.e. after its crash recovery. Output goes to log/farmd-<config>.log.
+   * own PID, i.e. after its crash recovery. Output goes to log/farmd-<config>.log. `env` adds
+   * variables to its otherwise clean environment (e.g. FARMD_TEST_CRASH_AT).
    */
-  async spawnFarmd(config: string, o: { timeoutMs?: number } = {}): Promise<FarmdProcess> {
+  async spawnFarmd(
+    config: string,
+    o: { timeoutMs?: number; env?: Record<string, string> } = {},
+  ): Promise<FarmdProcess> {
+    const extraEnv = Object.entries(o.env ?? {}).map(([k, v]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`not an environment variable name: ${k}`);
+      return `${k}=${v}`;
+    });
     const socket =
       /^socket\s*=\s*"([^"]+)"/m.exec(this.readFile(config))?.[1] ?? "/run/farmd/farmd.sock";
     const log = openSync(join(this.dir, "log", `farmd-${basename(config, ".toml")}.log`), "a");
@@ -155,7 +163,7 @@ export class Testbed {
     // prettier-ignore
     const child = spawn("nsenter", [
       "-t", String(this.holder()), "-n", "-m", "-u", "--",
-      "env", "-i", `PATH=${PATH}`, "HOME=/root", "LANG=C.UTF-8",
+      "env", "-i", `PATH=${PATH}`, "HOME=/root", "LANG=C.UTF-8", ...extraEnv,
       process.execPath, join(import.meta.dirname, "../../dist/daemon/main.js"), "--config", config,
     ], { stdio: ["ignore", log, log] });
     closeSync(log);
