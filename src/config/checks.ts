@@ -31,6 +31,27 @@ export function isSize(s: string): boolean {
   }
 }
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** Whole seconds from 30, "30", "30s", "2m" or "1h"; null if not one of those. */
+export function parseSeconds(v: number | string): number | null {
+  if (typeof v === "number") return Number.isInteger(v) && v >= 0 ? v : null;
+  const m = /^(\d+)([smh]?)$/.exec(v.trim());
+  return m ? Number(m[1]) * UNIT_SECONDS[m[2] || "s"]! : null;
+}
+
+/** A duration given in seconds (30) or with a unit ("30s", "2m"), at most `max` seconds. */
+export const seconds = (example: string, max: number) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = parseSeconds(v);
+    if (n !== null && n <= max) return n;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be whole seconds like ${example} (or with a unit: s, m, h), at most ${max} s`,
+    });
+    return z.NEVER;
+  });
+
 export const isIpv4 = (s: string) => Address4.isValid(s) && !s.includes("/");
 
 /** An IPv4 network that leaves room for VMs: prefix /8 to /30, host bits zero. */

@@ -54,6 +54,8 @@ const shape = z
         memory: check.size("4G", true).default("4G"),
         monitor_dir: absPath.default("/var/run/ganeti/kvm-hypervisor/ctrl"),
         monitor: z.enum(["auto", "hmp", "qmp"]).default("auto"),
+        // How long destroy's shutdown waits for the guest before Ganeti stops it (seconds).
+        shutdown_timeout: check.seconds('30 or "2m"', 3600).default(30),
       })
       .strict()
       .prefault({}),

@@ -126,7 +126,7 @@ export function buildHost(config: Config, o: HostOptions): Host {
     runner,
     files,
     lvm: o.dryRun ? new DryRunLvm(lvm, runner) : lvm,
-    ganeti: new Ganeti(runner),
+    ganeti: new Ganeti(runner, { dryRun: o.dryRun }),
     monitor: new Monitor({
       monitorDir: config.ganeti.monitor_dir,
       protocol: config.ganeti.monitor,

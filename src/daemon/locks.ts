@@ -100,10 +100,12 @@ export function lockedGaneti(g: GanetiPort, lock: Mutex): GanetiPort {
   return {
     listInstances: () => g.listInstances(),
     instanceDisks: (fqdn) => g.instanceDisks(fqdn),
-    add: (p) => lock.run(() => g.add(p)),
+    add: (p, onJob) => lock.run(() => g.add(p, onJob)),
     start: (fqdn) => g.start(fqdn),
-    shutdown: (fqdn) => g.shutdown(fqdn),
-    remove: (fqdn) => lock.run(() => g.remove(fqdn)),
+    shutdown: (fqdn, timeoutSec) => g.shutdown(fqdn, timeoutSec),
+    remove: (fqdn, onJob) => lock.run(() => g.remove(fqdn, onJob)),
+    waitJob: (jobId) => g.waitJob(jobId),
+    unfinishedJob: (op, fqdn) => g.unfinishedJob(op, fqdn),
   };
 }
 

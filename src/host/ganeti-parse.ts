@@ -208,3 +208,50 @@ export function parseGanetiFailure(stderr: string): GanetiFailure {
   const plain = /^Failure: [^\n]*:\n([\s\S]*)$/.exec(text);
   return { errorType: null, details: (plain ? plain[1]! : text).trim(), masterTimeout: false };
 }
+
+/** Ganeti's job states (constants.JOB_STATUS_*); the last three are final. */
+export const JOB_FINAL = ["canceled", "success", "error"] as const;
+
+export interface GanetiJob {
+  id: number;
+  /** queued, waiting, canceling, running, canceled, success or error. */
+  status: string;
+  /** One summary per opcode, e.g. "INSTANCE_CREATE(gallifrey-dev.xivo.vm.farm)". */
+  summary: string[];
+}
+
+/** The id that `--submit --print-jobid` prints alone on stdout (lib/cli.py SubmitOrSend). */
+export function parseJobId(stdout: string): number {
+  const m = /^(\d+)\n?$/.exec(stdout);
+  if (!m) throw unexpectedOutput("gnt-instance --submit --print-jobid", "no job id", stdout);
+  return Number(m[1]);
+}
+
+/** Parses `gnt-job list --no-headers --separator=| -o id,status,summary`. */
+export function parseJobList(stdout: string): GanetiJob[] {
+  const out: GanetiJob[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "") continue;
+    const m = /^(\d+)\|([^|]+)\|(.*)$/.exec(line);
+    if (!m) throw unexpectedOutput("gnt-job list", "expected id|status|summary", line);
+    out.push({ id: Number(m[1]), status: m[2]!, summary: m[3]!.split(",") });
+  }
+  return out;
+}
+
+/**
+ * The stderr of a failed `gnt-job wait N` is `Job N failed: ` then cli.FormatError's text, as the
+ * command itself would have printed without --submit; `prerequisites` is true when the job stopped
+ * at its checks (OpPrereqError), before it changed anything.
+ */
+export function parseJobFailure(
+  id: number,
+  stderr: string,
+): { text: string; prerequisites: boolean } {
+  const prefix = `Job ${id} failed: `;
+  const text = stderr.startsWith(prefix) ? stderr.slice(prefix.length) : stderr;
+  return {
+    text,
+    prerequisites: text.startsWith("Failure: prerequisites not met for this operation:"),
+  };
+}

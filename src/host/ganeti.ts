@@ -3,16 +3,27 @@ import { AlreadyExists, BadInput, CommandFailed, NotFound, Unavailable } from ".
 import type { FarmError } from "../api/errors.js";
 import type { RunResult, Runner } from "./runner.js";
 import {
+  JOB_FINAL,
   LIST_FIELDS,
   LIST_SEPARATOR,
   parseGanetiFailure,
   parseInstanceInfo,
   parseInstanceList,
+  parseJobFailure,
+  parseJobId,
+  parseJobList,
 } from "./ganeti-parse.js";
+import type { GanetiJob } from "./ganeti-parse.js";
 import type { GanetiInstance } from "./ganeti-parse.js";
 import { unexpectedOutput } from "./parse-error.js";
 
-export type { GanetiInstance, InstanceStatus } from "./ganeti-parse.js";
+export type { GanetiInstance, GanetiJob, InstanceStatus } from "./ganeti-parse.js";
+
+/** What a job of farmd's does, as `gnt-job list` summarizes it: OP(instance name). */
+export type JobOp = "INSTANCE_CREATE" | "INSTANCE_REMOVE";
+
+/** Called with a submitted job's id before farmd waits on it, to journal it. */
+export type OnJob = (jobId: number) => void;
 
 export interface AddParams {
   /** Primary node, e.g. "host01.farm". */
@@ -49,7 +60,11 @@ function check(value: string, re: RegExp, what: string): string {
 }
 
 export class Ganeti {
-  constructor(private readonly runner: Runner) {}
+  /** `dryRun`: submits are only reported (no job id comes back), so there is nothing to wait on. */
+  constructor(
+    private readonly runner: Runner,
+    private readonly opts: { dryRun?: boolean } = {},
+  ) {}
 
   listArgv(): string[] {
     return [
@@ -129,16 +144,17 @@ export class Ganeti {
     ];
   }
 
-  async add(p: AddParams): Promise<void> {
-    await this.exec(this.addArgv(p), false);
+  /** Submits the add as a Ganeti job, journals its id through `onJob`, then waits for its end. */
+  async add(p: AddParams, onJob: OnJob = () => {}): Promise<void> {
+    await this.runJob(this.addArgv(p), onJob);
   }
 
   async start(fqdn: string): Promise<void> {
     await this.exec(["gnt-instance", "start", check(fqdn, FQDN, "instance name")], false);
   }
 
-  /** Ganeti waits timeoutSec for an ACPI shutdown, then kills the VM. */
-  async shutdown(fqdn: string, timeoutSec = 120): Promise<void> {
+  /** Ganeti waits timeoutSec for an ACPI shutdown, then kills the VM (0: at once). */
+  async shutdown(fqdn: string, timeoutSec: number): Promise<void> {
     if (!Number.isInteger(timeoutSec) || timeoutSec < 0) {
       throw new BadInput(`invalid shutdown timeout: ${timeoutSec}`);
     }
@@ -149,8 +165,58 @@ export class Ganeti {
   }
 
   /** Ganeti 3.0 has no --keep-disks: removing a plain instance also lvremoves its disks. */
-  async remove(fqdn: string): Promise<void> {
-    await this.exec(["gnt-instance", "remove", "-f", check(fqdn, FQDN, "instance name")], false);
+  async remove(fqdn: string, onJob: OnJob = () => {}): Promise<void> {
+    await this.runJob(["gnt-instance", "remove", "-f", check(fqdn, FQDN, "instance name")], onJob);
+  }
+
+  async listJobs(): Promise<GanetiJob[]> {
+    const argv = ["gnt-job", "list", "--no-headers", `--separator=${LIST_SEPARATOR}`];
+    return parseJobList((await this.exec([...argv, "-o", "id,status,summary"], true)).stdout);
+  }
+
+  /** The newest job not yet ended whose summary is OP(fqdn): found again after a crash. */
+  async unfinishedJob(op: JobOp, fqdn: string): Promise<number | null> {
+    const mine = (await this.listJobs()).filter(
+      (j) =>
+        j.summary.includes(`${op}(${fqdn})`) &&
+        !(JOB_FINAL as readonly string[]).includes(j.status),
+    );
+    return mine.at(-1)?.id ?? null;
+  }
+
+  /**
+   * Waits for a job to end: null if it succeeded, else its failure as Ganeti words it, with
+   * `details.prerequisites` true when it stopped at its checks (it changed nothing). Throws only
+   * when Ganeti cannot be asked.
+   */
+  async waitJob(
+    jobId: number,
+    argv: readonly string[] = ["gnt-job", "wait", String(jobId)],
+  ): Promise<FarmError | null> {
+    if (!Number.isInteger(jobId) || jobId < 0) throw new BadInput(`invalid job id: ${jobId}`);
+    if (this.opts.dryRun) return null;
+    const r = await this.runner.run(["gnt-job", "wait", String(jobId)], {
+      readOnly: true, // waiting changes nothing
+      allowFailure: true,
+    });
+    if (r.exitCode === 0) return null;
+    const f = parseJobFailure(jobId, r.stderr);
+    // Named after the command the job runs: that is what failed, in Ganeti's own words.
+    const err = ganetiError({ ...r, argv, stderr: f.text });
+    if (err.code === "unavailable") throw err;
+    Object.assign(err.details!, { jobId, prerequisites: f.prerequisites });
+    return err;
+  }
+
+  /** --submit --print-jobid: the id is handed to `onJob` (journaled) before the wait. */
+  private async runJob(argv: string[], onJob: OnJob): Promise<void> {
+    const [cmd, sub, ...rest] = argv;
+    const r = await this.exec([cmd!, sub!, "--submit", "--print-jobid", ...rest], false);
+    if (this.opts.dryRun) return;
+    const jobId = parseJobId(r.stdout);
+    onJob(jobId);
+    const failed = await this.waitJob(jobId, argv);
+    if (failed) throw failed;
   }
 
   private async exec(argv: string[], readOnly: boolean): Promise<RunResult> {

@@ -1,5 +1,7 @@
 // What ops needs from the outside world: narrow interfaces that host adapters satisfy.
+import type { FarmError } from "../api/errors.js";
 import type { EventSink } from "../api/events.js";
+import type { JobOp, OnJob } from "../host/ganeti.js";
 import type { VmEntry } from "../host/confedit/entry.js";
 import type { Revert } from "../host/families/edit.js";
 import type { Inspection } from "../host/families/lines.js";
@@ -46,10 +48,16 @@ export interface AddInstance {
 export interface GanetiPort {
   listInstances(): Promise<InstanceInfo[]>;
   instanceDisks(fqdn: string): Promise<{ vg: string; lv: string; sizeBytes: number }[]>;
-  add(p: AddInstance): Promise<void>;
+  /** Add and remove run as Ganeti jobs: `onJob` gets the job's id (to journal) before the wait. */
+  add(p: AddInstance, onJob?: OnJob): Promise<void>;
   start(fqdn: string): Promise<void>;
-  shutdown(fqdn: string): Promise<void>;
-  remove(fqdn: string): Promise<void>;
+  /** Waits up to timeoutSec for the guest to power off, then Ganeti stops it (0: at once). */
+  shutdown(fqdn: string, timeoutSec: number): Promise<void>;
+  remove(fqdn: string, onJob?: OnJob): Promise<void>;
+  /** Null when the job succeeded, else its failure (`details.prerequisites`: it changed nothing). */
+  waitJob(jobId: number): Promise<FarmError | null>;
+  /** A job OP(fqdn) still queued or running (after a crash, when its id was never journaled). */
+  unfinishedJob(op: JobOp, fqdn: string): Promise<number | null>;
 }
 
 export interface BalloonResult {

@@ -20,6 +20,16 @@ describe("farmd.toml", () => {
     expect(c.firewall.public_address).toBe("$IP_FAILOVER");
     expect(c.network.subnet).toBe("10.10.60.0/24");
     expect(c.balloon.target).toBe("1G");
+    expect(c.ganeti.shutdown_timeout).toBe(30);
+  });
+
+  it("takes [ganeti] shutdown_timeout in seconds or with a unit", () => {
+    const t = (v: string) => parseConfig(`[ganeti]\nshutdown_timeout = ${v}\n`, "f").ganeti;
+    expect(t("0").shutdown_timeout).toBe(0);
+    expect(t("45").shutdown_timeout).toBe(45);
+    expect(t('"90s"').shutdown_timeout).toBe(90);
+    expect(t('"2m"').shutdown_timeout).toBe(120);
+    expect(t('"1h"').shutdown_timeout).toBe(3600);
   });
 
   it("names the file, the key and the problem", () => {
@@ -72,6 +82,10 @@ describe("farmd.toml", () => {
     ['[ganeti]\nmemory = "0G"', "ganeti.memory", /positive size/],
     ['[ganeti]\nmemory = "1537K"', "ganeti.memory", /whole MiB/],
     ['[ganeti]\nmonitor = "both"', "ganeti.monitor", /hmp/],
+    ["[ganeti]\nshutdown_timeout = -1", "ganeti.shutdown_timeout", /whole seconds like 30/],
+    ["[ganeti]\nshutdown_timeout = 1.5", "ganeti.shutdown_timeout", /whole seconds/],
+    ['[ganeti]\nshutdown_timeout = "2 minutes"', "ganeti.shutdown_timeout", /unit: s, m, h/],
+    ['[ganeti]\nshutdown_timeout = "2h"', "ganeti.shutdown_timeout", /at most 3600 s/],
     ['[ganeti]\nmonitor_dir = "run/ganeti"', "ganeti.monitor_dir", /absolute path/],
     ['[lvm]\nvg = "all vg"', "lvm.vg", /VG name/],
     ['[lvm]\nsnapshot_size = "lots"', "lvm.snapshot_size", /size like/],

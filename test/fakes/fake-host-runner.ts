@@ -21,6 +21,15 @@ export interface FakeInstance {
   lv: string;
 }
 
+/** A job submitted with `--submit`: it runs when first waited on (or `runJobs()`), as Ganeti's queue would. */
+export interface FakeJob {
+  id: number;
+  argv: string[];
+  summary: string;
+  status: "queued" | "success" | "error";
+  stderr: string;
+}
+
 export type Fault = (argv: readonly string[]) => { exitCode: number; stderr: string } | undefined;
 
 const VG_SIZE = 42945478656;
@@ -37,6 +46,9 @@ export class FakeHostRunner implements Runner {
   ddGate: (argv: readonly string[]) => Promise<void> = async () => {};
   ddActive = 0;
   ddMaxActive = 0;
+  readonly jobs: FakeJob[] = [];
+  /** Awaited by every `gnt-job wait` before the job runs: lets a test hold a job in Ganeti's queue. */
+  jobGate: (jobId: number) => Promise<void> = async () => {};
 
   constructor() {
     this.lvs.set("5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0", {
@@ -67,6 +79,20 @@ export class FakeHostRunner implements Runner {
       if (f) return this.result(argv, "", f.stderr, f.exitCode, opts);
     }
     if (argv[0] === "ionice") await this.holdCopy(argv, opts.signal);
+    if (argv[0] === "gnt-job" && argv[1] === "wait") {
+      const job = this.jobs.find((j) => j.id === Number(argv[2]));
+      if (!job)
+        return this.result(
+          argv,
+          "",
+          recording("gnt-job-3.0.2-wait-unknown-id-stderr.txt").replace("999", argv[2]!),
+          1,
+          opts,
+        );
+      await this.jobGate(job.id);
+      this.runJob(job);
+      return this.result(argv, "", job.stderr, job.status === "error" ? 1 : 0, opts);
+    }
     const out = this.dispatch(argv, opts);
     return this.result(argv, out.stdout ?? "", out.stderr ?? "", 0, opts);
   }
@@ -110,10 +136,51 @@ export class FakeHostRunner implements Runner {
     if (cmd === "lvcreate") return this.lvcreate(argv);
     if (cmd === "lvremove") return this.lvremove(argv);
     if (cmd === "ionice") return this.dd(argv, opts);
+    if (cmd === "gnt-instance" && argv[2] === "--submit") return this.submit(argv);
     if (cmd === "gnt-instance") return this.ganeti(sub!, argv);
+    if (cmd === "gnt-job" && sub === "list") return { stdout: this.jobList() };
     if (["named-checkzone", "dhcpd", "nginx", "unshare"].includes(cmd!)) return { stdout: "OK\n" };
     if (cmd?.startsWith("reload-")) return {};
     throw new Error(`FakeHostRunner: unexpected command ${argv.join(" ")}`);
+  }
+
+  /** Ganeti's queue: what a job does happens later, when it runs. */
+  private submit(argv: readonly string[]) {
+    const real = argv.filter((a) => a !== "--submit" && a !== "--print-jobid");
+    const op = { add: "INSTANCE_CREATE", remove: "INSTANCE_REMOVE" }[argv[1]!];
+    if (!op) throw new Error(`FakeHostRunner: unexpected submit ${argv.join(" ")}`);
+    const id = this.jobs.length + 4; // jobs 1-3 are the testbed's own (gnt-job-3.0.2-list-*)
+    this.jobs.push({
+      id,
+      argv: real,
+      summary: `${op}(${real.at(-1)})`,
+      status: "queued",
+      stderr: "",
+    });
+    return { stdout: `${id}\n`, stderr: `JobID: ${id}\n` };
+  }
+
+  /** Runs every job still queued: Ganeti finishing what farmd submitted, whoever waits. */
+  runJobs(): void {
+    for (const job of this.jobs) this.runJob(job);
+  }
+
+  private runJob(job: FakeJob): void {
+    if (job.status !== "queued") return;
+    const fault = this.faults.map((f) => f(job.argv)).find(Boolean);
+    try {
+      if (fault) throw new CommandFailed(job.argv, fault.exitCode, fault.stderr);
+      this.ganeti(job.argv[1]!, job.argv);
+      job.status = "success";
+    } catch (err) {
+      if (!(err instanceof CommandFailed)) throw err;
+      job.status = "error";
+      job.stderr = `Job ${job.id} failed: ${err.stderr}`;
+    }
+  }
+
+  private jobList(): string {
+    return this.jobs.map((j) => `${j.id}|${j.status}|${j.summary}\n`).join("");
   }
 
   private lvsJson(): string {
@@ -276,6 +343,7 @@ function isQuery(argv: readonly string[]): boolean {
     cmd === "lvs" ||
     cmd === "vgs" ||
     (cmd === "gnt-instance" && (sub === "list" || sub === "info")) ||
+    cmd === "gnt-job" ||
     ["named-checkzone", "dhcpd", "nginx", "unshare"].includes(cmd!)
   );
 }

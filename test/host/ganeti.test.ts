@@ -209,19 +209,44 @@ describe("Ganeti", () => {
 
   it("adds, starts, shuts down and removes (changes are not read-only)", async () => {
     const fq = GALLIFREY;
+    const submitted = (argv: string[]) => [
+      argv[0]!,
+      argv[1]!,
+      "--submit",
+      "--print-jobid",
+      ...argv.slice(2),
+    ];
+    const wait = (id: string) => ({ argv: ["gnt-job", "wait", id], effect: readOnly(true) });
     const r = new ScriptedRunner([
-      { argv: seed.split(" "), stdout: rec("add-with-ip"), effect: readOnly(false) },
+      {
+        argv: submitted(seed.split(" ")),
+        stdout: rec("add-submit"),
+        stderr: rec("add-submit-stderr"),
+        effect: readOnly(false),
+      },
+      wait("4"),
       { argv: ["gnt-instance", "start", fq], stdout: rec("start"), effect: readOnly(false) },
-      { argv: ["gnt-instance", "shutdown", "--timeout=5", fq], stdout: rec("shutdown") },
-      { argv: ["gnt-instance", "shutdown", "--timeout=120", fq], stdout: rec("shutdown") },
-      { argv: ["gnt-instance", "remove", "-f", fq], effect: readOnly(false) },
+      {
+        argv: ["gnt-instance", "shutdown", "--timeout=30", fq],
+        stdout: rec("shutdown-timeout-30"),
+      },
+      { argv: ["gnt-instance", "shutdown", "--timeout=0", fq], stdout: rec("shutdown-timeout-0") },
+      {
+        argv: submitted(["gnt-instance", "remove", "-f", fq]),
+        stdout: rec("remove-submit"),
+        stderr: rec("remove-submit-stderr"),
+        effect: readOnly(false),
+      },
+      wait("12"),
     ]);
     const g = new Ganeti(r);
-    await g.add(add);
+    const jobs: number[] = [];
+    await g.add(add, (id) => jobs.push(id));
     await g.start(fq);
-    await g.shutdown(fq, 5);
-    await g.shutdown(fq);
-    await g.remove(fq);
+    await g.shutdown(fq, 30);
+    await g.shutdown(fq, 0);
+    await g.remove(fq, (id) => jobs.push(id));
+    expect(jobs).toEqual([4, 12]);
     r.assertDone();
   });
 

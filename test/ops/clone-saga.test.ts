@@ -66,6 +66,8 @@ describe("clone gallifrey gallifrey-dev", () => {
     expect(h.runner.calls.find((a) => a[0] === "gnt-instance" && a[1] === "add")).toEqual([
       "gnt-instance",
       "add",
+      "--submit",
+      "--print-jobid",
       "-n",
       "host01.farm",
       "-B",
@@ -123,7 +125,9 @@ describe("clone gallifrey gallifrey-dev", () => {
         "reload-dhcp",
         "reload-firewall",
         "reload-proxy",
-        expect.stringMatching(/^gnt-instance add .* gallifrey-dev\.xivo\.vm\.farm$/),
+        expect.stringMatching(
+          /^gnt-instance add --submit --print-jobid .* gallifrey-dev\.xivo\.vm\.farm$/,
+        ),
         "gnt-instance start gallifrey-dev.xivo.vm.farm",
       ]),
     );

@@ -38,8 +38,8 @@ describe("destroy gallifrey-dev", () => {
         (a) => a[0] === "gnt-instance" && ["shutdown", "remove"].includes(a[1]!),
       ),
     ).toEqual([
-      ["gnt-instance", "shutdown", "--timeout=120", made.instance],
-      ["gnt-instance", "remove", "-f", made.instance],
+      ["gnt-instance", "shutdown", "--timeout=30", made.instance], // [ganeti] shutdown_timeout
+      ["gnt-instance", "remove", "--submit", "--print-jobid", "-f", made.instance],
     ]);
     // The address is free again: the next clone gets it.
     expect((await h.clone({ name: "gallifrey-qa" })).ip).toBe("10.10.60.6");
@@ -97,8 +97,8 @@ describe("destroy gallifrey-dev", () => {
     const commands = h.events.flatMap((e) => (e.type === "command" ? [e.argv.join(" ")] : []));
     expect(commands).toEqual(
       expect.arrayContaining([
-        "gnt-instance shutdown --timeout=120 gallifrey-dev.xivo.vm.farm",
-        "gnt-instance remove -f gallifrey-dev.xivo.vm.farm",
+        "gnt-instance shutdown --timeout=30 gallifrey-dev.xivo.vm.farm",
+        "gnt-instance remove --submit --print-jobid -f gallifrey-dev.xivo.vm.farm",
       ]),
     );
     expect(h.events.filter((e) => e.type === "file-diff")).toHaveLength(6);

@@ -9,6 +9,7 @@ import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { vmEntry } from "../entry.js";
 import type { CopyPort, LvInfo, MonitorPort, ProcessPort, RevertData } from "../ports.js";
+import { journalJob, settleJob } from "../ganeti-job.js";
 import type { SagaStep, StepHandle } from "../saga.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
@@ -215,14 +216,17 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const target = need(ctx.targetLv, "the new disk");
         const { ganeti, config } = ctx.deps;
         step.record({ fqdn: entry.fqdn, lvUuid: target.uuid });
-        await ganeti.add({
-          fqdn: entry.fqdn,
-          node: config.ganeti.node,
-          memory: f.memory,
-          os: config.ganeti.os,
-          lvName: target.name,
-          mac: entry.mac,
-        });
+        await ganeti.add(
+          {
+            fqdn: entry.fqdn,
+            node: config.ganeti.node,
+            memory: f.memory,
+            os: config.ganeti.os,
+            lvName: target.name,
+            mac: entry.mac,
+          },
+          journalJob(step),
+        );
         const renamed = await lvByUuid(ctx, target.uuid);
         if (renamed && !ctx.deps.dryRun)
           ctx.deps.inventory.update(f.target.name, { lvName: renamed.name });
@@ -231,6 +235,10 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const fqdn = step.data.fqdn;
         if (typeof fqdn !== "string") return;
         const { ganeti } = ctx.deps;
+        // Ganeti goes on with a job after farmd died: let the add (and an earlier undo's remove) end
+        // first, or the LV would be looked for while Ganeti renames it to <uuid>.disk0.
+        await settleJob(ganeti, step, "INSTANCE_CREATE", fqdn);
+        await settleJob(ganeti, step, "INSTANCE_REMOVE", fqdn, "undoJobId");
         if (!(await ganeti.listInstances()).some((i) => i.name === fqdn)) return;
         // Only remove the instance if its disk is the LV this operation made.
         const disks = await ganeti.instanceDisks(fqdn);
@@ -241,8 +249,9 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
             `check it with gnt-instance info ${fqdn}`,
           );
         }
-        await ganeti.shutdown(fqdn);
-        await ganeti.remove(fqdn);
+        // The clone is ours and thrown away: Ganeti's forced stop, no wait on the guest.
+        await ganeti.shutdown(fqdn, 0);
+        await ganeti.remove(fqdn, (jobId) => step.record({ undoJobId: jobId }));
       },
     },
     familyStep("firewall", "forward the SSH port"),
@@ -256,7 +265,8 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async undo(ctx) {
         const fqdn = need(ctx.entry, "the allocation").fqdn;
         const inst = (await ctx.deps.ganeti.listInstances()).find((i) => i.name === fqdn);
-        if (inst && inst.status === "running") await ctx.deps.ganeti.shutdown(fqdn);
+        // A rollback never waits on a guest that ignores the power button: forced stop at once.
+        if (inst && inst.status === "running") await ctx.deps.ganeti.shutdown(fqdn, 0);
       },
     },
     {

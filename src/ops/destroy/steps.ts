@@ -11,6 +11,7 @@ import { vmEntry } from "../entry.js";
 import { learnEntry } from "../inventory/view.js";
 import { checkLabel, vmNames } from "../names.js";
 import type { Families, GanetiPort, LvmPort, RevertData } from "../ports.js";
+import { jobNeverRan, journalJob, settleJob } from "../ganeti-job.js";
 import type { SagaStep } from "../saga.js";
 
 export interface DestroyDeps {
@@ -78,7 +79,8 @@ export function destroySteps(): SagaStep<DestroyCtx>[] {
         const inst = (await ctx.deps.ganeti.listInstances()).find((i) => i.name === fqdn);
         ctx.wasRunning = inst?.status === "running";
         step.record({ wasRunning: ctx.wasRunning });
-        if (ctx.wasRunning) await ctx.deps.ganeti.shutdown(fqdn);
+        if (ctx.wasRunning)
+          await ctx.deps.ganeti.shutdown(fqdn, ctx.deps.config.ganeti.shutdown_timeout);
       },
       async undo(ctx, step) {
         const fqdn = need(ctx.fqdn, "the instance");
@@ -94,10 +96,25 @@ export function destroySteps(): SagaStep<DestroyCtx>[] {
     {
       name: "remove-instance",
       title: "remove the Ganeti instance and its disk",
-      async do(ctx) {
+      async do(ctx, step) {
         const fqdn = need(ctx.fqdn, "the instance");
         const { ganeti, lvm } = ctx.deps;
-        if ((await ganeti.listInstances()).some((i) => i.name === fqdn)) await ganeti.remove(fqdn);
+        // The point of no return, journaled before the remove is submitted: from here on, cancel
+        // and crash recovery finish the destroy (this step runs again) instead of undoing it.
+        step.record({ committed: true });
+        // A remove submitted before a crash: let it end, then look at what is left.
+        await settleJob(ganeti, step, "INSTANCE_REMOVE", fqdn);
+        if ((await ganeti.listInstances()).some((i) => i.name === fqdn)) {
+          step.record({ jobId: null });
+          try {
+            await ganeti.remove(fqdn, journalJob(step));
+          } catch (err) {
+            // Refused at submit or at Ganeti's checks: nothing was removed, so it can still be undone.
+            if (jobNeverRan(err, typeof step.data.jobId === "number"))
+              step.record({ committed: false });
+            throw err;
+          }
+        }
         // Ganeti removes a plain disk with its instance; one left behind goes only if it is ours.
         const lv = ctx.lv;
         if (lv && !ctx.deps.dryRun) {
