@@ -4,6 +4,8 @@ export const EXIT = {
   ok: 0,
   failed: 1,
   usage: 2,
+  /** A usage error farmctl finds itself (commander's are 2). */
+  badUsage: 64,
   dataErr: 65,
   unavailable: 69,
   internal: 70,

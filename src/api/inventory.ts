@@ -19,22 +19,24 @@ export interface VmRow {
   origin: "farmctl" | "hand-made";
 }
 
+/** The fields of `farmctl list -o`: the JSON keys of a VmRow, one naming for the table and --json. */
 export const LIST_FIELDS = [
   "name",
   "group",
+  "instance",
   "state",
   "ip",
   "mac",
-  "ssh_port",
-  "web",
-  "memory",
-  "balloon",
+  "sshPort",
+  "webName",
+  "memoryBytes",
+  "balloonBytes",
   "lv",
-  "disk",
+  "diskBytes",
   "source",
   "created",
   "origin",
-] as const;
+] as const satisfies readonly (keyof VmRow)[];
 export type ListField = (typeof LIST_FIELDS)[number];
 
 export interface VmDetail {

@@ -1,42 +1,58 @@
 // `farmctl list`, `farmctl show NAME`: the admin's view of the farm.
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { EXIT, FarmError } from "../api/errors.js";
 import { LIST_FIELDS, type ListField, type VmDetail, type VmRow } from "../api/inventory.js";
 import { connect } from "../client/connect.js";
 import { formatBytes } from "./format.js";
 import { printJson } from "./output.js";
+import { closest } from "./suggest.js";
 import { table } from "./table.js";
 
-// The columns that fit a terminal; -o adds lv, source, created.
-const DEFAULT_FIELDS = LIST_FIELDS.filter((f) => !["lv", "source", "created"].includes(f));
+// The columns that fit a terminal; -o adds instance, lv, source, created.
+const DEFAULT_FIELDS = LIST_FIELDS.filter(
+  (f) => !["instance", "lv", "source", "created"].includes(f),
+);
 
 const bytes = (n: number | null) => (n === null ? "-" : formatBytes(n));
 
-const CELL: Record<ListField, (r: VmRow) => string> = {
-  name: (r) => r.name,
-  group: (r) => r.group,
-  state: (r) => r.state,
-  ip: (r) => r.ip ?? "-",
-  mac: (r) => r.mac ?? "-",
-  ssh_port: (r) => (r.sshPort === null ? "-" : String(r.sshPort)),
-  web: (r) => r.webName ?? "-",
-  memory: (r) => bytes(r.memoryBytes),
-  balloon: (r) => bytes(r.balloonBytes),
-  lv: (r) => r.lv ?? "-",
-  disk: (r) => bytes(r.diskBytes),
-  source: (r) => r.source ?? "-",
-  created: (r) => r.created ?? "-",
-  origin: (r) => r.origin,
+/** Each field's column: its header and its cell; the field name is the row's JSON key. */
+const COLUMN: Record<ListField, [string, (r: VmRow) => string]> = {
+  name: ["NAME", (r) => r.name],
+  group: ["GROUP", (r) => r.group],
+  instance: ["INSTANCE", (r) => r.instance],
+  state: ["STATE", (r) => r.state],
+  ip: ["IP", (r) => r.ip ?? "-"],
+  mac: ["MAC", (r) => r.mac ?? "-"],
+  sshPort: ["SSH_PORT", (r) => (r.sshPort === null ? "-" : String(r.sshPort))],
+  webName: ["WEB", (r) => r.webName ?? "-"],
+  memoryBytes: ["MEMORY", (r) => bytes(r.memoryBytes)],
+  balloonBytes: ["BALLOON", (r) => bytes(r.balloonBytes)],
+  lv: ["LV", (r) => r.lv ?? "-"],
+  diskBytes: ["DISK", (r) => bytes(r.diskBytes)],
+  source: ["SOURCE", (r) => r.source ?? "-"],
+  created: ["CREATED", (r) => r.created ?? "-"],
+  origin: ["ORIGIN", (r) => r.origin],
 };
 
-function fields(v: string): ListField[] {
+/** The fields -o names; an unknown one is a usage error (64) with the likely one and the list. */
+export function listFields(v: string): ListField[] {
   const list = v.split(",").map((f) => f.trim());
-  const bad = list.filter((f) => !(LIST_FIELDS as readonly string[]).includes(f));
-  if (bad.length)
-    throw new InvalidArgumentError(
-      `unknown field(s) ${bad.join(", ")}; fields: ${LIST_FIELDS.join(",")}`,
+  const valid: readonly string[] = LIST_FIELDS;
+  const bad = list.find((f) => !valid.includes(f));
+  if (bad !== undefined) {
+    const meant = closest(bad, valid);
+    throw new FarmError(
+      "bad_usage",
+      `unknown field '${bad}' for -o${meant ? `; did you mean '${meant}'?` : ""}`,
+      EXIT.badUsage,
+      `fields: ${LIST_FIELDS.join(",")}`,
     );
+  }
   return list as ListField[];
 }
+
+/** A row with only the fields asked for, in their order. */
+const pick = (r: VmRow, cols: ListField[]) => Object.fromEntries(cols.map((c) => [c, r[c]]));
 
 function detail(d: VmDetail): string {
   const v = d.vm;
@@ -75,22 +91,24 @@ export function registerInventory(program: Command): void {
     .description(
       "every VM of the farm: farmctl's, and those made by hand (learned from Ganeti and the config files)",
     )
-    .option("-o, --output <fields>", `columns, comma-separated: ${LIST_FIELDS.join(",")}`, fields)
+    .option(
+      "-o, --output <fields>",
+      `fields, comma-separated, for the table and --json: ${LIST_FIELDS.join(",")}`,
+    )
     .option("--no-headers", "omit the header line")
     .option("--json", "print one JSON document on stdout")
     .addOption(configOption())
-    .action(
-      async (o: { output?: ListField[]; headers: boolean; json?: boolean; config?: string }) => {
-        const vms = await connect({ configPath: o.config }).vms();
-        if (o.json) return printJson({ ok: true, vms });
-        const cols = o.output ?? DEFAULT_FIELDS;
-        const text = table(
-          cols.map((c) => c.toUpperCase()),
-          vms.map((r) => cols.map((c) => CELL[c](r))),
-        );
-        process.stdout.write(o.headers ? text : text.split("\n").slice(1).join("\n"));
-      },
-    );
+    .action(async (o: { output?: string; headers: boolean; json?: boolean; config?: string }) => {
+      const cols = o.output === undefined ? undefined : listFields(o.output);
+      const vms = await connect({ configPath: o.config }).vms();
+      if (o.json) return printJson({ ok: true, vms: cols ? vms.map((r) => pick(r, cols)) : vms });
+      const shown = cols ?? DEFAULT_FIELDS;
+      const text = table(
+        shown.map((c) => COLUMN[c][0]),
+        vms.map((r) => shown.map((c) => COLUMN[c][1](r))),
+      );
+      process.stdout.write(o.headers ? text : text.split("\n").slice(1).join("\n"));
+    });
 
   program
     .command("show")

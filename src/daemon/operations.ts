@@ -21,6 +21,7 @@ import type { AuditDeps } from "../ops/audit/checks.js";
 import type { CrashHook } from "./crash-hook.js";
 import { cloneKind, KINDS, type Kind } from "./kinds.js";
 import { EventHub, type Listener } from "./event-hub.js";
+import { admit, enter, HeldEvents } from "./admit.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
 
 /** The VMs an operation works on: its target, and a clone's source. */
@@ -72,7 +73,12 @@ export class Operations {
     this.hub = new EventHub(o.log);
   }
 
-  private deps(events: EventSink, dryRun: boolean, signal?: AbortSignal, opId?: string): CloneDeps {
+  private deps(
+    events: EventSink,
+    dryRun: boolean,
+    signal?: AbortSignal,
+    opId?: () => string | undefined,
+  ): CloneDeps {
     const host = buildHost(this.o.config, {
       dryRun,
       events,
@@ -86,9 +92,10 @@ export class Operations {
       families: lockedFamilies(host.families, this.locks),
       ganeti: lockedGaneti(host.ganeti, this.locks.ganeti),
       copier: limitedCopier(host.copier, this.locks.copies, (waiting) => {
-        if (!opId) return;
+        const id = opId?.();
+        if (!id) return;
         // Waiting for a copy slot: "queued" until its turn comes.
-        this.journal.setOperationState(opId, waiting ? "queued" : "running");
+        this.journal.setOperationState(id, waiting ? "queued" : "running");
         if (waiting)
           events({
             type: "info",
@@ -130,56 +137,80 @@ export class Operations {
     return auditAndFix(this.viewDeps(), fix);
   }
 
-  /** Starts an operation in the background and returns its id at once. */
-  start<Req extends object, Ctx>(kind: Kind<Req, Ctx>, req: Req): string {
-    if (!this.accepting) {
+  /**
+   * Admits an operation (its preflight passes, or its refusal is thrown and nothing is journaled),
+   * then runs it in the background and returns its id.
+   */
+  async start<Req extends object, Ctx extends { opId: string }>(
+    kind: Kind<Req, Ctx>,
+    req: Req,
+  ): Promise<string> {
+    this.refuseIfStopping();
+    kind.check(req, this.o.config);
+    this.refuseIfRecovering(kind, req);
+    const abort = new AbortController();
+    const held = new HeldEvents();
+    let opId: string | undefined;
+    const ctx = kind.ctx(
+      "",
+      req,
+      this.deps(held.sink, false, abort.signal, () => opId),
+    );
+    const steps = kind.steps();
+    const admitted = await admit(steps, ctx);
+    this.refuseIfStopping();
+    this.refuseIfRecovering(kind, req);
+    opId = ctx.opId = this.journal.createOperation(kind.name, kind.target(req), {
+      ...req,
+    } as Record<string, unknown>);
+    const run = {
+      opId,
+      journal: this.journal,
+      events: this.sink(opId),
+      signal: abort.signal,
+      crashAt: this.o.crash?.forOperation(kind.name, opId),
+    };
+    this.track(opId, abort, async () => {
+      await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
+      return kind.result(ctx);
+    });
+    return opId;
+  }
+
+  private refuseIfStopping(): void {
+    if (!this.accepting)
       throw new FarmError(
         "stopping",
         "farmd is stopping and takes no new operations",
         75,
         "run the command again once farmd is back",
       );
-    }
-    kind.check(req, this.o.config);
-    this.refuseIfRecovering(kind, req);
-    const opId = this.journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
-      string,
-      unknown
-    >);
-    const abort = new AbortController();
-    const events = this.sink(opId);
-    const ctx = kind.ctx(opId, req, this.deps(events, false, abort.signal, opId));
-    this.track(opId, abort, () =>
-      runSaga(kind.steps(), ctx, {
-        opId,
-        journal: this.journal,
-        events,
-        signal: abort.signal,
-        crashAt: this.o.crash?.forOperation(kind.name, opId),
-      }).then(() => kind.result(ctx)),
-    );
-    return opId;
   }
 
-  startClone(req: CloneRequest): string {
+  startClone(req: CloneRequest): Promise<string> {
     return this.start(cloneKind, req);
   }
 
-  /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal (the caller checked the request). */
-  async plan<Req extends object, Ctx>(
+  /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal; a refusal is thrown before any event. */
+  async plan<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
     events: EventSink,
   ): Promise<unknown> {
+    kind.check(req, this.o.config);
+    const held = new HeldEvents();
+    const ctx = kind.ctx("", req, this.deps(held.sink, true));
+    const steps = kind.steps();
+    const admitted = await admit(steps, ctx);
     const scratch = openMemoryDb();
     try {
       const journal = new Journal(scratch);
-      const opId = journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
+      ctx.opId = journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
         string,
         unknown
       >);
-      const ctx = kind.ctx(opId, req, this.deps(events, true));
-      await runSaga(kind.steps(), ctx, { opId, journal, events });
+      const run = { opId: ctx.opId, journal, events };
+      await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
       return kind.result(ctx);
     } finally {
       scratch.close();
@@ -254,7 +285,12 @@ export class Operations {
     const from = steps.findIndex((s) => s.state !== "done");
     const abort = new AbortController();
     const events = this.sink(opId);
-    const ctx = kind.restore(opId, op.params, this.deps(events, false, abort.signal, opId), steps);
+    const ctx = kind.restore(
+      opId,
+      op.params,
+      this.deps(events, false, abort.signal, () => opId),
+      steps,
+    );
     this.journal.setOperationState(opId, "running");
     events({ type: "info", message: `resuming at step ${from + 1}` });
     this.track(opId, abort, () =>

@@ -23,7 +23,10 @@ import { parseBody } from "./validate.js";
 /** The routes that start an operation, with the body each takes. */
 const STARTS: Record<
   string,
-  { kind: Kind<any, unknown>; body: typeof cloneBody | typeof destroyBody | typeof importBody }
+  {
+    kind: Kind<any, { opId: string }>;
+    body: typeof cloneBody | typeof destroyBody | typeof importBody;
+  }
 > = {
   [ROUTES.clone]: { kind: cloneKind, body: cloneBody },
   [ROUTES.destroy]: { kind: destroyKind, body: destroyBody },
@@ -118,13 +121,14 @@ async function startOrPlan(call: Call): Promise<void> {
     `${starting.kind.name} request`,
   );
   if (!dryRun) return send(res, 202, { opId: await ops.start(starting.kind, request) });
-  // A plan: bad input is answered with 400 before the stream starts; nothing is journaled.
-  starting.kind.check(request, ops.config);
-  const write = ndjson(res);
+  // A plan: a refusal (bad input, preflight) is answered with its 4xx before the stream starts.
+  let write: ((e: unknown) => void) | undefined;
+  const stream = (e: unknown) => (write ??= ndjson(res))(e);
   try {
-    const result = await ops.plan(starting.kind, request, write);
-    write({ type: "end", opId: null, state: "planned", result });
+    const result = await ops.plan(starting.kind, request, stream);
+    stream({ type: "end", opId: null, state: "planned", result });
   } catch (err) {
+    if (!write) throw err;
     write({ type: "end", opId: null, state: "failed", error: asFarmError(err).toJSON() });
   }
   res.end();

@@ -80,6 +80,22 @@ describe("farmctl without farmd", () => {
   });
 });
 
+describe("a clone refused at preflight", () => {
+  // This farmd's host has no Ganeti cluster (or not its tools): every clone is refused at preflight.
+  it.each([[], ["--dry-run"]])(
+    "prints its error once and leaves no operation %s",
+    async (...flags: string[]) => {
+      const r = await farmctl("clone", "gallifrey", "gallifrey-dev", ...flags);
+      expect([65, 69]).toContain(r.exitCode);
+      expect(r.stderr.match(/^farmctl: /gm)).toHaveLength(1);
+      expect(r.stderr).not.toContain("FAILED");
+      expect(r.stdout).toBe("");
+      const list = await farmctl("ops", "--json");
+      expect(JSON.parse(list.stdout)).toEqual({ ok: true, operations: [] });
+    },
+  );
+});
+
 describe("farmctl ops", () => {
   it("lists no operations on a new farmd, and names an unknown one", async () => {
     const list = await farmctl("ops", "--json");

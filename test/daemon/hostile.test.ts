@@ -3,6 +3,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ErrorJson } from "../../src/api/errors.js";
+import { followToEnd } from "../../src/client/http.js";
 import { harness, type Harness } from "../ops/clone-harness.js";
 import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
 
@@ -601,5 +602,98 @@ describe("farmd refuses hostile requests", () => {
     expect(a.status).toBe(200);
     expect(a.body.trim().split("\n").at(-1)).toContain('"state":"planned"');
     expect(CASES.length).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe("a refusal at preflight is an answer, not an operation", () => {
+  let h: Harness;
+  let farmd: ServedFarmd;
+  beforeAll(async () => {
+    h = harness();
+    farmd = await serveFarmd(h);
+  });
+  afterAll(async () => {
+    await farmd.close();
+    h.cleanup();
+  });
+
+  const REFUSED: Case[] = [
+    {
+      ...POST_CLONE,
+      name: "unknown source",
+      body: clone({ source: "nosuchvm" }),
+      status: 404,
+      code: "not_found",
+      says: "nosuchvm",
+    },
+    {
+      ...POST_CLONE,
+      name: "name taken by the source",
+      body: clone({ name: "gallifrey" }),
+      status: 400,
+      code: "bad_input",
+    },
+    {
+      ...POST_CLONE,
+      name: "web name served already",
+      body: clone({ web: "gallifrey.dachary.org" }),
+      status: 409,
+      code: "already_exists",
+      says: "nginx",
+    },
+    {
+      ...POST_CLONE,
+      name: "balloon over memory",
+      body: clone({ memory: "1G", balloon: "2G" }),
+      status: 400,
+      code: "bad_input",
+    },
+    {
+      ...POST_CLONE,
+      name: "dry run of an unknown source",
+      body: { ...clone({ source: "nosuchvm" }), dryRun: true },
+      status: 404,
+      code: "not_found",
+    },
+    {
+      name: "destroy an unknown VM",
+      method: "POST",
+      path: "/v1/destroy",
+      body: { request: { name: "nosuchvm" } },
+      status: 404,
+      code: "not_found",
+    },
+    {
+      name: "import an unknown VM",
+      method: "POST",
+      path: "/v1/import",
+      body: { request: { name: "nosuchvm" } },
+      status: 404,
+      code: "not_found",
+    },
+  ];
+
+  it.each(REFUSED)("$name → $status $code, no operation", async (c) => {
+    const before = h.snapshot();
+    const a = await call(farmd.socket, c.method!, c.path!, JSON.stringify(c.body));
+    expect(a.status).toBe(c.status);
+    const { error } = JSON.parse(a.body) as { error: ErrorJson };
+    expect(error.code).toBe(c.code);
+    if (c.says) expect(error.message).toContain(c.says);
+    expect(await farmd.client.operations()).toEqual([]);
+    expect(h.snapshot()).toEqual(before);
+    expect(h.runner.mutations()).toEqual([]);
+  });
+
+  it("an admitted clone journals its preflight as step 1 and runs to the end", async () => {
+    const seen: string[] = [];
+    const opId = await farmd.client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    await followToEnd(farmd.client.events(opId, true), (e) => seen.push(e.type));
+    expect(seen.slice(0, 2)).toEqual(["step-start", "step-done"]);
+    const { operation, steps } = await farmd.client.operation(opId);
+    expect(operation.state).toBe("succeeded");
+    expect(steps[0]).toMatchObject({ seq: 0, name: "preflight", state: "done" });
+    expect(steps[0]!.data.facts).toMatchObject({ target: { name: "gallifrey-dev" } });
+    expect((await farmd.client.operations()).map((o) => o.id)).toEqual([opId]);
   });
 });
