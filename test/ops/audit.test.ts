@@ -123,6 +123,57 @@ describe("farmctl audit", () => {
     expect(report.clean).toBe(false);
   });
 
+  it("--fix leaves alone the snapshot of a clone that is interrupted or queued", async () => {
+    h = harness();
+    const snapOf = (opId: string) => ({
+      name: `farm-snap-${opId}`,
+      uuid: `snap-${opId}`,
+      sizeBytes: 2 ** 30,
+      origin: "5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0",
+    });
+    const ops = ["interrupted", "queued", "recovering", "rolled-back"] as const;
+    const ids = ops.map((state, i) => {
+      const id = h.journal.createOperation("clone", `build${i}`, { name: `build${i}` });
+      h.journal.setOperationState(id, state);
+      h.runner.lvs.set(`farm-snap-${id}`, snapOf(id));
+      return id;
+    });
+    const report = await auditAndFix(deps(), true);
+    // Only the finished (rolled-back) operation's snapshot is a leftover.
+    expect(report.repaired.map((f) => f.message)).toEqual([
+      `snapshot all/farm-snap-${ids[3]} (0% full) was left by operation ${ids[3]}`,
+    ]);
+    expect(ids.map((id) => h.runner.lvs.has(`farm-snap-${id}`))).toEqual([true, true, true, false]);
+  });
+
+  it("--fix never re-adds the entries of a VM an interrupted destroy is taking apart", async () => {
+    h = harness();
+    await h.clone({});
+    const opId = h.journal.createOperation("destroy", "gallifrey-dev", { name: "gallifrey-dev" });
+    h.journal.setOperationState(opId, "interrupted");
+    // The destroy had taken its nginx site and DHCP host out when farmd stopped.
+    unlinkSync(etc("nginx/sites-enabled/gallifrey-dev.dachary.org"));
+    edit("dhcp/dhcpd.conf", (s) =>
+      s.replace(
+        /# farmctl begin gallifrey-dev[\s\S]*?# farmctl end gallifrey-dev\.xivo\.vm\.farm\n/,
+        "",
+      ),
+    );
+    const half = h.snapshot();
+    const report = await auditAndFix(deps(), true);
+    expect(report.repaired).toEqual([]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        severity: "info",
+        code: "in-flight",
+        vm: "gallifrey-dev",
+        message: `gallifrey-dev is being worked on by operation ${opId} (destroy, interrupted); not checked`,
+      }),
+    ]);
+    expect(report.clean).toBe(true);
+    expect(h.snapshot()).toEqual(half);
+  });
+
   it("reports duplicate addresses, MACs and ports, and an instance gone from Ganeti", async () => {
     h = harness();
     const r = await h.clone({});

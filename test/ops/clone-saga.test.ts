@@ -1,6 +1,8 @@
 // The clone saga against host01's files and a simulated LVM/Ganeti: success, dry run, and a failure
 // injected at each step, after which every file is byte-identical (the zone's serial aside, which
 // only goes up) and every LV made is gone.
+import { existsSync, readlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import { cloneSteps } from "../../src/ops/clone/steps.js";
@@ -237,6 +239,42 @@ describe("undo without a recorded UUID", () => {
     expect(err.details?.step).toBe("snapshot");
     expect(err.details?.restored).toBe(true);
     expect([...h.runner.lvs.keys()]).toEqual(lvsBefore);
+  });
+});
+
+describe("the nginx site", () => {
+  it("is checked in a private copy before it is written or linked; a refused one leaves nothing", async () => {
+    h = harness();
+    const before = h.snapshot();
+    const etc = join(h.root, "etc/nginx");
+    const name = "gallifrey-dev.dachary.org";
+    const seen: { live: boolean; copy: string; linkInCopy: string }[] = [];
+    h.runner.faults.push((argv) => {
+      if (argv[0] !== "nginx") return undefined;
+      const copy = dirname(argv[argv.indexOf("-c") + 1]!);
+      seen.push({
+        live: ["sites-available", "sites-enabled"].some((d) => existsSync(join(etc, d, name))),
+        copy,
+        linkInCopy: readlinkSync(join(copy, "sites-enabled", name)),
+      });
+      const where = `${copy}/sites-enabled/${name}:8`;
+      return { exitCode: 1, stderr: `nginx: [emerg] host not found in upstream in ${where}\n` };
+    });
+    const err = await failure(h.clone({}));
+    expect(seen).toEqual([
+      {
+        live: false,
+        copy: expect.not.stringContaining(etc),
+        linkInCopy: join(seen[0]!.copy, "sites-available", name),
+      },
+    ]);
+    expect(existsSync(seen[0]!.copy)).toBe(false);
+    expect(err.details?.step).toBe("proxy");
+    // nginx's message names the file as it would be on the host, not the copy
+    expect(JSON.stringify(err)).toContain(`in ${etc}/sites-enabled/${name}:8`);
+    expect(JSON.stringify(err)).not.toContain(seen[0]!.copy);
+    expect(h.runner.calls.filter((a) => a[0] === "reload-proxy")).toEqual([]);
+    expect(withoutSerial(h.snapshot())).toEqual(withoutSerial(before));
   });
 });
 

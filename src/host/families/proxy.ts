@@ -1,9 +1,9 @@
 // nginx: a site file per VM in sites-available and its symlink in sites-enabled, checked with
-// `nginx -t` (which can only check the configuration as loaded, so the new site is linked for the
-// check and unlinked again if nginx refuses it, before any reload).
-import { join } from "node:path";
+// `nginx -t` in a private copy of the nginx directory before the site is written or linked.
+import { dirname, join } from "node:path";
 import { AlreadyExists, FarmError } from "../../api/errors.js";
-import { validateNginx, type CheckOptions } from "../confedit/checkers.js";
+import type { CheckOptions } from "../confedit/checkers.js";
+import { checkSiteInCopy } from "../confedit/nginx-check.js";
 import type { VmEntry } from "../confedit/entry.js";
 import { blockNames } from "../confedit/blocks.js";
 import { blockLines, wrapLines, type Inspection } from "./lines.js";
@@ -81,21 +81,23 @@ export class ProxyFamily {
         "give another --web, or --no-web",
       );
     }
-    if (current === null) await this.o.files.apply([{ path: file, content }]);
+    await this.check(entry, current ?? content, true);
     record({
       files: [
         { path: file, before: null, afterSha: sha(content) },
         { path: link, before: null, afterSha: null },
       ],
     });
+    if (current === null) await this.o.files.apply([{ path: file, content }]);
     if ((await this.o.files.readlink(link)) === null) await this.o.files.symlink(file, link);
-    try {
-      await validateNginx(this.o.runner, file, this.o.check);
-    } catch (err) {
-      await this.unlink(entry);
-      throw err;
-    }
     await this.o.service.reload();
+  }
+
+  /** nginx -t on a private copy of the configuration with the site as it will be: nothing live changes. */
+  private check(entry: VmEntry, content: string, enable: boolean): Promise<void> {
+    const { file, link } = this.site(entry);
+    const site = { confDir: dirname(this.o.sitesEnabled), file, link, content, enable };
+    return checkSiteInCopy(this.o.runner, site, this.o.check);
   }
 
   private async unlink(entry: VmEntry): Promise<boolean> {
@@ -141,10 +143,10 @@ export class ProxyFamily {
     const { file, link } = this.site(entry);
     const before = data?.files.find((f) => f.path === file)?.before;
     const content = before ?? nginx.addEntry("", entry, nginx.render(this.o.templates, entry));
-    if ((await this.o.files.read(file)) === null)
-      await this.o.files.apply([{ path: file, content }]);
+    const current = await this.o.files.read(file);
+    await this.check(entry, current ?? content, true);
+    if (current === null) await this.o.files.apply([{ path: file, content }]);
     if ((await this.o.files.readlink(link)) === null) await this.o.files.symlink(file, link);
-    await validateNginx(this.o.runner, file, this.o.check);
     await this.o.service.reload();
   }
 
@@ -171,9 +173,9 @@ export class ProxyFamily {
     const text = await this.o.files.read(file);
     if (text === null || nginx.findEntry(text, entry.fqdn)) return;
     const after = wrapLines(text, text, nginx.COMMENT, entry.fqdn, file);
+    await this.check(entry, after, false);
     await this.o.files.apply([{ path: file, content: after }]);
     record({ files: [{ path: file, before: text, afterSha: sha(after) }] });
-    await validateNginx(this.o.runner, file, this.o.check);
     await this.o.service.reload();
   }
 

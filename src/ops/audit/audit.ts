@@ -1,6 +1,7 @@
 // `farmctl audit`: the inventory compared with the host, each finding with a severity and a fix;
 // `--fix` repairs only what is safe (re-add an entry, remove a farmctl snapshot), never a disk.
 import type { AuditReport, Finding } from "../../api/inventory.js";
+import { isLive } from "../../api/live.js";
 import { checkVm, entryOf, type AuditDeps } from "./checks.js";
 
 const SNAPSHOT = /^farm-snap-([0-9a-f]+)$/;
@@ -23,9 +24,23 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
   const { config, inventory, ganeti, lvm, families, journal } = deps;
   const instances = await ganeti.listInstances();
   const lvs = await lvm.list(config.lvm.vg);
-  const records = inventory.list().filter((r) => r.state === "ready");
+  // A VM that an unfinished operation (queued, running, interrupted, recovering) works on is that
+  // operation's: its entries may be half made or half removed on purpose, so they are not judged.
+  const live = new Map(journal.live().map((op) => [op.target, op]));
   const findings: Finding[] = [];
-  for (const r of records) findings.push(...(await checkVm(r, instances, lvs, deps)));
+  const records = inventory.list().filter((r) => r.state === "ready");
+  for (const r of records) {
+    const op = live.get(r.name);
+    if (op)
+      findings.push({
+        severity: "info",
+        code: "in-flight",
+        vm: r.name,
+        message: `${r.name} is being worked on by operation ${op.id} (${op.kind}, ${op.state}); not checked`,
+        fix: `let it finish, or \`farmctl resume ${op.id}\` / \`farmctl cancel ${op.id}\` if interrupted`,
+      });
+    else findings.push(...(await checkVm(r, instances, lvs, deps)));
+  }
 
   const known = new Set(inventory.list().map((r) => r.fqdn));
   for (const family of ["dns", "dhcp", "firewall", "proxy"] as const) {
@@ -54,7 +69,7 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
     const snap = SNAPSHOT.exec(lv.name);
     if (snap) {
       const op = journal.operation(snap[1]!);
-      if (op?.state === "running") continue; // a clone copying from it right now
+      if (op && isLive(op.state)) continue; // its clone is in flight: the undo or the copy needs it
       const fill = lv.dataPercent == null ? "" : ` (${lv.dataPercent}% full)`;
       findings.push({
         severity: "warning",
@@ -105,13 +120,21 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
   return findings;
 }
 
+/** Looked at again just before a repair: an operation started since the audit owns it now. */
+function ownedByLiveOp(deps: AuditDeps, repair: NonNullable<Finding["repair"]>): boolean {
+  const live = deps.journal.live();
+  if (repair.action === "add-entry") return live.some((op) => op.target === repair.vm);
+  const opId = SNAPSHOT.exec(repair.lv)?.[1];
+  return live.some((op) => op.id === opId);
+}
+
 /** Applies the safe repairs, then audits again: what is left needs a person. */
 export async function auditAndFix(deps: AuditDeps, fix: boolean): Promise<AuditReport> {
   const before = await audit(deps);
   const repaired: Finding[] = [];
   if (fix) {
     for (const f of before) {
-      if (!f.repair) continue;
+      if (!f.repair || ownedByLiveOp(deps, f.repair)) continue;
       if (f.repair.action === "add-entry") {
         const r = deps.inventory.get(f.repair.vm);
         if (r) {

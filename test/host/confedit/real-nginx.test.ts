@@ -1,13 +1,15 @@
 // nginx -t for real on farmctl's site: in a private prefix (-p/-c/-e), and on the host01 fixture
 // tree mounted over /etc/nginx in a private mount namespace. nginx resolves proxy_pass names when it
 // loads, so the namespace also gets an /etc/hosts with the VMs (the zone's job on the real host).
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ValidationFailed } from "../../../src/api/errors.js";
 import { nginxPrefixArgv, validateNginx } from "../../../src/host/confedit/checkers.js";
 import type { VmEntry } from "../../../src/host/confedit/entry.js";
 import * as nginx from "../../../src/host/confedit/nginx.js";
+import { ProxyFamily } from "../../../src/host/families/proxy.js";
+import { RealFiles } from "../../../src/host/files.js";
 import { ExecaRunner } from "../../../src/host/runner.js";
 import { Templates } from "../../../src/host/templates.js";
 import { DEV, FIXTURE, fixture, hasBinary, skipNote, tempDir } from "./helpers.js";
@@ -131,5 +133,58 @@ describe.skipIf(!canRun)(`nginx -t (real)${note}`, () => {
       ["/var/log/nginx"], // nginx -t creates every access log: keep the host's /var/log clean
     );
     await validateNginx(runner, `/etc/nginx/sites-available/${name}`, { wrap });
+  });
+
+  describe("the proxy family checks a site in a private copy before linking it", () => {
+    /** The family over a private tree; nginx -t's access logs go to a throw-away /var/log/nginx. */
+    function family(tree: { dir: string; hosts: string }) {
+      const reloads: string[] = [];
+      const proxy = new ProxyFamily({
+        files: new RealFiles(join(tree.dir, "backups")),
+        service: { describe: () => ["reload-nginx"], reload: async () => void reloads.push("x") },
+        runner,
+        templates: t,
+        sitesAvailable: join(tree.dir, "sites-available"),
+        sitesEnabled: join(tree.dir, "sites-enabled"),
+        check: { wrap: inMountNs([[tree.hosts, "/etc/hosts"]], ["/var/log/nginx"]) },
+      });
+      return { proxy, reloads };
+    }
+    const sites = (d: string) =>
+      ["sites-available", "sites-enabled"].flatMap((s) => readdirSync(join(d, s)));
+
+    it("refuses a site nginx refuses: nothing written, nothing linked, nginx's message on the real path", async () => {
+      const tree = prefixTree();
+      const { proxy, reloads } = family(tree);
+      const err = await proxy.add(QA, () => {}).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationFailed);
+      const file = join(tree.dir, "sites-available", nginx.siteFileName(QA));
+      expect((err as ValidationFailed).message).toBe(
+        `${file}: rejected by ${inMountNs([[tree.hosts, "/etc/hosts"]], ["/var/log/nginx"]).join(" ")} nginx -t -q -c ${tree.dir}/nginx.conf`,
+      );
+      // nginx's own words, with the paths it would have in the real tree (not the copy's)
+      expect((err as ValidationFailed).hint).toContain(
+        `host not found in upstream "gallifrey-qa.xivo.vm.farm" in ${tree.dir}/sites-enabled/gallifrey-qa.dachary.org:8`,
+      );
+      expect((err as ValidationFailed).hint).toContain(
+        `nginx: configuration file ${tree.dir}/nginx.conf test failed`,
+      );
+      expect(sites(tree.dir)).toEqual(["gallifrey.dachary.org", "gallifrey.dachary.org"]);
+      expect(reloads).toEqual([]);
+    });
+
+    it("writes, links and reloads a site nginx accepts; the live tree then passes nginx -t", async () => {
+      const tree = prefixTree();
+      const { proxy, reloads } = family(tree);
+      await proxy.add(DEV, () => {});
+      expect(sites(tree.dir)).toEqual([
+        "gallifrey-dev.dachary.org",
+        "gallifrey.dachary.org",
+        "gallifrey-dev.dachary.org",
+        "gallifrey.dachary.org",
+      ]);
+      expect(reloads).toHaveLength(1);
+      await check(tree, join(tree.dir, "sites-available", nginx.siteFileName(DEV)));
+    });
   });
 });
