@@ -72,6 +72,6 @@ export const importBody = z
   .object({ dryRun: z.boolean().default(false), request: z.object({ name: z.string() }).strict() })
   .strict();
 
-export const balloonBody = z.object({ size: z.string() }).strict();
+export const balloonBody = z.object({ size: z.string(), force: z.boolean().optional() }).strict();
 
 export const auditBody = z.object({ fix: z.boolean().default(false) }).strict();

@@ -143,8 +143,9 @@ async function handle(ops: Operations, req: IncomingMessage, res: ServerResponse
   if (req.method === "GET" && vm && !vm[2])
     return send(res, 200, await showVm(ops.viewDeps(), decodeURIComponent(vm[1]!)));
   if (req.method === "POST" && vm?.[2]) {
-    const { size } = parse(balloonBody, await readJson(req), "balloon request");
-    return send(res, 200, await balloonVm(ops.viewDeps(), decodeURIComponent(vm[1]!), size));
+    const { size, force } = parse(balloonBody, await readJson(req), "balloon request");
+    const name = decodeURIComponent(vm[1]!);
+    return send(res, 200, await balloonVm(ops.viewDeps(), name, size, { force }));
   }
   if (req.method === "POST" && path === ROUTES.audit) {
     const { fix } = parse(auditBody, await readJson(req), "audit request");

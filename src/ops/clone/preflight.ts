@@ -2,7 +2,7 @@
 import { basename } from "node:path";
 import { AlreadyExists, BadInput, NotFound, Unavailable } from "../../api/errors.js";
 import { sshPorts, type Config } from "../../config/schema.js";
-import { formatSize, parseSize } from "../../config/size.js";
+import { checkBalloonFloor, formatSize, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
 import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
@@ -78,11 +78,7 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
       `--balloon ${req.balloon} is not a whole number of MiB`,
       "give it in M or G, like 1024M or 1G",
     );
-  if (balloonBytes < 64 * 2 ** 20)
-    throw new BadInput(
-      `--balloon ${formatSize(balloonBytes)} is too small for a guest to run`,
-      "give at least 64M",
-    );
+  checkBalloonFloor(balloonBytes, config.balloon.min, "--balloon");
   const snapshotBytes = parseSize(config.lvm.snapshot_size, "[lvm] snapshot_size");
 
   const instances = await deps.ganeti.listInstances();
