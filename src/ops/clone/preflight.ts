@@ -248,7 +248,11 @@ async function usedValues(
     );
   for (const [ip, who] of await deps.families.firewall.paramAddresses()) hold(ips, [ip], () => who);
   const ports = new Map(await deps.families.firewall.portHolders());
-  hold(ports, await deps.listening(), () => "a listening socket on the host (/proc/net/tcp)");
+  hold(
+    ports,
+    await deps.listening(),
+    (port) => `a socket listening on the host (\`ss -tlnp sport = :${port}\` names its program)`,
+  );
   const macs = new Set(
     [...usage.dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase()),
   );
