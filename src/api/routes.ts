@@ -86,6 +86,6 @@ export const importBody = z
   .object({ dryRun: z.boolean().default(false), request: z.object({ name: text }).strict() })
   .strict();
 
-export const balloonBody = z.object({ size: text }).strict();
+export const balloonBody = z.object({ size: text, force: z.boolean().optional() }).strict();
 
 export const auditBody = z.object({ fix: z.boolean().default(false) }).strict();

@@ -91,16 +91,23 @@ export function registerAudit(program: Command): void {
     )
     .argument("<name>", "short name of the VM")
     .argument("<size>", "memory to leave the guest, e.g. 1G or 1536M")
+    .option("--force", "balloon a VM farmctl did not make (made by hand, not imported)")
     .option("--json", "print one JSON document on stdout")
     .addOption(configOption())
-    .action(async (name: string, size: string, o: { json?: boolean; config?: string }) => {
-      const r = await connect({ configPath: o.config }).balloon(name, size);
-      if (o.json) return printJson({ ok: true, result: r });
-      const reached =
-        r.reachedBytes === null ? "unknown (no balloon device)" : formatBytes(r.reachedBytes);
-      process.stdout.write(
-        `${r.instance}: asked ${formatBytes(r.targetBytes)}, the guest holds ${reached}\n`,
-      );
-      if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
-    });
+    .action(
+      async (
+        name: string,
+        size: string,
+        o: { json?: boolean; force?: boolean; config?: string },
+      ) => {
+        const r = await connect({ configPath: o.config }).balloon(name, size, Boolean(o.force));
+        if (o.json) return printJson({ ok: true, result: r });
+        const reached =
+          r.reachedBytes === null ? "unknown (no balloon device)" : formatBytes(r.reachedBytes);
+        process.stdout.write(
+          `${r.instance}: asked ${formatBytes(r.targetBytes)}, the guest holds ${reached}\n`,
+        );
+        if (r.warning) process.stderr.write(`warning: ${r.warning}\n`);
+      },
+    );
 }

@@ -111,8 +111,8 @@ export class FarmdClient {
     return this.json("GET", ROUTES.vm(name));
   }
 
-  balloon(name: string, size: string): Promise<BalloonResult> {
-    return this.json("POST", ROUTES.balloon(name), { size });
+  balloon(name: string, size: string, force = false): Promise<BalloonResult> {
+    return this.json("POST", ROUTES.balloon(name), { size, ...(force ? { force } : {}) });
   }
 
   audit(fix: boolean): Promise<AuditReport> {

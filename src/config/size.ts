@@ -43,3 +43,12 @@ export function formatSize(bytes: number): string {
 }
 
 export const MiB = 2 ** 20;
+
+/** Below [balloon] min a guest starts killing its processes: refused for a clone and for `balloon`. */
+export function checkBalloonFloor(bytes: number, min: string, what: string): void {
+  if (bytes < parseSize(min, "[balloon] min"))
+    throw new BadInput(
+      `${what} ${formatSize(bytes)} is below the smallest balloon allowed ([balloon] min ${min})`,
+      `give at least ${min}`,
+    );
+}

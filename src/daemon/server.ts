@@ -159,8 +159,8 @@ const API: Route[] = [
     method: "POST",
     path: /^\/v1\/vms\/([^/]+)\/balloon$/,
     handle: async (c) => {
-      const { size } = parseBody(balloonBody, await readJsonBody(c.req), "balloon request");
-      return send(c.res, 200, await balloonVm(c.ops.viewDeps(), c.params[0]!, size));
+      const { size, force } = parseBody(balloonBody, await readJsonBody(c.req), "balloon request");
+      return send(c.res, 200, await balloonVm(c.ops.viewDeps(), c.params[0]!, size, { force }));
     },
   },
   {

@@ -42,6 +42,14 @@ describe("farmctl clone (through a real farmd)", () => {
     );
   });
 
+  it("balloon refuses a size below [balloon] min before asking the host", async () => {
+    const r = await farmctl("balloon", "gallifrey", "128M");
+    expect(r.exitCode).toBe(65);
+    expect(r.stderr).toContain(
+      "farmctl: SIZE 128M is below the smallest balloon allowed ([balloon] min 256M)",
+    );
+  });
+
   it("prints one JSON document with a stable error code", async () => {
     const r = await farmctl("clone", "gallifrey", "-bad", "--json");
     expect(r.exitCode).toBe(2); // commander takes "-bad" for an option

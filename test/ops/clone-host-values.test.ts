@@ -57,11 +57,11 @@ describe("SSH ports", () => {
     h = harness();
     let err = await refusal({ sshPort: 22009 });
     expect(err.message).toBe(
-      "SSH port 22009 is already used by a listening socket on the host (/proc/net/tcp)",
+      "SSH port 22009 is already used by a socket listening on the host (`ss -tlnp sport = :22009` names its program)",
     );
     expect(err.hint).toContain("22000-22004, 22006-22008, 22011-22255");
     err = await refusal({ sshPort: 22010 }); // listening on [::] only
-    expect(err.message).toMatch(/22010 is already used by a listening socket/);
+    expect(err.message).toMatch(/22010 is already used by a socket listening on the host/);
     err = await refusal({ sshPort: 22005 });
     expect(err.message).toMatch(/^SSH port 22005 is already used by shorewall rule 'DNAT\t/);
   });

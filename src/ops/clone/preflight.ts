@@ -2,7 +2,7 @@
 import { basename } from "node:path";
 import { AlreadyExists, BadInput, forField, NotFound, Unavailable } from "../../api/errors.js";
 import { sshPorts, type Config } from "../../config/schema.js";
-import { formatSize, parseSize } from "../../config/size.js";
+import { checkBalloonFloor, formatSize, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
 import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
@@ -80,11 +80,7 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
       `--balloon ${req.balloon} is not a whole number of MiB`,
       "give it in M or G, like 1024M or 1G",
     );
-  if (balloonBytes < 64 * 2 ** 20)
-    throw new BadInput(
-      `--balloon ${formatSize(balloonBytes)} is too small for a guest to run`,
-      "give at least 64M",
-    );
+  checkBalloonFloor(balloonBytes, config.balloon.min, "--balloon");
   const snapshotBytes = parseSize(config.lvm.snapshot_size, "[lvm] snapshot_size");
 
   const instances = await deps.ganeti.listInstances();
@@ -254,7 +250,11 @@ async function usedValues(
     );
   for (const [ip, who] of await deps.families.firewall.paramAddresses()) hold(ips, [ip], () => who);
   const ports = new Map(await deps.families.firewall.portHolders());
-  hold(ports, await deps.listening(), () => "a listening socket on the host (/proc/net/tcp)");
+  hold(
+    ports,
+    await deps.listening(),
+    (port) => `a socket listening on the host (\`ss -tlnp sport = :${port}\` names its program)`,
+  );
   const macs = new Set(
     [...usage.dhcp.macs, ...instances.flatMap((i) => i.nicMacs)].map((m) => m.toLowerCase()),
   );

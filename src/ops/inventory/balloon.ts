@@ -1,13 +1,14 @@
 // `farmctl balloon NAME SIZE`: a running VM's memory changed through its monitor, and what it reached.
 import { BadInput, NotFound } from "../../api/errors.js";
 import type { BalloonResult } from "../../api/vm.js";
-import { parseSize } from "../../config/size.js";
+import { checkBalloonFloor, parseSize } from "../../config/size.js";
 import { listVms, type ViewDeps } from "./view.js";
 
 export async function balloonVm(
   deps: ViewDeps,
   name: string,
   size: string,
+  opts: { force?: boolean } = {},
 ): Promise<BalloonResult> {
   const target = parseSize(size, "SIZE");
   if (target % 2 ** 20 !== 0)
@@ -15,8 +16,14 @@ export async function balloonVm(
       `SIZE ${size} is not a whole number of MiB`,
       "give it in M or G, like 1536M or 2G",
     );
+  checkBalloonFloor(target, deps.config.balloon.min, "SIZE");
   const vm = (await listVms(deps)).find((r) => r.name === name);
   if (!vm) throw new NotFound(`no VM '${name}'`, "`farmctl list` shows the VMs");
+  if (vm.origin !== "farmctl" && !opts.force)
+    throw new BadInput(
+      `VM '${name}' (${vm.instance}) was not made by farmctl`,
+      "farmctl balloons only the VMs it made; add --force to balloon this one anyway, or `farmctl import` it",
+    );
   if (vm.state !== "running")
     throw new BadInput(
       `${vm.instance} is ${vm.state}, not running`,
