@@ -4,6 +4,7 @@ import type { RunResult, Runner } from "./runner.js";
 import { LV_FIELDS, VG_FIELDS, lvmError, parseLvs, parseVgs } from "./lvm-parse.js";
 import type { LogicalVolume, VgInfo } from "./lvm-parse.js";
 import { unexpectedOutput } from "./parse-error.js";
+import { hostBusyPolicy, removeWhenFree, stopLeftovers, type BusyPolicy } from "./lvm-remove.js";
 
 export { lvmError, parseLvs, parseVgs } from "./lvm-parse.js";
 export type { LogicalVolume, VgInfo } from "./lvm-parse.js";
@@ -24,6 +25,41 @@ function checkName(name: string, what: string): string {
   return name;
 }
 
+// lvm(8) tag characters, at most 1024; no leading "-", which lvcreate would read as an option
+const TAG = /^[A-Za-z0-9_+.][A-Za-z0-9_+.-]{0,1023}$/;
+
+export function checkTag(tag: string): string {
+  if (!TAG.test(tag))
+    throw new BadInput(`invalid LVM tag: '${tag}'`, "tags use A-Za-z0-9_+.- only");
+  return tag;
+}
+
+/** The tag on every LV and snapshot an operation creates: `lvs -o +lv_tags` names the operation. */
+export function opTag(opId: string): string {
+  return checkTag(`farmd_op_${opId}`);
+}
+
+/** How an LV is known to be farmd's: the UUID recorded when it was made, or its operation's tag. */
+export interface LvOwner {
+  uuid?: string;
+  tag?: string;
+}
+
+export interface CreateOpts {
+  tags?: string[];
+  /** Called as soon as lvcreate returned, before the LV is read back (the crash hook's "acted"). */
+  onCreated?: () => void;
+}
+
+export interface RemoveOpts {
+  /** An LV already gone is fine (an undo being resumed). */
+  allowMissing?: boolean;
+  /** Undo and recovery: stop farmd's leftover dd holding the LV before removing it. */
+  stopLeftovers?: boolean;
+}
+
+const addTags = (tags: string[] = []) => tags.flatMap((t) => ["--addtag", checkTag(t)]);
+
 function checkSize(bytes: number): string {
   if (!Number.isSafeInteger(bytes) || bytes <= 0)
     throw new BadInput(`invalid size: ${bytes} bytes`);
@@ -35,7 +71,10 @@ export function devicePath(vg: string, name: string): string {
 }
 
 export class Lvm {
-  constructor(private readonly runner: Runner) {}
+  constructor(
+    private readonly runner: Runner,
+    private readonly busy: BusyPolicy = hostBusyPolicy,
+  ) {}
 
   devicePath(vg: string, name: string): string {
     return devicePath(vg, name);
@@ -60,23 +99,32 @@ export class Lvm {
   }
 
   /** --yes: a signature left by a former LV is wiped instead of prompting on a stdin we lack. */
-  createArgv(vg: string, name: string, sizeBytes: number): string[] {
+  createArgv(vg: string, name: string, sizeBytes: number, tags?: string[]): string[] {
     const size = checkSize(sizeBytes);
+    const lv = checkName(name, "LV");
     return [
       "lvcreate",
       "--yes",
       "--size",
       size,
       "--name",
-      checkName(name, "LV"),
+      lv,
+      ...addTags(tags),
       checkName(vg, "VG"),
     ];
   }
 
-  snapshotArgv(vg: string, originLv: string, name: string, sizeBytes: number): string[] {
+  snapshotArgv(
+    vg: string,
+    originLv: string,
+    name: string,
+    sizeBytes: number,
+    tags?: string[],
+  ): string[] {
     const size = checkSize(sizeBytes);
     const origin = devicePath(vg, originLv);
-    return ["lvcreate", "--snapshot", "--size", size, "--name", checkName(name, "LV"), origin];
+    const lv = checkName(name, "LV");
+    return ["lvcreate", "--snapshot", "--size", size, "--name", lv, ...addTags(tags), origin];
   }
 
   removeArgv(vg: string, name: string): string[] {
@@ -84,8 +132,15 @@ export class Lvm {
   }
 
   /** Creates vg/name and reads it back: the caller records its uuid for removeChecked. */
-  async create(vg: string, name: string, sizeBytes: number): Promise<LogicalVolume> {
-    await this.exec(this.createArgv(vg, name, sizeBytes), false);
+  /** Creates vg/name (with `tags`) and reads it back: the caller records its uuid. */
+  async create(
+    vg: string,
+    name: string,
+    sizeBytes: number,
+    opts: CreateOpts = {},
+  ): Promise<LogicalVolume> {
+    await this.exec(this.createArgv(vg, name, sizeBytes, opts.tags), false);
+    opts.onCreated?.();
     return this.readBack(vg, name);
   }
 
@@ -94,46 +149,73 @@ export class Lvm {
     originLv: string,
     name: string,
     sizeBytes: number,
+    opts: CreateOpts = {},
   ): Promise<LogicalVolume> {
-    await this.exec(this.snapshotArgv(vg, originLv, name, sizeBytes), false);
+    await this.exec(this.snapshotArgv(vg, originLv, name, sizeBytes, opts.tags), false);
+    opts.onCreated?.();
     return this.readBack(vg, name);
   }
 
   /**
-   * Removes vg/name only if it still carries the UUID recorded when farmctl created it.
-   * With allowMissing, an LV already gone is fine (an undo being resumed).
+   * Removes vg/name only if it still carries the UUID recorded when farmctl created it (a string),
+   * or the recorded UUID or the operation's tag (an LvOwner). An LV still in use is waited for
+   * (bounded) and its holders named if it never frees.
    */
   async removeChecked(
     vg: string,
     name: string,
-    expectedUuid: string,
-    opts: { allowMissing?: boolean } = {},
+    expected: string | LvOwner,
+    opts: RemoveOpts = {},
   ): Promise<void> {
     const lv = await this.find(vg, name);
-    if (!this.checkRemovable(vg, name, expectedUuid, lv, opts)) return;
-    await this.exec(this.removeArgv(vg, name), false);
+    if (!this.checkRemovable(vg, name, expected, lv, opts)) return;
+    const device = devicePath(vg, name);
+    if (opts.stopLeftovers) await stopLeftovers(device, this.busy);
+    const argv = this.removeArgv(vg, name);
+    const r = await removeWhenFree(
+      this.runner,
+      argv,
+      device,
+      `${vg}/${name}`,
+      this.busy,
+      !!opts.stopLeftovers,
+    );
+    if (r.exitCode !== 0) throw lvmError(r);
   }
 
   /** Throws RemovalRefused unless lv is the recorded volume; false if absent and allowed. */
   checkRemovable(
     vg: string,
     name: string,
-    expectedUuid: string,
+    expected: string | LvOwner,
     lv: LogicalVolume | null,
     opts: { allowMissing?: boolean } = {},
   ): boolean {
-    const details = { vg, name, expectedUuid, actualUuid: lv?.uuid ?? null };
+    const owner = typeof expected === "string" ? { uuid: expected } : expected;
+    const what = [owner.uuid && `uuid ${owner.uuid}`, owner.tag && `tag ${owner.tag}`]
+      .filter(Boolean)
+      .join(" or ");
+    const details = {
+      vg,
+      name,
+      expectedUuid: owner.uuid ?? null,
+      expectedTag: owner.tag ?? null,
+      actualUuid: lv?.uuid ?? null,
+    };
     if (!lv) {
       if (opts.allowMissing) return false;
       throw new RemovalRefused(
-        `LV ${vg}/${name} (uuid ${expectedUuid}) was expected but is missing; nothing removed`,
+        `LV ${vg}/${name} (${what}) was expected but is missing; nothing removed`,
         "check `lvs` and the operation's journal before retrying",
         details,
       );
     }
-    if (lv.uuid !== expectedUuid) {
+    const owned =
+      (owner.uuid !== undefined && lv.uuid === owner.uuid) ||
+      (owner.tag !== undefined && lv.tags.includes(owner.tag));
+    if (!owned) {
       throw new RemovalRefused(
-        `LV ${vg}/${name} has uuid ${lv.uuid}, not the recorded ${expectedUuid}; nothing removed`,
+        `LV ${vg}/${name} has uuid ${lv.uuid}${owner.tag ? ` and tags [${lv.tags.join(",")}]` : ""}, not the recorded ${what}; nothing removed`,
         "another volume now has this name: farmctl will not remove what it did not create",
         details,
       );
@@ -179,9 +261,14 @@ export class DryRunLvm {
   find = (vg: string, name: string): Promise<LogicalVolume | null> => this.real.find(vg, name);
   vgInfo = (vg: string): Promise<VgInfo> => this.real.vgInfo(vg);
 
-  async create(vg: string, name: string, sizeBytes: number): Promise<LogicalVolume> {
-    await this.runner.run(this.real.createArgv(vg, name, sizeBytes));
-    return planned(vg, name, sizeBytes, null);
+  async create(
+    vg: string,
+    name: string,
+    sizeBytes: number,
+    opts: CreateOpts = {},
+  ): Promise<LogicalVolume> {
+    await this.runner.run(this.real.createArgv(vg, name, sizeBytes, opts.tags));
+    return planned(vg, name, sizeBytes, null, opts.tags);
   }
 
   async createSnapshot(
@@ -189,14 +276,15 @@ export class DryRunLvm {
     origin: string,
     name: string,
     sizeBytes: number,
+    opts: CreateOpts = {},
   ): Promise<LogicalVolume> {
-    await this.runner.run(this.real.snapshotArgv(vg, origin, name, sizeBytes));
-    return planned(vg, name, sizeBytes, origin);
+    await this.runner.run(this.real.snapshotArgv(vg, origin, name, sizeBytes, opts.tags));
+    return planned(vg, name, sizeBytes, origin, opts.tags);
   }
 
-  async removeChecked(vg: string, name: string, expectedUuid: string): Promise<void> {
-    if (expectedUuid !== DRY_RUN_UUID) {
-      this.real.checkRemovable(vg, name, expectedUuid, await this.real.find(vg, name));
+  async removeChecked(vg: string, name: string, expected: string | LvOwner): Promise<void> {
+    if (expected !== DRY_RUN_UUID) {
+      this.real.checkRemovable(vg, name, expected, await this.real.find(vg, name));
     }
     await this.runner.run(this.real.removeArgv(vg, name));
   }
@@ -207,6 +295,7 @@ function planned(
   name: string,
   sizeBytes: number,
   origin: string | null,
+  tags: string[] = [],
 ): LogicalVolume {
   const path = devicePath(vg, name);
   const attr = origin ? "swi-------" : "-wi-------";
@@ -219,6 +308,6 @@ function planned(
     origin,
     path,
     dataPercent: null,
-    tags: [],
+    tags,
   };
 }

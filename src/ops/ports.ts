@@ -5,6 +5,7 @@ import type { JobOp, OnJob } from "../host/ganeti.js";
 import type { VmEntry } from "../host/confedit/entry.js";
 import type { Revert } from "../host/families/edit.js";
 import type { Inspection } from "../host/families/lines.js";
+import type { CreateOpts, LvOwner, RemoveOpts } from "../host/lvm.js";
 
 export type { Inspection };
 
@@ -16,14 +17,27 @@ export interface LvInfo {
   origin: string | null;
   /** A snapshot's fill in percent (lvs data_percent); null for plain volumes. */
   dataPercent?: number | null;
+  /** LVM tags; farmd_op_<id> names the operation that made it. */
+  tags?: string[];
 }
 
 export interface LvmPort {
   list(vg: string): Promise<LvInfo[]>;
   vgInfo(vg: string): Promise<{ sizeBytes: number; freeBytes: number }>;
-  createSnapshot(vg: string, origin: string, name: string, sizeBytes: number): Promise<LvInfo>;
-  create(vg: string, name: string, sizeBytes: number): Promise<LvInfo>;
-  removeChecked(vg: string, name: string, uuid: string): Promise<unknown>;
+  createSnapshot(
+    vg: string,
+    origin: string,
+    name: string,
+    sizeBytes: number,
+    opts?: CreateOpts,
+  ): Promise<LvInfo>;
+  create(vg: string, name: string, sizeBytes: number, opts?: CreateOpts): Promise<LvInfo>;
+  removeChecked(
+    vg: string,
+    name: string,
+    owner: string | LvOwner,
+    opts?: RemoveOpts,
+  ): Promise<unknown>;
   devicePath(vg: string, name: string): string;
 }
 

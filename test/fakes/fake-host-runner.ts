@@ -10,6 +10,7 @@ export interface FakeLv {
   uuid: string;
   sizeBytes: number;
   origin: string;
+  tags?: string[];
 }
 
 export interface FakeInstance {
@@ -196,7 +197,7 @@ export class FakeHostRunner implements Runner {
         origin: l.origin,
         lv_path: `/dev/all/${l.name}`,
         data_percent: l.origin ? "0.00" : "",
-        lv_tags: "",
+        lv_tags: (l.tags ?? []).join(","),
       };
     });
     return JSON.stringify({ report: [{ lv }] }, null, 2) + "\n";
@@ -228,7 +229,8 @@ export class FakeHostRunner implements Runner {
     if (this.lvs.has(name)) throw new Error(`FakeHostRunner: lvcreate of existing ${name}`);
     const sizeBytes = Number(opt("--size").replace(/b$/, ""));
     const origin = argv.includes("--snapshot") ? argv.at(-1)!.split("/").at(-1)! : "";
-    this.lvs.set(name, { name, uuid: randomUUID(), sizeBytes, origin });
+    const tags = argv.flatMap((a, i) => (argv[i - 1] === "--addtag" ? [a] : []));
+    this.lvs.set(name, { name, uuid: randomUUID(), sizeBytes, origin, tags });
     return { stdout: `  Logical volume "${name}" created.\n` };
   }
 

@@ -194,7 +194,9 @@ describe("Lvm", () => {
     const r = new ScriptedRunner([lvs("json-vg-all")]);
     const err = await failure(new Lvm(r).removeChecked("all", GANETI_LV, "other-uuid"));
     expect(err.code).toBe("removal_refused");
-    expect(err.message).toContain(`has uuid ${GANETI_UUID}, not the recorded other-uuid`);
+    expect(err.message).toContain(
+      `has uuid ${GANETI_UUID}, not the recorded uuid other-uuid; nothing removed`,
+    );
     expect(r.calls.map((c) => c[0])).toEqual(["lvs"]);
   });
 

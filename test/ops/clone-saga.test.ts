@@ -116,9 +116,11 @@ describe("clone gallifrey gallifrey-dev", () => {
     expect(commands).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          /^lvcreate --snapshot --size 1073741824b --name farm-snap-\w+ \/dev\/all\/5901b76b/,
+          /^lvcreate --snapshot --size 1073741824b --name farm-snap-(\w+) --addtag farmd_op_\1 \/dev\/all\/5901b76b/,
         ),
-        "lvcreate --yes --size 1073741824b --name gallifrey-dev all",
+        expect.stringMatching(
+          /^lvcreate --yes --size 1073741824b --name gallifrey-dev --addtag farmd_op_\w+ all$/,
+        ),
         expect.stringMatching(
           /^ionice -c3 dd if=\/dev\/all\/farm-snap-\w+ of=\/dev\/all\/gallifrey-dev bs=1M oflag=direct conv=fsync status=progress$/,
         ),

@@ -1,6 +1,6 @@
 // The harness itself: a failed `up` and a `down` leave no namespace, process, loop device or
 // mount behind, and Ganeti's own LVM calls (lvrename, lvchange -ay, lvremove) reach the stand-ins.
-import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { Testbed, unavailableReason } from "./testbed.js";
@@ -32,7 +32,7 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
   const tb = new Testbed();
   const devAllBefore = existsSync("/dev/all");
   let ids: string[] = [];
-  afterAll(() => tb.down(), 120_000);
+  afterAll(() => tb.down(), 300_000);
 
   it("a failed up takes down everything it made", async () => {
     process.env.FARM_TESTBED_FAIL_AT = "farmd"; // after Ganeti, QEMU and every service started
@@ -47,7 +47,7 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
     expect(existsSync("/dev/all")).toBe(devAllBefore);
     // its logs are kept, and say where it stopped
     expect(readFileSync(`${tb.dir}/up.phase`, "utf8").trim()).toBe("farmd");
-  }, 180_000);
+  }, 600_000);
 
   it("comes up again in the same dir; Ganeti's own LVM calls reach the stand-ins", async () => {
     await tb.up();
@@ -66,7 +66,42 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
     expect(log).toMatch(/lvchange\[\d+\] argv: lvchange -ay \/dev\/all\/\S+\.disk0/);
     expect(log).toMatch(/lvremove\[\d+\] deactivated all\/\S+\.disk0/);
     expect((await leftovers(tb.dir, ids)).loops).toHaveLength(1); // the PV's own loop only
-  }, 240_000);
+  }, 600_000);
+
+  it("lvremove refuses an LV a process holds open, as LVM does; a snapshot keeps the caller's tags", async () => {
+    const lvs = async () =>
+      (await tb.run(["lvs", "--noheadings", "--separator=:", "-o", "lv_name,lv_tags", "all"]))
+        .trim()
+        .split(/\s+/)
+        .filter((l) => l.startsWith("held")); // the source VM's disk may still be there
+    await tb.run("lvcreate --yes --size 8m --name held --addtag farmd_op_t1 all".split(" "));
+    const snap =
+      "lvcreate --snapshot --size 8m --name held-snap --addtag farmd_op_t1 /dev/all/held";
+    await tb.run(snap.split(" "));
+    expect(await lvs()).toEqual([
+      "held:farmd_op_t1",
+      "held-snap:farmd_op_t1,testbed_snapshot_standin",
+    ]);
+    // This test process holds the LV's device open (the loop is global, the PID namespace shared).
+    const fd = openSync(tb.readlink("/dev/all/held"), "r");
+    try {
+      const r = await tb.exec(["lvremove", "-f", "all/held"]);
+      expect(r).toMatchObject({
+        exitCode: 5,
+        stdout: "",
+        stderr: "  Logical volume all/held in use.\n",
+      });
+      expect(await lvs()).toHaveLength(2);
+      expect(tb.readlink("/dev/all/held")).toMatch(/^\/dev\/loop\d+$/);
+      expect(readFileSync(`${tb.dir}/log/lvm-standin.log`, "utf8")).toMatch(
+        new RegExp(`refused: all/held in use by PID\\(s\\) ${process.pid} `),
+      );
+    } finally {
+      closeSync(fd);
+    }
+    await tb.run(["lvremove", "-f", "all/held", "all/held-snap"]);
+    expect(await lvs()).toEqual([]);
+  }, 120_000);
 
   it("down leaves no namespace, process, loop device, /dev/all or scratch dir", async () => {
     const dir = tb.dir;
@@ -74,5 +109,5 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
     expect(existsSync(dir)).toBe(false);
     expect(await leftovers(dir, ids)).toEqual(none);
     expect(existsSync("/dev/all")).toBe(devAllBefore);
-  }, 120_000);
+  }, 300_000);
 });

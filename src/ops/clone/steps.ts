@@ -1,10 +1,12 @@
 // The clone as saga steps (DESIGN.md section 2): each checks before it acts, so do and undo can be
-// repeated after a crash; every LV is identified by the UUID recorded when it was made.
+// repeated after a crash; every LV is identified by the UUID recorded when it was made, or, when a
+// crash came before that record, by the tag farmd_op_<id> it was created with.
 import type { CloneResult } from "../../api/clone.js";
 import { NotFound, OperationFailed } from "../../api/errors.js";
 import type { EventSink } from "../../api/events.js";
 import { sshPorts } from "../../config/schema.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
+import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { vmEntry } from "../entry.js";
@@ -51,10 +53,28 @@ async function lvByUuid(ctx: CloneCtx, uuid: unknown): Promise<LvInfo | undefine
   return (await ctx.deps.lvm.list(ctx.deps.config.lvm.vg)).find((l) => l.uuid === uuid);
 }
 
-async function removeOwnLv(ctx: CloneCtx, step: StepHandle): Promise<void> {
+/**
+ * Undoes an lvcreate of `name`: by the UUID the step recorded, else (farmd died between lvcreate
+ * and that record) the LV of that name only if it bears this operation's tag.
+ */
+async function removeOwnLv(ctx: CloneCtx, step: StepHandle, name: string | undefined) {
+  const { lvm, config } = ctx.deps;
+  const stopLeftovers = { stopLeftovers: true };
   const lv = await lvByUuid(ctx, step.data.uuid);
-  if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
+  if (lv) return lvm.removeChecked(lv.vg, lv.name, lv.uuid, stopLeftovers);
+  if (step.data.uuid !== undefined || name === undefined) return;
+  const tag = opTag(ctx.opId);
+  const tagged = (await lvm.list(config.lvm.vg)).find(
+    (l) => l.name === name && l.tags?.includes(tag),
+  );
+  if (tagged) await lvm.removeChecked(tagged.vg, tagged.name, { tag }, stopLeftovers);
 }
+
+/** lvcreate options: the operation's tag, and the crash hook's "acted" point as soon as it returned. */
+const created = (ctx: CloneCtx, step: StepHandle) => ({
+  tags: [opTag(ctx.opId)],
+  onCreated: () => step.acted(),
+});
 
 export function cloneSteps(): SagaStep<CloneCtx>[] {
   return [
@@ -123,19 +143,13 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
           f.source.lv,
           snapshotName(ctx.opId),
           f.snapshotBytes,
+          created(ctx, step),
         );
         step.record({ uuid: snap.uuid });
         ctx.snapshotUuid = snap.uuid;
       },
       async undo(ctx, step) {
-        if (step.data.uuid) return removeOwnLv(ctx, step);
-        // Crashed between lvcreate and recording the UUID: the name carries this operation's id,
-        // so a snapshot of the source under that name can only be ours.
-        const f = need(ctx.facts, "preflight");
-        const lv = (await ctx.deps.lvm.list(f.source.vg)).find(
-          (l) => l.name === step.data.name && l.origin === f.source.lv,
-        );
-        if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
+        await removeOwnLv(ctx, step, snapshotName(ctx.opId));
       },
     },
     {
@@ -143,12 +157,20 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       title: "create the new disk",
       async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
-        ctx.targetLv = await ctx.deps.lvm.create(f.source.vg, f.target.lvName, f.source.sizeBytes);
+        step.record({ name: f.target.lvName });
+        ctx.targetLv = await ctx.deps.lvm.create(
+          f.source.vg,
+          f.target.lvName,
+          f.source.sizeBytes,
+          created(ctx, step),
+        );
         step.record({ uuid: ctx.targetLv.uuid, name: ctx.targetLv.name, lv: ctx.targetLv });
         if (!ctx.deps.dryRun)
           ctx.deps.inventory.update(f.target.name, { lvUuid: ctx.targetLv.uuid });
       },
-      undo: removeOwnLv,
+      async undo(ctx, step) {
+        await removeOwnLv(ctx, step, step.data.name as string | undefined);
+      },
     },
     {
       name: "copy",
