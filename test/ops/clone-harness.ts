@@ -160,3 +160,18 @@ ${extraToml}`,
     },
   };
 }
+
+/** The files with the zone's SOA serial masked: it must go up on every edit, so it never returns. */
+export function withoutSerial(files: Map<string, string>): Map<string, string> {
+  return new Map(
+    [...files].map(([p, t]) => [
+      p,
+      p.endsWith("db.farm") ? t.replace(/\d{10}(\s*; Serial)/, "SERIAL$1") : t,
+    ]),
+  );
+}
+
+/** Waits for a state of the simulated host; no deadline of its own (a loaded machine is slow). */
+export const until = async (cond: () => boolean): Promise<void> => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+};
