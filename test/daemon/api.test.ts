@@ -11,7 +11,7 @@ import { FarmdClient, followToEnd } from "../../src/client/http.js";
 import { Operations } from "../../src/daemon/operations.js";
 import { apiServer } from "../../src/daemon/server.js";
 import { failure } from "../fakes/scripted-runner.js";
-import { harness, until, type Harness } from "../ops/clone-harness.js";
+import { harness, type Harness } from "../ops/clone-harness.js";
 import { FARMCTL, outputShows } from "../cli/farmd-process.js";
 
 let h: Harness;
@@ -57,6 +57,11 @@ function gate() {
   const opened = new Promise<void>((r) => (open = r));
   return { wait: () => opened, open };
 }
+
+/** Waits for a state of the simulated host; no deadline of its own (a loaded machine is slow). */
+const until = async (cond: () => boolean) => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+};
 
 describe("farmd API", () => {
   it("runs a clone as an operation and streams its events to the end", async () => {

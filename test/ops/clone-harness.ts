@@ -28,6 +28,29 @@ import { Journal } from "../../src/state/journal.js";
 import { FakeHostRunner } from "../fakes/fake-host-runner.js";
 
 const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
+const RECORDINGS = new URL("../recordings/", import.meta.url).pathname;
+/** /proc/net/tcp{,6} as captured on a real host (listeners on 2024, 8080, 22009, 22010). */
+export const procNet = async (path: string) =>
+  readFileSync(
+    join(RECORDINGS, `${path.replace("/proc/net/", "proc-net-")}-6.18-listen.txt`),
+    "utf8",
+  );
+
+/** The files with the zone's SOA serial masked: it goes up on every edit, undo included. */
+export function withoutSerial(files: Map<string, string>): Map<string, string> {
+  return new Map(
+    [...files].map(([p, t]) => [
+      p,
+      p.endsWith("db.farm") ? t.replace(/\d{10}(\s*; Serial)/, "SERIAL$1") : t,
+    ]),
+  );
+}
+
+/** The zone's SOA serial in a snapshot. */
+export function zoneSerial(files: Map<string, string>): number {
+  const zone = [...files].find(([p]) => p.endsWith("db.farm"))![1];
+  return Number(/(\d{10})\s*; Serial/.exec(zone)![1]);
+}
 
 export interface Harness {
   root: string;
@@ -160,18 +183,3 @@ ${extraToml}`,
     },
   };
 }
-
-/** The files with the zone's SOA serial masked: it must go up on every edit, so it never returns. */
-export function withoutSerial(files: Map<string, string>): Map<string, string> {
-  return new Map(
-    [...files].map(([p, t]) => [
-      p,
-      p.endsWith("db.farm") ? t.replace(/\d{10}(\s*; Serial)/, "SERIAL$1") : t,
-    ]),
-  );
-}
-
-/** Waits for a state of the simulated host; no deadline of its own (a loaded machine is slow). */
-export const until = async (cond: () => boolean): Promise<void> => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-};
