@@ -55,7 +55,7 @@ describe("a clone's Ganeti add, run as a job", () => {
       ),
     );
     const ops = farmd();
-    const opId = ops.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    const opId = await ops.startClone({ source: "gallifrey", name: "gallifrey-dev" });
     await until(() => !ops.isRunning(opId));
     const op = ops.get(opId);
     expect(op.state).toBe("rolled-back");
@@ -77,7 +77,7 @@ describe("a clone's Ganeti add, run as a job", () => {
       const lvs = [...h.runner.lvs.keys()];
       h.runner.jobGate = () => new Promise(() => {}); // the job stays in Ganeti's queue
       const crashed = farmd();
-      const opId = crashed.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+      const opId = await crashed.startClone({ source: "gallifrey", name: "gallifrey-dev" });
       await until(() => typeof stepData(opId, "adopt").jobId === "number");
       // farmd "dies" waiting; without the journal write, only Ganeti knows the job
       if (!journaled) h.journal.record(opId, 8, { jobId: null });
@@ -113,7 +113,7 @@ describe("destroy's point of no return", () => {
     const before = h.snapshot();
     await h.clone({});
     const ops = farmd();
-    const opId = ops.start(destroyKind, { name: "gallifrey-dev" });
+    const opId = await ops.start(destroyKind, { name: "gallifrey-dev" });
     return { ops, opId, before };
   }
 
@@ -133,10 +133,10 @@ describe("destroy's point of no return", () => {
     let cancelled: Promise<void> | undefined;
     // `farmctl cancel` while the instance is being shut down
     h.runner.faults.push((a) => {
-      if (a[1] === "shutdown" && !cancelled) cancelled = ops.cancel(opId);
+      if (a[1] === "shutdown" && !cancelled) cancelled = ops.cancel(h.journal.latestId()!);
       return undefined;
     });
-    const opId = ops.start(destroyKind, { name: "gallifrey-dev" });
+    const opId = await ops.start(destroyKind, { name: "gallifrey-dev" });
     await until(() => cancelled !== undefined);
     await cancelled;
     expect(ops.get(opId).state).toBe("rolled-back");
@@ -154,7 +154,7 @@ describe("destroy's point of no return", () => {
     const opened = new Promise<void>((r) => (open = r));
     h.runner.jobGate = () => opened;
     const ops = farmd();
-    const opId = ops.start(destroyKind, { name: "gallifrey-dev" });
+    const opId = await ops.start(destroyKind, { name: "gallifrey-dev" });
     await until(() => typeof stepData(opId, "remove-instance").jobId === "number");
     const cancelled = ops.cancel(opId);
     open();
@@ -172,7 +172,7 @@ describe("destroy's point of no return", () => {
       await h.clone({});
       h.runner.jobGate = () => new Promise(() => {});
       const crashed = farmd();
-      const opId = crashed.start(destroyKind, { name: "gallifrey-dev" });
+      const opId = await crashed.start(destroyKind, { name: "gallifrey-dev" });
       await until(() => typeof stepData(opId, "remove-instance").jobId === "number");
       const seq = h.journal.steps(opId).find((s) => s.name === "remove-instance")!.seq;
       if (!journaled) h.journal.record(opId, seq, { jobId: null });
@@ -197,7 +197,7 @@ describe("destroy's point of no return", () => {
     );
     h.runner.faults.push(jobFails("remove", refusal));
     const ops = farmd();
-    const opId = ops.start(destroyKind, { name: "gallifrey-dev" });
+    const opId = await ops.start(destroyKind, { name: "gallifrey-dev" });
     await until(() => !ops.isRunning(opId));
     expect(ops.get(opId).state).toBe("rolled-back");
     expect(stepData(opId, "remove-instance").committed).toBe(false);
@@ -214,7 +214,7 @@ describe("destroy's point of no return", () => {
     const execError = recording("gnt-instance-3.0.2-add-bad-os-stderr.txt");
     h.runner.faults.push(jobFails("remove", execError));
     const ops = farmd();
-    const opId = ops.start(destroyKind, { name: "gallifrey-dev" });
+    const opId = await ops.start(destroyKind, { name: "gallifrey-dev" });
     await until(() => !ops.isRunning(opId));
     const op = ops.get(opId);
     expect(op.state).toBe("failed");
