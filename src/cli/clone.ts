@@ -58,7 +58,12 @@ export function registerClone(program: Command): void {
         start: o.start,
       };
       if (o.dryRun) {
-        const { result, events } = await follow(null, () => client.plan(req), Boolean(o.json));
+        const { result, events } = await follow(
+          null,
+          () => client.plan(req),
+          Boolean(o.json),
+          true,
+        );
         if (o.json) printJson({ ok: true, dryRun: true, plan: planOf(events), result });
         else process.stdout.write(dryRunSummary(result!));
         return;
@@ -97,7 +102,8 @@ function planOf(events: OpEvent[]) {
   return steps;
 }
 
-function table(r: CloneResult): string {
+/** `planned`: a dry run's result, whose balloon was never tried. */
+function table(r: CloneResult, planned = false): string {
   const rows: [string, string][] = [
     ["instance", r.instance],
     ["address", r.ip],
@@ -107,9 +113,11 @@ function table(r: CloneResult): string {
     ["memory", formatBytes(r.memoryBytes)],
     [
       "balloon",
-      r.balloonReachedBytes === null
-        ? `target ${formatBytes(r.balloonTargetBytes)} (not reached)`
-        : `${formatBytes(r.balloonReachedBytes)} (target ${formatBytes(r.balloonTargetBytes)})`,
+      planned
+        ? `target ${formatBytes(r.balloonTargetBytes)}`
+        : r.balloonReachedBytes === null
+          ? `target ${formatBytes(r.balloonTargetBytes)} (not reached)`
+          : `${formatBytes(r.balloonReachedBytes)} (target ${formatBytes(r.balloonTargetBytes)})`,
     ],
     ["disk", `${r.lv ?? "?"} (${formatBytes(r.diskBytes)})`],
     ["source", r.source],
@@ -123,5 +131,5 @@ function summary(r: CloneResult): string {
 }
 
 function dryRunSummary(r: CloneResult): string {
-  return `dry run: nothing was changed. The clone would create:\n${table({ ...r, balloonReachedBytes: null })}`;
+  return `dry run: nothing was changed. The clone would create:\n${table(r, true)}`;
 }

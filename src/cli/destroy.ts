@@ -53,6 +53,7 @@ export function registerDestroy(program: Command): void {
           null,
           () => client.planDestroy(req),
           Boolean(o.json),
+          true,
         );
         if (o.json) printJson({ ok: true, dryRun: true, result });
         else

@@ -10,16 +10,34 @@ export interface Followed<R = CloneResult> {
   events: OpEvent[];
 }
 
-/** `stream` opens the event stream; its signal closes it when Ctrl-C detaches. */
+const progressView = () =>
+  new ProgressView({ write: (s) => process.stderr.write(s), isTTY: Boolean(process.stderr.isTTY) });
+
+/** What a dry run plans: the steps, their commands and their file diffs. */
+const PLAN_EVENTS = new Set<OpEvent["type"]>(["step-start", "command", "file-diff"]);
+
+/** A dry run's plan is its output, on stdout (`> plan.txt` keeps it); diagnostics stay on stderr. */
+function planView(): { handle(e: OpEvent): void } {
+  const plan = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: false });
+  const diagnostics = progressView();
+  return {
+    handle: (e) => {
+      if (e.type !== "step-done") (PLAN_EVENTS.has(e.type) ? plan : diagnostics).handle(e);
+    },
+  };
+}
+
+/**
+ * `stream` opens the event stream; its signal closes it when Ctrl-C detaches. `quiet` (--json)
+ * shows nothing; `plan` (--dry-run) shows the plan on stdout.
+ */
 export async function follow<R = CloneResult>(
   opId: string | null,
   stream: (signal: AbortSignal) => AsyncIterable<StreamedEvent>,
   quiet: boolean,
+  plan = false,
 ): Promise<Followed<R>> {
-  const view = new ProgressView({
-    write: (s) => process.stderr.write(s),
-    isTTY: Boolean(process.stderr.isTTY),
-  });
+  const view = plan ? planView() : progressView();
   const events: OpEvent[] = [];
   let detach!: () => void;
   const detached = new Promise<"detached">((resolve) => (detach = () => resolve("detached")));

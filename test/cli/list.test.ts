@@ -1,27 +1,10 @@
 // `farmctl list -o`: the field names are the JSON keys, and -o picks them for the table and --json.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LIST_FIELDS } from "../../src/api/inventory.js";
-import { harness, type Harness } from "../ops/clone-harness.js";
-import { serveFarmd, type ServedFarmd } from "../daemon/farmd-server.js";
-import { farmctl as run } from "./farmd-process.js";
+import { simulatedFarmd } from "./simulated-farmd.js";
 
-let h: Harness;
-let farmd: ServedFarmd;
-let config: string;
-beforeAll(async () => {
-  h = harness();
-  farmd = await serveFarmd(h);
-  config = join(h.root, "client.toml");
-  writeFileSync(config, `state_dir = "${h.root}/state"\nsocket = "${farmd.socket}"\n`);
-});
-afterAll(async () => {
-  await farmd.close();
-  h.cleanup();
-});
-
-const farmctl = (...args: string[]) => run(config, ...args);
+const sim = simulatedFarmd();
+const farmctl = (...args: string[]) => sim.farmctl(...args);
 
 describe("farmctl list -o", () => {
   it("--json without -o gives every field, named as -o names them", async () => {

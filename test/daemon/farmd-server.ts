@@ -1,4 +1,5 @@
 // farmd's API on a real unix socket over the simulated host01, for the API tests.
+import { writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { FarmdClient } from "../../src/client/http.js";
@@ -36,4 +37,11 @@ export async function serveFarmd(h: Harness, parallelCopies = 2): Promise<Served
     logs,
     close: () => new Promise((r) => server.close(() => r())),
   };
+}
+
+/** A farmd.toml for farmctl (the binary) that reaches this farmd's socket. */
+export function clientConfig(h: Harness, farmd: ServedFarmd): string {
+  const config = join(h.root, "client.toml");
+  writeFileSync(config, `state_dir = "${h.root}/state"\nsocket = "${farmd.socket}"\n`);
+  return config;
 }
