@@ -10,11 +10,12 @@ import {
   destroyBody,
   httpStatus,
   importBody,
+  fixBody,
   ROUTES,
 } from "../api/routes.js";
 import { balloonVm } from "../ops/inventory/balloon.js";
 import { listVms, showVm } from "../ops/inventory/view.js";
-import { cloneKind, destroyKind, importKind, type Kind } from "./kinds.js";
+import { cloneKind, destroyKind, fixKind, importKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
 
 const MAX_BODY = 64 * 1024;
@@ -22,11 +23,15 @@ const MAX_BODY = 64 * 1024;
 /** The routes that start an operation, with the body each takes. */
 const STARTS: Record<
   string,
-  { kind: Kind<any, unknown>; body: typeof cloneBody | typeof destroyBody | typeof importBody }
+  {
+    kind: Kind<any, unknown>;
+    body: typeof cloneBody | typeof destroyBody | typeof importBody | typeof fixBody;
+  }
 > = {
   [ROUTES.clone]: { kind: cloneKind, body: cloneBody },
   [ROUTES.destroy]: { kind: destroyKind, body: destroyBody },
   [ROUTES.import]: { kind: importKind, body: importBody },
+  [ROUTES.fix]: { kind: fixKind, body: fixBody },
 };
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
