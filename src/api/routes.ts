@@ -12,6 +12,7 @@ export const ROUTES = {
   vm: (name: string) => `/v1/vms/${encodeURIComponent(name)}`,
   balloon: (name: string) => `/v1/vms/${encodeURIComponent(name)}/balloon`,
   audit: "/v1/audit",
+  fix: "/v1/fix",
   operations: "/v1/operations",
   operation: (id: string) => `/v1/operations/${encodeURIComponent(id)}`,
   events: (id: string) => `/v1/operations/${encodeURIComponent(id)}/events`,
@@ -89,3 +90,8 @@ export const importBody = z
 export const balloonBody = z.object({ size: text, force: z.boolean().optional() }).strict();
 
 export const auditBody = z.object({ fix: z.boolean().default(false) }).strict();
+
+/** `audit --fix` as an operation: no request of its own. */
+export const fixBody = z
+  .object({ dryRun: z.boolean().default(false), request: z.object({}).strict().default({}) })
+  .strict();

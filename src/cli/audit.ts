@@ -4,6 +4,7 @@ import type { AuditReport, Finding } from "../api/inventory.js";
 import type { ImportResult } from "../api/vm.js";
 import { BadInput } from "../api/errors.js";
 import { connect } from "../client/connect.js";
+import { followToEnd } from "../client/http.js";
 import { reportOperation } from "./follow.js";
 import { formatBytes } from "./format.js";
 import { printJson } from "./output.js";
@@ -50,7 +51,11 @@ export function registerAudit(program: Command): void {
             );
           if (!(await confirm("repair these? [y/N] "))) return void (process.exitCode = 1);
         }
-        report = await client.audit(true);
+        // The repairs run as a `fix` operation under farmd's locks; followed to its report.
+        report = await followToEnd<AuditReport>(
+          client.events(await client.startFix(), true),
+          () => {},
+        );
       }
       if (o.json) printJson({ ok: report.clean, ...report });
       else if (report.clean)

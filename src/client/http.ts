@@ -119,6 +119,11 @@ export class FarmdClient {
     return this.json("POST", ROUTES.audit, { fix });
   }
 
+  /** `audit --fix` as an operation; follow it with events(). */
+  async startFix(): Promise<string> {
+    return (await this.json<{ opId: string }>("POST", ROUTES.fix, { request: {} })).opId;
+  }
+
   async startImport(req: ImportRequest): Promise<string> {
     return (await this.json<{ opId: string }>("POST", ROUTES.import, { request: req })).opId;
   }

@@ -11,6 +11,7 @@ import { restoreCloneCtx } from "../ops/clone/restore.js";
 import { cloneResult, cloneSteps, type CloneCtx, type CloneDeps } from "../ops/clone/steps.js";
 import { destroyResult, destroySteps, type DestroyCtx } from "../ops/destroy/steps.js";
 import { checkLabel } from "../ops/names.js";
+import { fixCtx, fixSteps, type FixCtx, type FixRequest } from "../ops/audit/fix.js";
 import type { SagaStep } from "../ops/saga.js";
 import type { StepRecord } from "../state/journal.js";
 
@@ -65,8 +66,20 @@ export const importKind: Kind<ImportRequest, ImportCtx> = {
   result: importResult,
 };
 
+/** `audit --fix`: the host as a whole is its target (no VM is). */
+export const fixKind: Kind<FixRequest, FixCtx> = {
+  name: "fix",
+  target: () => "host",
+  check: () => {},
+  steps: fixSteps,
+  ctx: (opId, _req, deps) => fixCtx(opId, deps),
+  restore: (opId, _req, deps) => fixCtx(opId, deps),
+  result: (ctx) => ctx.report,
+};
+
 export const KINDS: Record<string, Kind<any, any>> = {
   clone: cloneKind,
   destroy: destroyKind,
   import: importKind,
+  fix: fixKind,
 };

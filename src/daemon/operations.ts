@@ -2,7 +2,7 @@
 // family edits and Ganeti adds are serialized, copies limited; crashed jobs are rolled back at start.
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import { asFarmError, FarmError, NotFound } from "../api/errors.js";
-import type { EventSink } from "../api/events.js";
+import type { EventSink, OpEvent } from "../api/events.js";
 import type { Config } from "../config/schema.js";
 import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
@@ -19,7 +19,7 @@ import { systemResolver } from "../host/resolve.js";
 import { auditAndFix } from "../ops/audit/audit.js";
 import type { AuditDeps } from "../ops/audit/checks.js";
 import type { CrashHook } from "./crash-hook.js";
-import { cloneKind, KINDS, type Kind } from "./kinds.js";
+import { cloneKind, fixKind, KINDS, type Kind } from "./kinds.js";
 import { EventHub, type Listener } from "./event-hub.js";
 import { admit, enter, HeldEvents } from "./admit.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
@@ -78,7 +78,7 @@ export class Operations {
     dryRun: boolean,
     signal?: AbortSignal,
     opId?: () => string | undefined,
-  ): CloneDeps {
+  ): CloneDeps & Pick<AuditDeps, "journal" | "resolve"> {
     const host = buildHost(this.o.config, {
       dryRun,
       events,
@@ -103,6 +103,8 @@ export class Operations {
           });
       }),
       inventory: this.inventory,
+      journal: this.journal,
+      resolve: this.o.resolve ?? systemResolver,
       findExecutable: (t) => findExecutable(t),
       events,
       dryRun,
@@ -132,9 +134,19 @@ export class Operations {
     return { ...deps, journal: this.journal, resolve: this.o.resolve ?? systemResolver };
   }
 
-  /** Audits the host; with `fix`, applies the safe repairs under the family locks. */
-  audit(fix: boolean): Promise<AuditReport> {
-    return auditAndFix(this.viewDeps(), fix);
+  /** Audits the host; with `fix`, runs the repairs as a `fix` operation and waits for its report. */
+  async audit(fix: boolean): Promise<AuditReport> {
+    if (!fix) return auditAndFix(this.viewDeps(), false);
+    const opId = await this.start(fixKind, {});
+    await this.running.get(opId)?.done;
+    const end = this.journal.events(opId).at(-1)?.event as OpEvent | undefined;
+    if (end?.type === "end" && end.result) return end.result as AuditReport;
+    throw new FarmError(
+      "operation_failed",
+      `audit --fix (operation ${opId}) failed${end?.type === "end" && end.error ? `: ${end.error.message}` : ""}`,
+      1,
+      `see \`farmctl ops ${opId}\``,
+    );
   }
 
   /**

@@ -10,12 +10,13 @@ import {
   destroyBody,
   httpStatus,
   importBody,
+  fixBody,
   ROUTES,
   CONTROL_CHAR,
 } from "../api/routes.js";
 import { balloonVm } from "../ops/inventory/balloon.js";
 import { listVms, showVm } from "../ops/inventory/view.js";
-import { cloneKind, destroyKind, importKind, type Kind } from "./kinds.js";
+import { cloneKind, destroyKind, fixKind, importKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
 import { readJsonBody } from "./body.js";
 import { parseBody } from "./validate.js";
@@ -25,12 +26,13 @@ const STARTS: Record<
   string,
   {
     kind: Kind<any, { opId: string }>;
-    body: typeof cloneBody | typeof destroyBody | typeof importBody;
+    body: typeof cloneBody | typeof destroyBody | typeof importBody | typeof fixBody;
   }
 > = {
   [ROUTES.clone]: { kind: cloneKind, body: cloneBody },
   [ROUTES.destroy]: { kind: destroyKind, body: destroyBody },
   [ROUTES.import]: { kind: importKind, body: importBody },
+  [ROUTES.fix]: { kind: fixKind, body: fixBody },
 };
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -1,10 +1,11 @@
 // farmd's API over a real unix socket, with the simulated host01: jobs, event streams, dry runs,
 // eight clones at once, cancel, interrupt and resume, crash recovery.
 import { execa } from "execa";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CloneResult } from "../../src/api/clone.js";
+import type { AuditReport } from "../../src/api/inventory.js";
 import type { OpEvent } from "../../src/api/events.js";
 import { FarmdClient, followToEnd } from "../../src/client/http.js";
 import type { Operations } from "../../src/daemon/operations.js";
@@ -217,6 +218,63 @@ describe("farmd API", () => {
     expect(r.ip).toBe("10.10.60.6");
     expect(second.ops.get(opId).state).toBe("succeeded");
     expect([...h.runner.lvs.keys()].filter((n) => n.startsWith("farm-snap-"))).toEqual([]);
+  });
+
+  it("runs audit --fix as a `fix` operation that leaves an interrupted clone's snapshot and disk alone", async () => {
+    h = harness();
+    const first = await farmd();
+    h.runner.ddGate = () => new Promise(() => {});
+    const cloneId = await first.client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    await until(() => h.runner.ddActive === 1);
+    await first.ops.stop();
+    expect(first.ops.get(cloneId).state).toBe("interrupted");
+    await served!.close();
+    // A snapshot no live operation owns: the one thing --fix may remove.
+    h.runner.lvs.set("farm-snap-deadbeef", {
+      name: "farm-snap-deadbeef",
+      uuid: "snap-uuid",
+      sizeBytes: 2 ** 30,
+      origin: "5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0",
+    });
+    const { client } = await farmd();
+    const opId = await client.startFix();
+    const report = await followToEnd<AuditReport>(client.events(opId, true), () => {});
+    expect(report.repaired.map((f) => f.message)).toEqual([
+      "snapshot all/farm-snap-deadbeef (0% full) was left by operation deadbeef",
+    ]);
+    expect(h.runner.lvs.has("farm-snap-deadbeef")).toBe(false);
+    expect(h.runner.lvs.has(`farm-snap-${cloneId}`)).toBe(true);
+    expect(h.runner.lvs.has("gallifrey-dev")).toBe(true);
+    expect((await client.operation(opId)).operation).toMatchObject({
+      kind: "fix",
+      state: "succeeded",
+    });
+    expect((await client.operation(cloneId)).operation.state).toBe("interrupted");
+  });
+
+  it("farmctl audit --fix --yes follows its fix operation to the report", async () => {
+    h = harness();
+    const { client } = await farmd();
+    await clone(client, "gallifrey-dev");
+    const link = join(h.config.proxy.sites_enabled, "gallifrey-dev.dachary.org");
+    rmSync(link);
+    const config = join(h.root, "cli.toml");
+    writeFileSync(config, `socket = "${join(h.root, "farmd.sock")}"\n`);
+    const r = await execa(
+      "node",
+      [FARMCTL, "audit", "--fix", "--yes", "--json", "--config", config],
+      { reject: false },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: true,
+      repaired: [expect.objectContaining({ code: "entry-missing", vm: "gallifrey-dev" })],
+    });
+    expect(readlinkSync(link)).toBe(
+      join(h.config.proxy.sites_available, "gallifrey-dev.dachary.org"),
+    );
+    const fixes = (await client.operations()).filter((o) => o.kind === "fix");
+    expect(fixes).toEqual([expect.objectContaining({ state: "succeeded", target: "host" })]);
   });
 
   it("rolls back at start what a crash left running", async () => {

@@ -26,7 +26,12 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
   const lvs = await lvm.list(config.lvm.vg);
   // A VM that an unfinished operation (queued, running, interrupted, recovering) works on is that
   // operation's: its entries may be half made or half removed on purpose, so they are not judged.
-  const live = new Map(journal.live().map((op) => [op.target, op]));
+  const live = new Map(
+    journal
+      .live()
+      .filter((op) => op.kind !== "fix") // a fix is the host's, not a VM's
+      .map((op) => [op.target, op]),
+  );
   const findings: Finding[] = [];
   const records = inventory.list().filter((r) => r.state === "ready");
   for (const r of records) {
