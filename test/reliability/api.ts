@@ -40,7 +40,7 @@ export function api(
         method,
         path,
         headers: { "content-type": "application/json", connection: "close" },
-        timeout: 60_000,
+        timeout: 300_000,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -51,7 +51,7 @@ export function api(
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
+    req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer in 300 s`)));
     req.on("error", (err) => (reply ? resolve(reply) : reject(err)));
     req.end(body);
   });
