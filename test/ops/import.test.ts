@@ -61,6 +61,23 @@ describe("farmctl import", () => {
     expect(zone).not.toContain("gallifrey.xivo.vm\t");
   });
 
+  it("undone after its record was written: not in the inventory, no marker left", async () => {
+    h = harness();
+    const before = h.snapshot();
+    const deps = h.deps();
+    const opId = h.journal.createOperation("import", "gallifrey", { name: "gallifrey" });
+    const ctx: ImportCtx = { opId, req: { name: "gallifrey" }, deps, warnings: [] };
+    // What farmd's crash hook marks: the record written, the step not yet journaled as done.
+    const crashAt = (step: string, point: string) => {
+      if (step === "record" && point === "acted") throw new Error("stopped at record:acted");
+    };
+    await expect(
+      runSaga(importSteps(), ctx, { opId, journal: h.journal, events: () => {}, crashAt }),
+    ).rejects.toThrow(/every earlier step was undone/);
+    expect(h.inventory.get("gallifrey")).toBeNull();
+    expect(h.snapshot()).toEqual(before);
+  });
+
   it("refuses a VM already in the inventory, or unknown", async () => {
     h = harness();
     await h.clone({});

@@ -6,7 +6,7 @@ import type { OperationRecord } from "../../src/api/operations.js";
 import type { Testbed } from "../testbed/testbed.js";
 
 export const SOCKET = "/run/farmd/farmd.sock";
-const FINAL = new Set(["succeeded", "failed", "rolled-back", "interrupted"]);
+export const FINAL = new Set(["succeeded", "failed", "rolled-back", "interrupted"]);
 
 /** The answer, its body parsed when it is JSON (json is null for an NDJSON stream or text). */
 function toReply(status: number, body: string): Reply {
@@ -73,12 +73,18 @@ export async function operation(tb: Testbed, id: string, socket = SOCKET) {
 }
 
 /** Polls until the operation is final; returns its record. */
-export async function settled(tb: Testbed, id: string, socket = SOCKET): Promise<OperationRecord> {
-  const deadline = Date.now() + 600_000;
+export async function settled(
+  tb: Testbed,
+  id: string,
+  socket = SOCKET,
+  timeoutMs = 600_000,
+): Promise<OperationRecord> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { operation: op } = await operation(tb, id, socket);
     if (FINAL.has(op.state)) return op;
-    if (Date.now() > deadline) throw new Error(`operation ${id} still ${op.state} after 600 s`);
+    if (Date.now() > deadline)
+      throw new Error(`operation ${id} still ${op.state} after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -5,7 +5,7 @@
 import { freemem } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instances, serialLine } from "../e2e/helpers.js";
-import { api, health, settled } from "./api.js";
+import { api, FINAL, health, operations, settled } from "./api.js";
 import { differences, fingerprint, sharedTestbed, type Fingerprint } from "./shared.js";
 import type { OperationRecord } from "../../src/api/operations.js";
 
@@ -19,7 +19,8 @@ async function allAtOnce(path: string, bodies: object[]): Promise<OperationRecor
   const tb = sharedTestbed();
   const replies = await Promise.all(bodies.map((b) => api(tb, "POST", path, JSON.stringify(b))));
   for (const r of replies) if (r.status !== 202) throw new Error(`${path}: ${r.status} ${r.body}`);
-  return Promise.all(replies.map((r) => settled(tb, r.json.opId)));
+  // 16 TCG guests on a small machine: a clone may take many minutes in the queue
+  return Promise.all(replies.map((r) => settled(tb, r.json.opId, undefined, 1_400_000)));
 }
 
 describe("concurrency", () => {
@@ -45,12 +46,17 @@ describe("concurrency", () => {
 
   // A run stopped half-way still leaves nothing for the next figure.
   afterAll(async () => {
+    // let every clone end first: a destroy racing its own clone proves nothing here
+    const open = (await operations(tb)).filter(
+      (o) => NAMES.includes(o.target) && !FINAL.has(o.state),
+    );
+    await Promise.all(open.map((o) => settled(tb, o.id, undefined, 1_400_000)));
     const left = (await api(tb, "GET", "/v1/vms")).json.vms.map((v: { name: string }) => v.name);
     await allAtOnce(
       "/v1/destroy",
       NAMES.filter((n) => left.includes(n)).map((name) => ({ request: { name } })),
     );
-  }, 900_000);
+  }, 1_800_000);
 
   it(`all ${COUNT} clones succeed`, () => {
     const failed = clones.filter((o) => o.state !== "succeeded");

@@ -63,8 +63,9 @@ export class CrashBench {
     await f.exited;
   }
 
+  /** farmctl on our farmd; a clone on a loaded machine may take many minutes. */
   farmctl(args: string[]) {
-    return farmctl(this.tb, [...args, "--config", this.config]);
+    return farmctl(this.tb, [...args, "--config", this.config], 900_000);
   }
 
   /** farmd's API straight through curl (a farmctl per check would cost a node start each). */

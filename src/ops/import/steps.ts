@@ -78,6 +78,10 @@ export function importSteps(): SagaStep<ImportCtx>[] {
         }));
         ctx.deps.inventory.update(e.name, { state: "ready" });
       },
+      // Cut short after the record was written (a crash, a journal that could not say done).
+      async undo(ctx) {
+        if (ctx.entry) ctx.deps.inventory.release(ctx.entry.name, ctx.opId);
+      },
     },
   ];
 }
