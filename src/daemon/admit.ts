@@ -1,6 +1,5 @@
 // Admission: an operation's preflight runs before the operation exists, so a refusal before anything
 // changed is an answer (HTTP 4xx, exit 65, ...), not a failed operation in `farmctl ops`.
-import { FarmError } from "../api/errors.js";
 import type { EventSink, OpEvent } from "../api/events.js";
 import type { SagaRun, SagaStep } from "../ops/saga.js";
 
@@ -22,11 +21,13 @@ export interface Admitted {
   ms: number;
 }
 
-/** Runs the kind's first step, its read-only preflight; throws its refusal. */
-export async function admit<C>(steps: SagaStep<C>[], ctx: C): Promise<Admitted> {
+/**
+ * Runs the kind's first step, its read-only preflight; throws its refusal. A kind without one
+ * (audit --fix: its checks are its work) is admitted as it is.
+ */
+export async function admit<C>(steps: SagaStep<C>[], ctx: C): Promise<Admitted | null> {
   const first = steps[0];
-  if (first?.name !== "preflight" || !first.planning)
-    throw new FarmError("internal", "an operation kind must begin with a planning preflight", 70);
+  if (first?.name !== "preflight" || !first.planning) return null;
   const t0 = Date.now();
   const data: Record<string, unknown> = {};
   await first.do(ctx, { data: {}, record: (more) => void Object.assign(data, more), acted() {} });
@@ -37,9 +38,13 @@ export async function admit<C>(steps: SagaStep<C>[], ctx: C): Promise<Admitted> 
 export function enter<C>(
   steps: SagaStep<C>[],
   run: SagaRun,
-  admitted: Admitted,
+  admitted: Admitted | null,
   held: HeldEvents,
 ): number {
+  if (!admitted) {
+    held.release(run.events);
+    return 0;
+  }
   const { name, title } = steps[0]!;
   run.journal.startStep(run.opId, 0, name);
   run.events({ type: "step-start", seq: 0, step: name, title });
