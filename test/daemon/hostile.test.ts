@@ -650,6 +650,22 @@ describe("a refusal at preflight is an answer, not an operation", () => {
     },
     {
       ...POST_CLONE,
+      name: "address of the source",
+      body: clone({ ip: "10.10.60.5" }),
+      status: 409,
+      code: "already_exists",
+      says: "10.10.60.5",
+    },
+    {
+      ...POST_CLONE,
+      name: "MAC of the source",
+      body: clone({ mac: "52:54:2b:9e:41:07" }),
+      status: 409,
+      code: "already_exists",
+      says: "52:54:2b:9e:41:07",
+    },
+    {
+      ...POST_CLONE,
       name: "dry run of an unknown source",
       body: { ...clone({ source: "nosuchvm" }), dryRun: true },
       status: 404,

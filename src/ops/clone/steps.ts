@@ -84,6 +84,8 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       planning: true,
       async do(ctx, step) {
         ctx.facts = await preflight(ctx.req, ctx.deps);
+        // A requested address, MAC or port already taken is refused here, before any operation.
+        pickFor(ctx, ctx.deps.inventory.held());
         const { used: _used, ...facts } = ctx.facts;
         step.record({ facts });
       },
@@ -95,18 +97,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
         const { config, inventory } = ctx.deps;
-        const subnet = parseSubnet(config.network.subnet, config.network.gateway);
-        const pick = (held: Held) =>
-          allocate(
-            { ip: ctx.req.ip, mac: ctx.req.mac, sshPort: ctx.req.sshPort },
-            subnet,
-            {
-              ips: new Map([...held.ips, ...f.used.ips]),
-              macs: union(f.used.macs, held.macs),
-              ports: new Map([...held.ports, ...f.used.ports]),
-            },
-            { range: sshPorts(config.firewall), base: config.firewall.ssh_port_base },
-          );
+        const pick = (held: Held) => pickFor(ctx, held);
         const record = (a: Allocation) => ({
           name: f.target.name,
           group: f.target.group,
@@ -372,4 +363,20 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
     source: f.source.fqdn,
     warnings: ctx.warnings,
   };
+}
+
+/** The address, MAC and port for the clone, against what the host and `held` reservations use. */
+function pickFor(ctx: CloneCtx, held: Held): Allocation {
+  const f = need(ctx.facts, "preflight");
+  const { config } = ctx.deps;
+  return allocate(
+    { ip: ctx.req.ip, mac: ctx.req.mac, sshPort: ctx.req.sshPort },
+    parseSubnet(config.network.subnet, config.network.gateway),
+    {
+      ips: new Map([...held.ips, ...f.used.ips]),
+      macs: union(f.used.macs, held.macs),
+      ports: new Map([...held.ports, ...f.used.ports]),
+    },
+    { range: sshPorts(config.firewall), base: config.firewall.ssh_port_base },
+  );
 }
