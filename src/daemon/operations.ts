@@ -277,7 +277,9 @@ export class Operations {
     if (op.state !== "interrupted")
       throw new FarmError("not_running", `operation ${opId} is ${op.state}, nothing to cancel`, 65);
     const abort = new AbortController();
-    const done = this.settle(opId, "cancelled").finally(() => this.running.delete(opId));
+    const done = this.settle(opId, "cancelled", abort.signal).finally(() =>
+      this.running.delete(opId),
+    );
     this.running.set(opId, { abort, done });
     return done;
   }
@@ -316,7 +318,7 @@ export class Operations {
   }
 
   /** Undoes an unfinished operation, or finishes it if it passed its point of no return. */
-  private async settle(opId: string, why: string): Promise<void> {
+  private async settle(opId: string, why: string, stop?: AbortSignal): Promise<void> {
     const op = this.get(opId);
     const steps = this.journal.steps(opId);
     const events = this.sink(opId);
@@ -330,7 +332,12 @@ export class Operations {
     } else {
       events({ type: "info", message: `rolling back (${why})` });
       const last = Math.max(-1, ...steps.map((s) => s.seq));
-      const errors = await rollback(kind.steps(), ctx, run, last);
+      const errors = await rollback(kind.steps(), ctx, run, last, [], stop);
+      if (stop?.aborted) {
+        // Stopped mid-rollback: not failed, just unfinished; the next start takes it up again.
+        events({ type: "info", message: `${why} stopped by farmd's stop; the next start goes on` });
+        return;
+      }
       this.journal.setOperationState(opId, errors.length ? "failed" : "rolled-back", {
         code: why,
         message: errors.join("; ") || why,
@@ -348,14 +355,16 @@ export class Operations {
     for (const op of crashed) this.journal.setOperationState(op.id, "recovering");
     let chain = Promise.resolve();
     for (const op of crashed) {
+      const abort = new AbortController();
       const done = chain.then(async () => {
+        if (abort.signal.aborted) return; // farmd stopped before its turn: still recovering
         this.o.log("warning", `op ${op.id}: left unfinished by a crash; recovering it`);
-        await this.settle(op.id, "crash recovery").catch((err: unknown) =>
+        await this.settle(op.id, "crash recovery", abort.signal).catch((err: unknown) =>
           this.o.log("error", `op ${op.id}: recovery failed: ${asFarmError(err).message}`),
         );
       });
       chain = done.finally(() => this.running.delete(op.id));
-      this.running.set(op.id, { abort: new AbortController(), done: chain });
+      this.running.set(op.id, { abort, done: chain });
     }
     return { ids: crashed.map((o) => o.id), done: chain };
   }

@@ -203,6 +203,7 @@ export async function rollback<C>(
   run: SagaRun,
   lastSeq: number,
   notes: string[] = [],
+  stop?: AbortSignal,
 ): Promise<string[]> {
   const errors: string[] = [];
   const journaled = run.journal.steps(run.opId);
@@ -219,9 +220,13 @@ export async function rollback<C>(
           "farmd stopped before this step finished",
         ),
       );
+  const undone = new Set(journaled.filter((s) => s.state === "undone").map((s) => s.seq));
   for (let seq = lastSeq; seq >= 0; seq--) {
+    // farmd is stopping: what is left stays journaled for the next start to undo.
+    if (stop?.aborted) break;
     const step = steps[seq]!;
-    if (!step.undo || !started.has(seq)) continue;
+    // Undone by an earlier, interrupted recovery: nothing left of it.
+    if (!step.undo || !started.has(seq) || undone.has(seq)) continue;
     run.events({ type: "undo-start", seq, step: step.name });
     bestEffort(run, () => run.journal.setStepState(run.opId, seq, "undoing"));
     try {

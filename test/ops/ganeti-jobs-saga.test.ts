@@ -70,6 +70,39 @@ describe("a clone's Ganeti add, run as a job", () => {
     expect([...h.runner.instances.keys()]).toEqual(["gallifrey.xivo.vm.farm"]);
   });
 
+  it("a farmd stopped while it recovers leaves the operation recovering; the next start finishes the rollback", async () => {
+    h = harness();
+    const before = h.snapshot();
+    const lvs = [...h.runner.lvs.keys()];
+    h.runner.jobGate = () => new Promise(() => {}); // the add stays in Ganeti's queue
+    const opId = await farmd().startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    await until(() => typeof stepData(opId, "adopt").jobId === "number");
+    // farmd "dies"; the next one recovers, waiting for the add job, and is stopped meanwhile
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    h.runner.jobGate = () => opened;
+    const second = farmd();
+    const recovery = second.recover();
+    const adoptState = () => h.journal.steps(opId).find((s) => s.name === "adopt")?.state;
+    await until(() => adoptState() === "undoing");
+    const stopped = second.stop();
+    open();
+    await stopped;
+    await recovery.done;
+    expect(h.journal.operation(opId)!.state).toBe("recovering");
+    expect(adoptState()).toBe("undone"); // the step under way finished; the rest waits
+    const stateOf = (name: string) => h.journal.steps(opId).find((s) => s.name === name)?.state;
+    expect(stateOf("dns")).toBe("done"); // its entries are still there, for the next start
+    expect(withoutSerial(h.snapshot())).not.toEqual(withoutSerial(before));
+    const third = farmd().recover();
+    expect(third.ids).toEqual([opId]);
+    await third.done;
+    expect(h.journal.operation(opId)!.state).toBe("rolled-back");
+    expect([...h.runner.instances.keys()]).toEqual(["gallifrey.xivo.vm.farm"]);
+    expect([...h.runner.lvs.keys()]).toEqual(lvs);
+    expect(withoutSerial(h.snapshot())).toEqual(withoutSerial(before));
+  });
+
   for (const journaled of [true, false]) {
     it(`after a crash while Ganeti runs it, recovery waits for the job (${journaled ? "by its journaled id" : "found by gnt-job list: the id was never journaled"}), then undoes`, async () => {
       h = harness();
