@@ -1,5 +1,6 @@
 // Config-file writes: temp file beside the target, validation by the service's own checker, backup
 // of the previous version, atomic rename. A validation failure puts nothing in place.
+import { ValidationFailed } from "../api/errors.js";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -85,7 +86,9 @@ export class RealFiles implements HostFiles {
         candidates.set(c.path, tmp); // before writing: a write that fails half way is removed too
         await writeSynced(tmp, c.content, c.path);
       }
-      await validate?.(candidates);
+      await validate?.(candidates).catch((err: unknown) => {
+        throw namingRealPaths(err, candidates);
+      });
       for (const c of changes) {
         if (await this.exists(c.path)) await this.backup(c.path);
         const tmp = candidates.get(c.path);
@@ -232,4 +235,17 @@ export async function withCandidateDir<T>(
   } finally {
     await fs.rm(copy, { recursive: true, force: true });
   }
+}
+
+/** A checker's refusal names the file the admin knows, not the hidden temp file it read. */
+function namingRealPaths(err: unknown, candidates: Candidates): unknown {
+  if (!(err instanceof ValidationFailed)) return err;
+  const real = (text: string) =>
+    [...candidates].reduce((t, [path, tmp]) => t.split(tmp).join(path), text);
+  const { file, checker, output } = err.details as {
+    file: string;
+    checker: string[];
+    output: string;
+  };
+  return new ValidationFailed(real(file), checker.map(real), real(output));
 }

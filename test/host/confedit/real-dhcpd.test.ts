@@ -1,10 +1,11 @@
 // dhcpd -t for real on the seed-style dhcpd.conf, as edited by farmctl.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ValidationFailed } from "../../../src/api/errors.js";
 import { validateDhcpd } from "../../../src/host/confedit/checkers.js";
 import * as dhcpd from "../../../src/host/confedit/dhcpd.js";
+import { RealFiles } from "../../../src/host/files.js";
 import { ExecaRunner } from "../../../src/host/runner.js";
 import { Templates } from "../../../src/host/templates.js";
 import { DEV, fixture, hasBinary, skipNote, tempDir } from "./helpers.js";
@@ -55,5 +56,21 @@ describe.skipIf(!hasBinary("dhcpd"))(`dhcpd -t (real)${skipNote("dhcpd")}`, () =
     expect(v.hint).toMatch(message);
     expect(v.hint).not.toContain("If you think you have received");
     expect(v.details?.checker).toEqual(["dhcpd", "-t", "-4", "-cf", file]);
+  });
+
+  it("a refusal names dhcpd.conf, not the hidden temp file dhcpd read", async () => {
+    const file = write(fixture("etc/dhcp/dhcpd.conf"));
+    const bad = `host ${DEV.fqdn} {\n\thardware ethernet 52:54:86:zz:3f:10;\n}\n`;
+    const files = new RealFiles(join(file, "..", "backups"));
+    const err = await files
+      .apply([{ path: file, content: dhcpd.addEntry(readFileSync(file, "utf8"), DEV, bad) }], (c) =>
+        validateDhcpd(runner, c.get(file)!).then(() => {}),
+      )
+      .catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(ValidationFailed);
+    const v = err as ValidationFailed;
+    expect(v.message).toBe(`${file}: rejected by dhcpd -t -4 -cf ${file}`);
+    expect(JSON.stringify(v.toJSON())).not.toContain(".farmctl-");
+    expect(readFileSync(file, "utf8")).toBe(fixture("etc/dhcp/dhcpd.conf"));
   });
 });
