@@ -37,13 +37,18 @@ describe.skipIf(!root)("a state directory on a full filesystem", () => {
     }
   }
 
-  it("turns SQLITE_FULL into state_full with exit 75 and the directory to free", () => {
+  /** A guarded database on a 512 KiB tmpfs, then the tmpfs filled: an insert statement on it. */
+  function fullDb() {
     dir = mkdtempSync(join(tmpdir(), "farm-full-"));
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", dir]);
     db = guardFull(openDb(dir), dir);
     db.exec("CREATE TABLE t (x TEXT)");
     fill(dir);
-    const insert = db.prepare("INSERT INTO t VALUES (?)");
+    return db.prepare("INSERT INTO t VALUES (?)");
+  }
+
+  it("turns SQLITE_FULL into state_full with exit 75 and the directory to free", () => {
+    const insert = fullDb();
     let thrown: unknown;
     try {
       for (let i = 0; i < 1000; i++) insert.run("x".repeat(4000));
@@ -59,13 +64,8 @@ describe.skipIf(!root)("a state directory on a full filesystem", () => {
   });
 
   it("translates a failing transaction the same way", () => {
-    dir = mkdtempSync(join(tmpdir(), "farm-full-"));
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", dir]);
-    db = guardFull(openDb(dir), dir);
-    db.exec("CREATE TABLE t (x TEXT)");
-    fill(dir);
-    const insert = db.prepare("INSERT INTO t VALUES (?)");
-    const many = db.transaction(() => {
+    const insert = fullDb();
+    const many = db!.transaction(() => {
       for (let i = 0; i < 1000; i++) insert.run("y".repeat(4000));
     });
     expect(() => many.immediate()).toThrow(StateFull);
