@@ -117,6 +117,7 @@ export function buildHost(config: Config, o: HostOptions): Host {
       sitesAvailable: config.proxy.sites_available,
       sitesEnabled: config.proxy.sites_enabled,
       check: wrap(config.proxy.check_wrap),
+      dryRun: o.dryRun,
     }),
   };
   for (const key of ["dns", "dhcp", "firewall", "proxy"] as const)

@@ -18,7 +18,11 @@ import {
   lvs,
   readMarker,
   retry,
+  serialAside,
   serialLine,
+  withoutSerial,
+  zoneSerial,
+  ZONE,
   type HostState,
 } from "./helpers.js";
 
@@ -34,8 +38,9 @@ describe.skipIf(skip !== null)(
       const r = await farmctl(tb, ["clone", "--dry-run", "gallifrey", "gallifrey-dev"]);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toContain("dry run: nothing was changed");
-      expect(r.stderr).toContain("$ lvcreate --snapshot");
-      expect(r.stderr).toContain("$ gnt-instance add");
+      // the plan is the output (issue 8 item 16): `> plan.txt` keeps it
+      expect(r.stdout).toContain("$ lvcreate --snapshot");
+      expect(r.stdout).toContain("$ gnt-instance add");
       expect(await hostState(tb)).toEqual(before);
     }, 120_000);
 
@@ -49,13 +54,18 @@ describe.skipIf(skip !== null)(
       });
       const farmd = await tb.startFarmd(config);
       try {
+        const zoneBefore = tb.readFile(ZONE);
         const before = await hostState(tb);
         const r = await farmctl(tb, ["clone", "--config", config, "gallifrey", "gallifrey-qa"]);
         expect(r.exitCode, r.stdout + r.stderr).toBe(1);
         expect(r.stderr).toMatch(/step 'adopt'.*failed/);
         expect(r.stderr).toContain("nosuchos");
         expect(r.stderr).toContain("undone dns");
-        expect(await hostState(tb)).toEqual(before);
+        // the zone is as it was but for its serial, which only goes up (issue 8 item 5)
+        const zoneAfter = tb.readFile(ZONE);
+        expect(withoutSerial(zoneAfter)).toBe(withoutSerial(zoneBefore));
+        expect(zoneSerial(zoneAfter)).toBeGreaterThan(zoneSerial(zoneBefore));
+        expect(serialAside(await hostState(tb))).toEqual(serialAside(before));
         expect(
           (await tb.run(["dig", "+short", "@10.10.60.1", "gallifrey-qa.xivo.vm.farm"])).trim(),
         ).toBe("");

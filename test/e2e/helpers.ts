@@ -140,6 +140,12 @@ export async function hostState(tb: Testbed): Promise<HostState> {
   return { files, lvs: await lvs(tb), instances: await instances(tb), loops, soa };
 }
 
+/** The state with the zone file and its SOA serial left out: compared after an undo, which bumps it. */
+export function serialAside(state: HostState): HostState {
+  const files = new Map([...state.files].filter(([path]) => path !== ZONE));
+  return { ...state, files, soa: state.soa.replace(/^(\S+ \S+) \d+ /, "$1 <serial> ") };
+}
+
 /** before's lines appear in after, in order (after may have more). */
 export function linesKept(before: string, after: string): string[] {
   const missing: string[] = [];

@@ -18,6 +18,8 @@ export interface ProxyFamilyOptions extends FamilyIo {
   sitesAvailable: string;
   sitesEnabled: string;
   check: CheckOptions;
+  /** A plan: the site's upstream (the new VM's name) is not in the DNS, so nginx cannot check it. */
+  dryRun?: boolean;
 }
 
 export class ProxyFamily {
@@ -94,7 +96,8 @@ export class ProxyFamily {
   }
 
   /** nginx -t on a private copy of the configuration with the site as it will be: nothing live changes. */
-  private check(entry: VmEntry, content: string, enable: boolean): Promise<void> {
+  private async check(entry: VmEntry, content: string, enable: boolean): Promise<void> {
+    if (this.o.dryRun) return;
     const { file, link } = this.site(entry);
     const site = { confDir: dirname(this.o.sitesEnabled), file, link, content, enable };
     return checkSiteInCopy(this.o.runner, site, this.o.check);
