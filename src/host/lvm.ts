@@ -131,7 +131,6 @@ export class Lvm {
     return ["lvremove", "-f", `${checkName(vg, "VG")}/${checkName(name, "LV")}`];
   }
 
-  /** Creates vg/name and reads it back: the caller records its uuid for removeChecked. */
   /** Creates vg/name (with `tags`) and reads it back: the caller records its uuid. */
   async create(
     vg: string,

@@ -10,7 +10,7 @@ import type { OpEvent } from "../../src/api/events.js";
 import { FarmdClient, followToEnd } from "../../src/client/http.js";
 import type { Operations } from "../../src/daemon/operations.js";
 import { failure } from "../fakes/scripted-runner.js";
-import { harness, type Harness } from "../ops/clone-harness.js";
+import { harness, until, type Harness } from "../ops/clone-harness.js";
 import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
 import { FARMCTL, outputShows } from "../cli/farmd-process.js";
 
@@ -44,11 +44,6 @@ function gate() {
   const opened = new Promise<void>((r) => (open = r));
   return { wait: () => opened, open };
 }
-
-/** Waits for a state of the simulated host; no deadline of its own (a loaded machine is slow). */
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-};
 
 describe("farmd API", () => {
   it("runs a clone as an operation and streams its events to the end", async () => {

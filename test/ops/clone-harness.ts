@@ -184,3 +184,8 @@ ${extraToml}`,
     },
   };
 }
+
+/** Waits for a state of the simulated host; no deadline of its own (a loaded machine is slow). */
+export const until = async (cond: () => boolean) => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+};

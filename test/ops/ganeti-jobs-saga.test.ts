@@ -8,17 +8,12 @@ import { Operations } from "../../src/daemon/operations.js";
 import { destroyKind } from "../../src/daemon/kinds.js";
 import type { Fault } from "../fakes/fake-host-runner.js";
 import { recording } from "../fakes/scripted-runner.js";
-import { harness, withoutSerial, type Harness } from "./clone-harness.js";
+import { harness, until, withoutSerial, type Harness } from "./clone-harness.js";
 
 let h: Harness;
 afterEach(() => h?.cleanup());
 
 const DEV = "gallifrey-dev.xivo.vm.farm";
-
-/** Waits for a state of the simulated host; no deadline of its own (a loaded machine is slow). */
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-};
 
 /** A farmd over the harness's state; a second one on the same state is farmd after a crash. */
 function farmd(): Operations {
