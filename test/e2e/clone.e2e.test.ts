@@ -24,6 +24,7 @@ import {
   zoneSerial,
   ZONE,
   type HostState,
+  E2E_TEST_MS,
 } from "./helpers.js";
 
 const skip = unavailableReason();
@@ -161,39 +162,51 @@ describe.skipIf(skip !== null)(
         expect(await hmp(tb, TARGET, "info balloon")).toMatch(/^balloon: actual=1024$/m);
       });
 
-      it("from the internet, HTTP reaches the guest through nginx", async () => {
-        // no route from the internet to the VM network: only host01's public address is reachable
-        expect((await tb.internet(["ip", "route", "get", "10.10.60.6"])).exitCode).not.toBe(0);
-        // prettier-ignore
-        const page = await retry("HTTP via nginx", 30_000, async () => {
+      it(
+        "from the internet, HTTP reaches the guest through nginx",
+        async () => {
+          // no route from the internet to the VM network: only host01's public address is reachable
+          expect((await tb.internet(["ip", "route", "get", "10.10.60.6"])).exitCode).not.toBe(0);
+          // prettier-ignore
+          const page = await retry("HTTP via nginx", 30_000, async () => {
           const r = await tb.internet([
             "curl", "-sS", "-m", "5", "-H", "Host: gallifrey-dev.dachary.org", "http://198.51.100.42/",
           ]);
           return r.exitCode === 0 && r.stdout.includes("ip=10.10.60.6") ? r.stdout : null;
         });
-        expect(page.trim()).toMatch(/^farmguest host=\S+ ip=10\.10\.60\.6$/);
-      }, 60_000);
+          expect(page.trim()).toMatch(/^farmguest host=\S+ ip=10\.10\.60\.6$/);
+        },
+        E2E_TEST_MS,
+      );
 
-      it("from the internet, port 22006 reaches the guest's port 22 through the shorewall DNAT", async () => {
-        const banner = await retry("SSH banner via DNAT", 30_000, async () => {
-          const r = await tb.internet([
-            "timeout",
-            "8",
-            "socat",
-            "-u",
-            "TCP:198.51.100.42:22006,connect-timeout=5",
-            "-",
-          ]);
-          return r.stdout.startsWith("SSH-2.0-farmguest") ? r.stdout : null;
-        });
-        expect(banner.trim()).toBe("SSH-2.0-farmguest");
-      }, 60_000);
+      it(
+        "from the internet, port 22006 reaches the guest's port 22 through the shorewall DNAT",
+        async () => {
+          const banner = await retry("SSH banner via DNAT", 30_000, async () => {
+            const r = await tb.internet([
+              "timeout",
+              "8",
+              "socat",
+              "-u",
+              "TCP:198.51.100.42:22006,connect-timeout=5",
+              "-",
+            ]);
+            return r.stdout.startsWith("SSH-2.0-farmguest") ? r.stdout : null;
+          });
+          expect(banner.trim()).toBe("SSH-2.0-farmguest");
+        },
+        E2E_TEST_MS,
+      );
 
-      it("leaves no snapshot LV, and the new disk is a byte-exact copy of the source's", async () => {
-        expect((await lvs(tb)).filter((l) => l.name.startsWith("farm-snap-"))).toEqual([]);
-        const [src, dst] = [await lvOf(tb, SOURCE), await lvOf(tb, TARGET)];
-        await tb.run(["cmp", `/dev/all/${src}`, `/dev/all/${dst}`]);
-      }, 60_000);
+      it(
+        "leaves no snapshot LV, and the new disk is a byte-exact copy of the source's",
+        async () => {
+          expect((await lvs(tb)).filter((l) => l.name.startsWith("farm-snap-"))).toEqual([]);
+          const [src, dst] = [await lvOf(tb, SOURCE), await lvOf(tb, TARGET)];
+          await tb.run(["cmp", `/dev/all/${src}`, `/dev/all/${dst}`]);
+        },
+        E2E_TEST_MS,
+      );
 
       it("leaves the source untouched: its LV, its instance, its config files", async () => {
         const after = await hostState(tb);

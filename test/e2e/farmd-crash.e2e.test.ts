@@ -27,6 +27,7 @@ import {
   readMarker,
   retry,
   serialLine,
+  E2E_TEST_MS,
 } from "./helpers.js";
 
 const skip = unavailableReason();
@@ -74,7 +75,7 @@ describe.skipIf(skip !== null)(
       expect(opId).toMatch(/^[0-9a-f]{8}$/);
       const dd = await retry(
         `operation ${opId} copying`,
-        60_000,
+        E2E_TEST_MS,
         async () => {
           const v = await op(config, opId);
           // Anything but running is a failure to report at once, not to wait out.

@@ -10,6 +10,8 @@ export const TARGET = "gallifrey-dev.xivo.vm.farm";
 export const CTRL = "/var/run/ganeti/kvm-hypervisor/ctrl";
 export const CONFIG_DIRS = ["/etc/bind", "/etc/dhcp", "/etc/nginx", "/etc/shorewall"];
 export const ZONE = "/etc/bind/db.farm";
+/** A backstop, not a deadline: e2e tests wait for the state they assert on, however busy the machine. */
+export const E2E_TEST_MS = 300_000;
 
 export interface Instance {
   name: string;

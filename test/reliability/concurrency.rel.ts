@@ -13,6 +13,7 @@ const COUNT = 16;
 const MEMORY = "256M";
 const NAMES = Array.from({ length: COUNT }, (_, i) => `conc-${String(i + 1).padStart(2, "0")}`);
 const fqdn = (name: string) => `${name}.xivo.vm.farm`;
+const mib = (bytes: number) => Math.floor(bytes / 2 ** 20);
 
 /** Asks farmd for every request at once; resolves when all have ended. */
 async function allAtOnce(path: string, bodies: object[]): Promise<OperationRecord[]> {
@@ -40,7 +41,7 @@ describe("concurrency", () => {
       })),
     );
     console.log(
-      `${COUNT} clones at once took ${Date.now() - t0} ms; free RAM ${free >> 20} MiB before, ${freemem() >> 20} MiB with them running`,
+      `${COUNT} clones at once took ${Date.now() - t0} ms; free RAM ${mib(free)} MiB before, ${mib(freemem())} MiB with them running`,
     );
   }, 1_500_000);
 
