@@ -207,3 +207,9 @@ export interface GuestPort {
   /** Builds (or finds cached) libguestfs' appliance, so clones do not pay for it. */
   prepare(): Promise<{ ms: number; cached: boolean }>;
 }
+
+/** nunjucks templates by name: the admin's override dir first, then the built-in templates/. */
+export interface TemplatePort {
+  /** A missing template, a syntax error or an undefined name throws (a ConfigError). */
+  render(name: string, context: object): string;
+}

@@ -1,0 +1,132 @@
+// The customize step (issue 9): the new disk's guest stops being its source (hostname, machine-id,
+// SSH host keys, network state, templated files), offline, before it ever boots. It works on the
+// new LV only, its UUID checked just before: never on the source or the snapshot.
+import type { GuestResult } from "../../api/clone.js";
+import type { SagaStep } from "../saga.js";
+import type { GuestVm } from "../guest/files.js";
+import { describeEdit, DBUS_MACHINE_ID, planGuest, type GuestPlan } from "../guest/plan.js";
+import { hostsLine } from "../guest/hosts.js";
+import { assertOwnLv } from "./own-lv.js";
+import type { CloneCtx } from "./steps.js";
+
+function must<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`customize ran before ${what} was known`);
+  return v;
+}
+
+/** The VM's values guest templates see. */
+export function guestVm(ctx: CloneCtx, alloc = must(ctx.alloc, "the allocation")): GuestVm {
+  const f = must(ctx.facts, "preflight");
+  return {
+    name: f.target.name,
+    group: f.target.group,
+    fqdn: f.target.fqdn,
+    ip: alloc.ip,
+    mac: alloc.mac,
+    sshPort: alloc.sshPort,
+    source: f.source.fqdn,
+  };
+}
+
+/** True when this clone changes the guest at all. */
+export const customizing = (ctx: CloneCtx) =>
+  ctx.req.customize !== false && ctx.deps.config.guest.customize.length > 0;
+
+/** Renders every template the step would, so a missing --var fails at preflight. */
+export function checkGuestTemplates(ctx: CloneCtx, vm: GuestVm): void {
+  if (!customizing(ctx)) return;
+  planGuest({ ...planInput(ctx, vm), os: null });
+}
+
+const planInput = (ctx: CloneCtx, vm: GuestVm) => ({
+  config: ctx.deps.config.guest,
+  templates: ctx.deps.templates,
+  vm,
+  vars: ctx.req.vars ?? {},
+});
+
+const done = (plan: GuestPlan): GuestResult => ({
+  operations: plan.operations,
+  skipped: null,
+  hostname: plan.hostname,
+  files: plan.files,
+  machineId: null,
+  sshHostKeys: null,
+});
+
+const skipped = (reason: string): GuestResult => ({
+  operations: [],
+  skipped: reason,
+  hostname: null,
+  files: [],
+  machineId: null,
+  sshHostKeys: null,
+});
+
+export const customizeStep: SagaStep<CloneCtx> = {
+  name: "customize",
+  title: "prepare the guest (hostname, machine-id, SSH host keys, network state, files)",
+  async do(ctx, step) {
+    const f = must(ctx.facts, "preflight");
+    const target = must(ctx.targetLv, "the new disk");
+    const { deps } = ctx;
+    const finish = (guest: GuestResult, warning?: string) => {
+      ctx.guest = guest;
+      step.record({ guest });
+      if (!warning) return;
+      ctx.warnings.push(warning);
+      deps.events({ type: "warning", message: warning });
+    };
+    if (ctx.req.customize === false) return finish(skipped("--no-customize"));
+    if (!customizing(ctx)) return finish(skipped("[guest] customize is empty"));
+    const vm = guestVm(ctx);
+    if (deps.dryRun) {
+      // The new disk exists only in the plan: show what would be written, /etc/hosts as its line.
+      const plan = planGuest({ ...planInput(ctx, vm), os: null });
+      if (plan.hostname)
+        deps.events({
+          type: "file-diff",
+          path: "guest:/etc/hosts",
+          diff: `--- guest:/etc/hosts\n+++ guest:/etc/hosts\n@@ the 127.0.1.1 line (added after 127.0.0.1 when missing) @@\n+${hostsLine(vm.fqdn, vm.name)}\n`,
+        });
+      for (const e of plan.edits) deps.events({ type: "file-diff", ...describeEdit(e) });
+      return finish(done(plan));
+    }
+    if (!deps.guest)
+      return finish(
+        skipped("no libguestfs adapter"),
+        `this farmd has no libguestfs adapter; ${f.target.name}'s guest is not customized`,
+      );
+    await assertOwnLv(deps.lvm, target);
+    const device = deps.lvm.devicePath(target.vg, target.name);
+    const session = await deps.guest.open(device, (pid) => step.record({ pid, device }));
+    try {
+      const os = await session.inspect();
+      if (!os)
+        return finish(
+          skipped("no Linux filesystem found"),
+          `${f.source.name} has no Linux filesystem libguestfs recognises; the guest is not customized`,
+        );
+      const ops = deps.config.guest.customize;
+      const plan = planGuest({
+        ...planInput(ctx, vm),
+        os,
+        hosts: ops.includes("hostname") ? await session.readFile("/etc/hosts") : undefined,
+        dbusMachineId: ops.includes("machine-id")
+          ? await session.readFile(DBUS_MACHINE_ID)
+          : undefined,
+      });
+      await session.apply(plan.edits);
+      await session.close();
+      finish(done(plan));
+    } finally {
+      await session.close();
+    }
+  },
+  // A farmd killed mid-step leaves guestfish holding the new LV: stop it by its journaled PID (the
+  // LV itself goes with create-lv's undo, which also stops whatever else still holds it).
+  async undo(ctx, step) {
+    const { pid, device } = step.data as { pid?: number; device?: string };
+    if (pid && device) await ctx.deps.processes.killLeftover(pid, [device]);
+  },
+};
