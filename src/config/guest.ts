@@ -18,7 +18,7 @@ export function guestPathProblem(p: string): string | null {
   if (!p.startsWith("/")) return "must be an absolute path";
   const segments = p.slice(1).split("/");
   if (segments.some((s) => s === "." || s === "..")) return "must not contain '.' or '..' segments";
-  if (!segments.every((s) => /^[A-Za-z0-9_+@][A-Za-z0-9._+@-]*$/.test(s)))
+  if (!segments.every((s) => /^[A-Za-z0-9_+@.][A-Za-z0-9._+@-]*$/.test(s)))
     return "must be made of segments of letters, digits and . _ + @ - (none empty, none starting with -)";
   return null;
 }
