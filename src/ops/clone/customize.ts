@@ -45,6 +45,12 @@ const planInput = (ctx: CloneCtx, vm: GuestVm) => ({
   vars: ctx.req.vars ?? {},
 });
 
+/** /etc/hosts in a dry run: its 127.0.1.1 line, as the guest's file is not read. */
+const describeHosts = (vm: GuestVm) => ({
+  path: "guest:/etc/hosts",
+  diff: `--- guest:/etc/hosts\n+++ guest:/etc/hosts\n@@ the 127.0.1.1 line (added after 127.0.0.1 when missing) @@\n+${hostsLine(vm.fqdn, vm.name)}\n`,
+});
+
 const done = (plan: GuestPlan): GuestResult => ({
   operations: plan.operations,
   skipped: null,
@@ -83,13 +89,10 @@ export const customizeStep: SagaStep<CloneCtx> = {
     if (deps.dryRun) {
       // The new disk exists only in the plan: show what would be written, /etc/hosts as its line.
       const plan = planGuest({ ...planInput(ctx, vm), os: null });
-      if (plan.hostname)
-        deps.events({
-          type: "file-diff",
-          path: "guest:/etc/hosts",
-          diff: `--- guest:/etc/hosts\n+++ guest:/etc/hosts\n@@ the 127.0.1.1 line (added after 127.0.0.1 when missing) @@\n+${hostsLine(vm.fqdn, vm.name)}\n`,
-        });
-      for (const e of plan.edits) deps.events({ type: "file-diff", ...describeEdit(e) });
+      const shown = plan.edits.map(describeEdit);
+      const hostname = shown.findIndex((d) => d.path === "guest:/etc/hostname");
+      if (hostname >= 0) shown.splice(hostname + 1, 0, describeHosts(vm));
+      for (const d of shown) deps.events({ type: "file-diff", ...d });
       return finish(done(plan));
     }
     if (!deps.guest)
