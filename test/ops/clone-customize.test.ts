@@ -78,6 +78,15 @@ describe("customize", () => {
     expect(h.guest.open_sessions).toBe(0);
   });
 
+  it("a farmd without a libguestfs adapter warns and goes on", async () => {
+    h = harness("", { withGuest: false });
+    const r = await h.clone({});
+    expect(r.warnings).toEqual([
+      "this farmd has no libguestfs adapter; gallifrey-dev's guest is not customized",
+    ]);
+    expect(r.guest).toMatchObject({ operations: [], skipped: "no libguestfs adapter" });
+  });
+
   it("--no-customize never opens the disk", async () => {
     h = harness();
     const r = await h.clone({ customize: false });

@@ -74,7 +74,8 @@ export interface Harness {
   cleanup(): void;
 }
 
-export function harness(extraToml = ""): Harness {
+/** `withGuest: false`: a farmd without a libguestfs adapter. */
+export function harness(extraToml = "", { withGuest = true } = {}): Harness {
   const root = mkdtempSync(join(tmpdir(), "farm-saga-"));
   cpSync(FIXTURE, join(root, "etc"), { recursive: true, verbatimSymlinks: true });
   const etc = (p: string) => join(root, "etc", p);
@@ -142,7 +143,7 @@ ${extraToml}`,
       config,
       ...host,
       monitor,
-      guest,
+      guest: withGuest ? guest : undefined,
       inventory,
       journal,
       findExecutable,
