@@ -27,7 +27,15 @@ export interface GuestResult {
   /** Paths written from [guest.files] templates. */
   files: string[];
   machineId: string | null;
-  sshHostKeys: { bits: number; fingerprint: string; comment: string; type: string }[] | null;
+  sshHostKeys: HostKeyFingerprint[] | null;
+}
+
+/** One line of `ssh-keygen -lf`: "256 SHA256:... root@host (ED25519)". */
+export interface HostKeyFingerprint {
+  bits: number;
+  fingerprint: string;
+  comment: string;
+  type: string;
 }
 
 export interface CloneResult {

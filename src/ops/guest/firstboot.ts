@@ -1,5 +1,6 @@
 // The clone's first boot: a oneshot unit regenerates the SSH host keys and prints their
 // fingerprints on the console in cloud-init's format, and the new machine-id; this reads them back.
+import type { HostKeyFingerprint } from "../../api/clone.js";
 
 export const FIRSTBOOT_SCRIPT = "/usr/local/sbin/farm-firstboot";
 export const FIRSTBOOT_UNIT = "/etc/systemd/system/farm-firstboot.service";
@@ -7,13 +8,7 @@ export const FIRSTBOOT_WANTS = "/etc/systemd/system/multi-user.target.wants";
 export const BEGIN = "-----BEGIN SSH HOST KEY FINGERPRINTS-----";
 export const END = "-----END SSH HOST KEY FINGERPRINTS-----";
 
-/** One line of `ssh-keygen -lf`: "256 SHA256:... root@host (ED25519)". */
-export interface Fingerprint {
-  bits: number;
-  fingerprint: string;
-  comment: string;
-  type: string;
-}
+export type Fingerprint = HostKeyFingerprint;
 
 export interface FirstBoot {
   fingerprints: Fingerprint[];
