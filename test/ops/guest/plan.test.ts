@@ -246,7 +246,7 @@ describe("guest files: templates are injection paths", () => {
     const [f] = renderGuestFiles(files(PF_TOML), templates(), VM, { git_revision: hostile });
     const line = f!.content.split("\n").find((l) => l.startsWith("GIT_REVISION="))!;
     // The real shell reads back exactly the value, running nothing.
-    const r = await execa("sh", ["-c", `${line}\nprintf %s "$GIT_REVISION"`, "sh"]);
+    const r = await execa("sh", ["-s"], { input: `${line}\nprintf %s "$GIT_REVISION"` });
     expect(r.stdout).toBe(hostile);
   });
 
