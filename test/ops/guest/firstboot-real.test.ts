@@ -11,6 +11,7 @@ import { Templates } from "../../../src/host/templates.js";
 import { parseFirstBoot } from "../../../src/ops/guest/firstboot.js";
 import { planGuest } from "../../../src/ops/guest/plan.js";
 import type { GuestEdit } from "../../../src/ops/ports.js";
+import { VM } from "./vm.js";
 
 let dir = "";
 afterEach(() => {
@@ -26,15 +27,7 @@ describe("farm-firstboot, run for real", () => {
     const plan = planGuest({
       config: parseConfig('[guest]\ncustomize = ["ssh-host-keys"]', "f").guest,
       templates: new Templates("/nonexistent/farmd-templates"),
-      vm: {
-        name: "gallifrey-dev",
-        group: "xivo",
-        fqdn: "gallifrey-dev.xivo.vm.farm",
-        ip: "10.10.60.6",
-        mac: "52:54:86:b3:3f:10",
-        sshPort: 22006,
-        source: "gallifrey.xivo.vm.farm",
-      },
+      vm: VM,
       vars: {},
       os: null,
     });

@@ -8,20 +8,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BadInput, ConfigError } from "../../../src/api/errors.js";
 import { parseConfig } from "../../../src/config/load.js";
 import { Templates } from "../../../src/host/templates.js";
-import { renderGuestFiles, type GuestVm } from "../../../src/ops/guest/files.js";
+import { renderGuestFiles } from "../../../src/ops/guest/files.js";
 import { setHostname } from "../../../src/ops/guest/hosts.js";
 import { describeEdit, NET_STATE, planGuest } from "../../../src/ops/guest/plan.js";
 import type { GuestEdit } from "../../../src/ops/ports.js";
+import { VM } from "./vm.js";
 
-const VM: GuestVm = {
-  name: "gallifrey-dev",
-  group: "xivo",
-  fqdn: "gallifrey-dev.xivo.vm.farm",
-  ip: "10.10.60.6",
-  mac: "52:54:86:b3:3f:10",
-  sshPort: 22006,
-  source: "gallifrey.xivo.vm.farm",
-};
 const DEBIAN_HOSTS =
   "127.0.0.1\tlocalhost\n127.0.1.1\tgallifrey.xivo.vm.farm\tgallifrey\n\n# The following lines are desirable for IPv6 capable hosts\n::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n";
 const NEW = "127.0.1.1\tgallifrey-dev.xivo.vm.farm gallifrey-dev";
