@@ -27,7 +27,8 @@ export function debianGuest(): Map<string, GuestNode> {
       ),
     ],
     ["/etc/machine-id", file("4f1c0d9e2b7a4c3f8e6d5b4a39281706\n", 0o444)],
-    ["/var/lib/dbus/machine-id", { kind: "symlink", target: "/etc/machine-id" }],
+    // Debian 12's: a copy dbus-uuidgen --ensure made, not a link.
+    ["/var/lib/dbus/machine-id", file("4f1c0d9e2b7a4c3f8e6d5b4a39281706\n")],
     ["/etc/ssh/ssh_host_ed25519_key", file("PRIVATE\n", 0o600)],
     ["/etc/ssh/ssh_host_ed25519_key.pub", file("ssh-ed25519 AAAA root@gallifrey\n")],
     ["/etc/ssh/ssh_host_rsa_key", file("PRIVATE\n", 0o600)],

@@ -4,7 +4,7 @@
 import type { GuestResult } from "../../api/clone.js";
 import type { SagaStep } from "../saga.js";
 import type { GuestVm } from "../guest/files.js";
-import { describeEdit, DBUS_MACHINE_ID, planGuest, type GuestPlan } from "../guest/plan.js";
+import { describeEdit, planGuest, type GuestPlan } from "../guest/plan.js";
 import { hostsLine } from "../guest/hosts.js";
 import { assertOwnLv } from "./own-lv.js";
 import type { CloneCtx } from "./steps.js";
@@ -115,9 +115,6 @@ export const customizeStep: SagaStep<CloneCtx> = {
         ...planInput(ctx, vm),
         os,
         hosts: ops.includes("hostname") ? await session.readFile("/etc/hosts") : undefined,
-        dbusMachineId: ops.includes("machine-id")
-          ? await session.readFile(DBUS_MACHINE_ID)
-          : undefined,
       });
       await session.apply(plan.edits);
       await session.close();

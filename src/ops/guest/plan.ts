@@ -25,9 +25,8 @@ export interface GuestPlanInput {
   vars: Record<string, string>;
   /** Null when the guest was not inspected (a dry run, whose new disk does not exist). */
   os: GuestOs | null;
-  /** The guest's /etc/hosts and /var/lib/dbus/machine-id (null: absent; undefined: not read). */
+  /** The guest's /etc/hosts (null: absent; undefined: not read). */
   hosts?: string | null;
-  dbusMachineId?: string | null;
 }
 
 export interface GuestPlan {
@@ -57,13 +56,12 @@ export function planGuest(input: GuestPlanInput): GuestPlan {
       if (input.hosts !== undefined)
         edits.push(write("/etc/hosts", setHostname(input.hosts, vm.fqdn, vm.name)));
     } else if (op === "machine-id") {
-      edits.push({ op: "truncate", path: "/etc/machine-id" });
-      // Debian links dbus' machine-id to systemd's; a guest without dbus gets none.
-      if (input.dbusMachineId !== null)
-        edits.push(
-          { op: "delete", path: DBUS_MACHINE_ID },
-          { op: "symlink", target: "/etc/machine-id", path: DBUS_MACHINE_ID },
-        );
+      // Debian's dbus keeps a copy (dbus-uuidgen --ensure), not a link: gone, libdbus reads
+      // /etc/machine-id, and the next --ensure copies the new one.
+      edits.push(
+        { op: "truncate", path: "/etc/machine-id" },
+        { op: "delete", path: DBUS_MACHINE_ID },
+      );
     } else if (op === "ssh-host-keys") {
       const unit = posix.basename(FIRSTBOOT_UNIT);
       edits.push(

@@ -83,7 +83,6 @@ describe("planGuest", () => {
       vars: { git_revision: "1.2" },
       os: { root: "/dev/sda1", type: "linux", distro: "debian", hostname: "gallifrey" },
       hosts: DEBIAN_HOSTS,
-      dbusMachineId: "4f1c0d9e2b7a4c3f8e6d5b4a39281706\n",
       ...more,
     });
   const paths = (edits: GuestEdit[]) => edits.map((e) => `${e.op} ${e.path}`);
@@ -111,15 +110,11 @@ describe("planGuest", () => {
     ]);
   });
 
-  it("machine-id: emptied, dbus' linked to it as Debian does; no dbus, no link", () => {
+  it("machine-id: emptied, dbus' copy of it deleted (Debian's is a copy, not a link)", () => {
     const p = plan('[guest]\ncustomize = ["machine-id"]');
     expect(p.edits).toEqual([
       { op: "truncate", path: "/etc/machine-id" },
       { op: "delete", path: "/var/lib/dbus/machine-id" },
-      { op: "symlink", target: "/etc/machine-id", path: "/var/lib/dbus/machine-id" },
-    ]);
-    expect(plan('[guest]\ncustomize = ["machine-id"]', { dbusMachineId: null }).edits).toEqual([
-      { op: "truncate", path: "/etc/machine-id" },
     ]);
   });
 
@@ -185,23 +180,21 @@ describe("planGuest", () => {
     });
   });
 
-  it("a dry run (nothing read) plans /etc/hostname and the dbus link, shown as diffs", () => {
+  it("a dry run (nothing read) plans /etc/hostname and the machine-ids, shown as diffs", () => {
     const p = plan('[guest]\ncustomize = ["hostname", "machine-id"]', {
       os: null,
       hosts: undefined,
-      dbusMachineId: undefined,
     });
     expect(paths(p.edits)).toEqual([
       "write /etc/hostname",
       "truncate /etc/machine-id",
       "delete /var/lib/dbus/machine-id",
-      "symlink /var/lib/dbus/machine-id",
     ]);
     expect(describeEdit(p.edits[0]!)).toEqual({
       path: "guest:/etc/hostname",
       diff: "--- guest:/etc/hostname\n+++ guest:/etc/hostname\n@@ new content (mode 0644, owner 0:0) @@\n+gallifrey-dev\n",
     });
-    expect(describeEdit(p.edits[3]!).diff).toContain("@@ symlink to /etc/machine-id @@");
+    expect(describeEdit(p.edits[2]!).diff).toContain("@@ deleted (when present) @@");
   });
 });
 
