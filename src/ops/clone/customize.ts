@@ -2,7 +2,7 @@
 // SSH host keys, network state, templated files), offline, before it ever boots. It works on the
 // new LV only, its UUID checked just before: never on the source or the snapshot.
 import type { GuestResult } from "../../api/clone.js";
-import type { SagaStep } from "../saga.js";
+import type { SagaStep, StepHandle } from "../saga.js";
 import type { GuestVm } from "../guest/files.js";
 import { describeEdit, planGuest, type GuestPlan } from "../guest/plan.js";
 import { hostsLine } from "../guest/hosts.js";
@@ -69,6 +69,12 @@ const skipped = (reason: string): GuestResult => ({
   sshHostKeys: null,
 });
 
+/** Kills the guestfish a run of this step journaled, if it still runs on the new LV. */
+async function stopLeftover(ctx: CloneCtx, step: StepHandle): Promise<void> {
+  const { pid, device } = step.data as { pid?: number; device?: string };
+  if (pid && device) await ctx.deps.processes.killLeftover(pid, [device]);
+}
+
 export const customizeStep: SagaStep<CloneCtx> = {
   name: "customize",
   title: "prepare the guest (hostname, machine-id, SSH host keys, network state, files)",
@@ -101,6 +107,8 @@ export const customizeStep: SagaStep<CloneCtx> = {
         `this farmd has no libguestfs adapter; ${f.target.name}'s guest is not customized`,
       );
     await assertOwnLv(deps.lvm, target);
+    // Resumed after farmd died mid-step: the old guestfish must not write beside the new one.
+    await stopLeftover(ctx, step);
     const device = deps.lvm.devicePath(target.vg, target.name);
     const session = await deps.guest.open(device, (pid) => step.record({ pid, device }));
     try {
@@ -126,7 +134,6 @@ export const customizeStep: SagaStep<CloneCtx> = {
   // A farmd killed mid-step leaves guestfish holding the new LV: stop it by its journaled PID (the
   // LV itself goes with create-lv's undo, which also stops whatever else still holds it).
   async undo(ctx, step) {
-    const { pid, device } = step.data as { pid?: number; device?: string };
-    if (pid && device) await ctx.deps.processes.killLeftover(pid, [device]);
+    await stopLeftover(ctx, step);
   },
 };
