@@ -47,7 +47,7 @@ describe("customize", () => {
       target: "/etc/systemd/system/farm-firstboot.service",
     });
     expect(content("/etc/packaging-farm/packaging-farm.conf")).toContain(
-      "PACKAGING_FARM_IP='10.10.60.6'\nPACKAGING_FARM_MAC='" + r.mac + "'\n",
+      "FARM_IP='10.10.60.6'\nFARM_MAC='" + r.mac + "'\n",
     );
     expect(content("/etc/packaging-farm/packaging-farm.conf")).toContain(
       "GIT_REVISION='xivo-1.2'\n",

@@ -30,8 +30,8 @@ export function templateContext(vm: GuestVm, vars: Record<string, string>) {
 }
 
 /**
- * Renders `template` with `vars` watched: a name read that was not given is named in the error
- * (nunjucks only says "undefined value").
+ * Renders `template` with `vars` watched: the undefined name nunjucks fails on is the last one
+ * read that was not given (nunjucks itself only says "undefined value"; `is defined` reads too).
  */
 export function renderWatched(
   templates: TemplatePort,
@@ -39,24 +39,23 @@ export function renderWatched(
   vm: GuestVm,
   vars: Record<string, string>,
 ): string {
-  const missing = new Set<string>();
+  let lastMissing: string | null = null;
   const watched = new Proxy(vars, {
     get(target, key) {
       if (typeof key === "string" && !Object.hasOwn(target, key) && !(key in Object.prototype))
-        missing.add(key);
+        lastMissing = key;
       return Reflect.get(target, key);
     },
   });
   try {
     return templates.render(guestTemplate(template), templateContext(vm, watched));
   } catch (err) {
-    if (!missing.size) throw err;
-    const names = [...missing].map((k) => `vars.${k}`).join(", ");
-    const give = [...missing].map((k) => `--var ${k}=VALUE`).join(" ");
+    // Only an undefined value is a missing variable; a syntax error stays the template's.
+    if (lastMissing === null || !/undefined/.test(String((err as Error).message))) throw err;
     throw new BadInput(
-      `guest template ${template} uses ${names}, which this clone was not given`,
-      `give it: farmctl clone ... ${give} (or "vars" in the API request)`,
-      { template, missing: [...missing] },
+      `guest template ${template} uses vars.${lastMissing}, which this clone was not given`,
+      `give it: farmctl clone ... --var ${lastMissing}=VALUE (or "vars" in the API request)`,
+      { template, variable: lastMissing },
     );
   }
 }

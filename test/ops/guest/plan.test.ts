@@ -164,11 +164,16 @@ describe("planGuest", () => {
     ]);
     const conf = p.edits[1] as Extract<GuestEdit, { op: "write" }>;
     expect(conf).toMatchObject({ mode: 0o640, uid: 0, gid: 4 });
-    expect(conf.content).toContain("PACKAGING_FARM_NAME='gallifrey-dev'\n");
-    expect(conf.content).toContain("PACKAGING_FARM_FQDN='gallifrey-dev.xivo.vm.farm'\n");
-    expect(conf.content).toContain("PACKAGING_FARM_SSH_PORT='22006'\n");
-    expect(conf.content).toContain("PACKAGING_FARM_SOURCE='gallifrey.xivo.vm.farm'\n");
+    expect(conf.content).toContain("FARM_NAME='gallifrey-dev'\n");
+    expect(conf.content).toContain("FARM_FQDN='gallifrey-dev.xivo.vm.farm'\n");
+    expect(conf.content).toContain("FARM_SSH_PORT='22006'\n");
+    expect(conf.content).toContain("FARM_SOURCE='gallifrey.xivo.vm.farm'\n");
     expect(conf.content).toContain("GIT_REVISION='1.2'\n");
+    expect(conf.content).not.toContain("GIT_URL");
+    const url = plan(PF_TOML, { vars: { git_revision: "1.2", git_url: "https://x/y.git" } });
+    expect(url.edits.at(-1)).toMatchObject({
+      content: expect.stringContaining("GIT_URL='https://x/y.git'\n# The gitrevision(7)"),
+    });
   });
 
   it("all five by default, in the order [guest] customize gives", () => {
@@ -215,6 +220,12 @@ describe("guest files: templates are injection paths", () => {
       "guest template packaging-farm.conf.njk uses vars.git_revision, which this clone was not given",
     );
     expect(err.hint).toContain("--var git_revision=VALUE");
+  });
+
+  it("a syntax error after an `is defined` test is the template's, not a missing variable", () => {
+    const t = templates({ "odd.njk": "{% if vars.x is defined %}x{% endif %}{% if %}\n" });
+    const f = files('[guest.files."/etc/odd"]\ntemplate = "odd.njk"');
+    expect(() => renderGuestFiles(f, t, VM, {})).toThrow(ConfigError);
   });
 
   it("a var may test itself with `is defined` without failing", () => {
