@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import { customizeStep } from "../../src/ops/clone/customize.js";
+import { restoreCloneCtx } from "../../src/ops/clone/restore.js";
 import type { CloneCtx } from "../../src/ops/clone/steps.js";
 import { harness, type Harness } from "./clone-harness.js";
 
@@ -61,6 +62,9 @@ describe("customize", () => {
     // The PID of the process holding the LV is journaled, for a crash's undo.
     const step = h.journal.steps(r.opId).find((s) => s.name === "customize")!;
     expect(step.data).toMatchObject({ pid: h.guest.pid, device: NEW_LV });
+    // A resumed or recovered clone reports the same from the journal.
+    const restored = restoreCloneCtx(r.opId, {} as never, h.deps(), h.journal.steps(r.opId));
+    expect(restored.guest).toEqual(r.guest);
   });
 
   it("a disk without Linux is a warning, and the clone goes on", async () => {
