@@ -61,6 +61,8 @@ export class FakeGuest implements GuestPort {
   readonly applied: GuestEdit[][] = [];
   /** Set: apply fails at the edit of that index (0: before any). */
   failAt: number | null = null;
+  /** Set: close fails (unmount or sync), once. */
+  failClose = false;
   open_sessions = 0;
   readonly pid = 424242;
 
@@ -89,6 +91,9 @@ export class FakeGuest implements GuestPort {
       close: async () => {
         if (!closed) this.open_sessions--;
         closed = true;
+        if (!this.failClose) return;
+        this.failClose = false;
+        throw new OperationFailed("guestfish: umount-all: injected failure", "test");
       },
     };
     return session;

@@ -132,6 +132,20 @@ describe("customize", () => {
     expect(h.inventory.list()).toEqual([]);
   });
 
+  it("keeps apply's error when close fails too; a close failing alone fails the step", async () => {
+    h = harness();
+    h.guest.failAt = 0;
+    h.guest.failClose = true;
+    const err = (await h.clone({}).catch((e: unknown) => e)) as FarmError;
+    expect(err.message).toContain("guestfish: write /etc/hostname: injected failure");
+    h.cleanup();
+    h = harness();
+    h.guest.failClose = true;
+    const sync = (await h.clone({}).catch((e: unknown) => e)) as FarmError;
+    expect(sync.message).toContain("umount-all: injected failure");
+    expect(sync.details).toMatchObject({ step: "customize", restored: true });
+  });
+
   it("the dry run plans the files it would write, and writes none", async () => {
     h = harness(PF);
     const r = await h.clone({ vars: { git_revision: "master" } }, { dryRun: true });

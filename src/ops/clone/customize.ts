@@ -7,6 +7,7 @@ import type { GuestVm } from "../guest/files.js";
 import { describeEdit, planGuest, type GuestPlan } from "../guest/plan.js";
 import { hostsLine } from "../guest/hosts.js";
 import { assertOwnLv } from "./own-lv.js";
+import type { GuestSession } from "../ports.js";
 import type { CloneCtx } from "./steps.js";
 
 function must<T>(v: T | undefined, what: string): T {
@@ -69,6 +70,28 @@ const skipped = (reason: string): GuestResult => ({
   sshHostKeys: null,
 });
 
+/** Inspects, plans from what the guest holds, applies; a disk without Linux is a warning. */
+async function customizeGuest(
+  ctx: CloneCtx,
+  session: GuestSession,
+  vm: GuestVm,
+): Promise<GuestResult | { guest: GuestResult; warning: string }> {
+  const os = await session.inspect();
+  if (!os)
+    return {
+      guest: skipped("no Linux filesystem found"),
+      warning: `${must(ctx.facts, "preflight").source.name} has no Linux filesystem libguestfs recognises; the guest is not customized`,
+    };
+  const hostname = ctx.deps.config.guest.customize.includes("hostname");
+  const plan = planGuest({
+    ...planInput(ctx, vm),
+    os,
+    hosts: hostname ? await session.readFile("/etc/hosts") : undefined,
+  });
+  await session.apply(plan.edits);
+  return done(plan);
+}
+
 /** Kills the guestfish a run of this step journaled, if it still runs on the new LV. */
 async function stopLeftover(ctx: CloneCtx, step: StepHandle): Promise<void> {
   const { pid, device } = step.data as { pid?: number; device?: string };
@@ -111,25 +134,15 @@ export const customizeStep: SagaStep<CloneCtx> = {
     await stopLeftover(ctx, step);
     const device = deps.lvm.devicePath(target.vg, target.name);
     const session = await deps.guest.open(device, (pid) => step.record({ pid, device }));
-    try {
-      const os = await session.inspect();
-      if (!os)
-        return finish(
-          skipped("no Linux filesystem found"),
-          `${f.source.name} has no Linux filesystem libguestfs recognises; the guest is not customized`,
-        );
-      const ops = deps.config.guest.customize;
-      const plan = planGuest({
-        ...planInput(ctx, vm),
-        os,
-        hosts: ops.includes("hostname") ? await session.readFile("/etc/hosts") : undefined,
-      });
-      await session.apply(plan.edits);
-      await session.close();
-      finish(done(plan));
-    } finally {
-      await session.close();
-    }
+    // A failure closes the appliance too, without its own error hiding the first one.
+    const outcome = await customizeGuest(ctx, session, vm).catch(async (err: unknown) => {
+      await session.close().catch(() => undefined);
+      throw err;
+    });
+    // Unmount and sync: a failure here fails the step like any other.
+    await session.close();
+    if ("warning" in outcome) return finish(outcome.guest, outcome.warning);
+    finish(outcome);
   },
   // A farmd killed mid-step leaves guestfish holding the new LV: stop it by its journaled PID (the
   // LV itself goes with create-lv's undo, which also stops whatever else still holds it).
