@@ -11,6 +11,31 @@ export interface CloneRequest {
   /** nginx server_name; null = no web entry (--no-web); undefined = <name>.<public_domain>. */
   web?: string | null;
   start?: boolean;
+  /** Variables the guest's file templates see as vars.<key> (--var key=value). */
+  vars?: Record<string, string>;
+  /** false: the guest is left as the source's (--no-customize). */
+  customize?: boolean;
+}
+
+/** What the customize step did inside the guest; null fields are learnt after the first boot. */
+export interface GuestResult {
+  /** The operations run ([guest] customize); empty when the step was skipped. */
+  operations: string[];
+  /** Why nothing was done (--no-customize, no Linux found), else null. */
+  skipped: string | null;
+  hostname: string | null;
+  /** Paths written from [guest.files] templates. */
+  files: string[];
+  machineId: string | null;
+  sshHostKeys: HostKeyFingerprint[] | null;
+}
+
+/** One line of `ssh-keygen -lf`: "256 SHA256:... root@host (ED25519)". */
+export interface HostKeyFingerprint {
+  bits: number;
+  fingerprint: string;
+  comment: string;
+  type: string;
 }
 
 export interface CloneResult {
@@ -29,5 +54,7 @@ export interface CloneResult {
   lvUuid: string | null;
   diskBytes: number;
   source: string;
+  /** Null when the clone stopped before the customize step. */
+  guest: GuestResult | null;
   warnings: string[];
 }

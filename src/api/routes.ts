@@ -45,6 +45,9 @@ export const cloneBody = z
         sshPort: z.number().int().optional(),
         web: text.nullable().optional(),
         start: z.boolean().optional(),
+        // Keys and values are checked by the daemon (checkVars), as the CLI's are.
+        vars: z.record(z.string(), z.string()).optional(),
+        customize: z.boolean().optional(),
       })
       .strict(),
   })

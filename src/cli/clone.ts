@@ -1,11 +1,36 @@
 // `farmctl clone SOURCE NAME`: the main job.
 import { Command, InvalidArgumentError, Option } from "commander";
+import { EXIT, FarmError } from "../api/errors.js";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
 import { connect } from "../client/connect.js";
 import { follow, reportOperation } from "./follow.js";
 import { formatBytes } from "./format.js";
 import { printJson } from "./output.js";
+
+/** Repeated --var KEY=VALUE, kept raw: parsed once all are known (a repeated key is refused). */
+const collect = (v: string, all: string[] = []) => [...all, v];
+
+/** --var pairs as the request's vars; the daemon checks names and values (exit 65). */
+export function parseVars(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs?.length) return undefined;
+  const vars: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const usage = (message: string) =>
+      new FarmError(
+        "bad_usage",
+        message,
+        EXIT.badUsage,
+        "give it as --var KEY=VALUE, like --var git_revision=master",
+      );
+    if (eq < 1) throw usage(`--var '${pair.slice(0, 80)}' is not KEY=VALUE`);
+    const key = pair.slice(0, eq);
+    if (Object.hasOwn(vars, key)) throw usage(`--var ${key.slice(0, 80)} is given twice`);
+    vars[key] = pair.slice(eq + 1);
+  }
+  return vars;
+}
 
 const port = (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError("must be a TCP port number");
@@ -39,6 +64,12 @@ export function registerClone(program: Command): void {
     .option("--web <name>", "nginx server_name (default: <name>.<public_domain>)")
     .option("--no-web", "do not add an nginx site")
     .option("--no-start", "do not start the VM (and do not balloon it)")
+    .option(
+      "--var <key=value>",
+      "a variable for the guest's file templates (vars.KEY); repeat for more",
+      collect,
+    )
+    .option("--no-customize", "leave the guest as the source's (no new hostname, keys, files)")
     .option("--dry-run", "print every command and file diff; change nothing")
     .option("--json", "print one JSON document on stdout")
     .addOption(new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG"))
@@ -56,6 +87,8 @@ export function registerClone(program: Command): void {
         sshPort: o.sshPort,
         web: o.web === false ? null : o.web === true ? undefined : o.web,
         start: o.start,
+        vars: parseVars(o.var),
+        customize: o.customize === false ? false : undefined,
       };
       if (o.dryRun) {
         const { result, events } = await follow(
@@ -79,6 +112,8 @@ type CloneOptions = Pick<
 > & {
   web?: string | boolean;
   start: boolean;
+  var?: string[];
+  customize: boolean;
   dryRun?: boolean;
   detach?: boolean;
   json?: boolean;
@@ -121,8 +156,17 @@ function table(r: CloneResult, planned = false): string {
     ],
     ["disk", `${r.lv ?? "?"} (${formatBytes(r.diskBytes)})`],
     ["source", r.source],
+    ["guest", guestLine(r)],
   ];
   return rows.map(([k, v]) => `  ${k.padEnd(9)} ${v}`).join("\n") + "\n";
+}
+
+function guestLine(r: CloneResult): string {
+  const g = r.guest;
+  if (!g) return "(not customized)";
+  if (g.skipped) return `not customized (${g.skipped})`;
+  const files = g.files.length ? `; files ${g.files.join(", ")}` : "";
+  return `${g.operations.join(", ")}${g.hostname ? `; hostname ${g.hostname}` : ""}${files}`;
 }
 
 function summary(r: CloneResult): string {

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import * as check from "./checks.js";
 import { parsePortRange } from "./checks.js";
+import { guestCustomize, guestFiles } from "./guest.js";
 import { parseSize } from "./size.js";
 
 const argv = z.array(z.string().min(1)).min(1);
@@ -131,6 +132,8 @@ const shape = z
       })
       .strict()
       .prefault({}),
+    // The customize step: which operations run on the new disk, and the files made from templates.
+    guest: z.object({ customize: guestCustomize, files: guestFiles }).strict().prefault({}),
   })
   .strict();
 

@@ -23,7 +23,9 @@ import type {
   LvmPort,
   MonitorPort,
   CopyPort,
+  GuestPort,
   ProcessPort,
+  TemplatePort,
 } from "../ops/ports.js";
 import { killLeftover } from "../host/process.js";
 import { listeningPorts, type ProcReader } from "../host/sockets.js";
@@ -38,6 +40,10 @@ export interface Host {
   copier: CopyPort;
   families: Families;
   processes: ProcessPort;
+  /** The override dir's templates, then the built-in ones (guest files render with them). */
+  templates: TemplatePort;
+  /** libguestfs for the customize step; without it that step is skipped with a warning. */
+  guest?: GuestPort;
   /** TCP ports something on the host listens on. */
   listening: () => Promise<number[]>;
 }
@@ -138,6 +144,7 @@ export function buildHost(config: Config, o: HostOptions): Host {
     }),
     families,
     processes: { killLeftover },
+    templates,
     listening: () => listeningPorts(o.procNet),
   };
 }

@@ -19,6 +19,7 @@ export class Templates {
     // noCache: an admin's edit applies to the next operation without restarting farmd.
     const loader = new nunjucks.FileSystemLoader([overrideDir, builtinDir], { noCache: true });
     this.env = new nunjucks.Environment(loader, { autoescape: false, throwOnUndefined: true });
+    this.env.addFilter("shquote", shquote);
   }
 
   /** Renders `name` (e.g. "zone-record.njk"); a missing or broken template is a config error. */
@@ -33,4 +34,11 @@ export class Templates {
       );
     }
   }
+}
+
+/** `{{ v | shquote }}`: one POSIX shell word whatever `v` holds; undefined is an error, not "''". */
+export function shquote(v: unknown): string {
+  if (v === undefined || v === null)
+    throw new Error("shquote: attempted to quote an undefined value");
+  return `'${String(v).replaceAll("'", `'\\''`)}'`;
 }

@@ -169,3 +169,47 @@ export interface Families {
     sites(): Promise<Map<string, string>>;
   };
 }
+
+/** A Linux guest that libguestfs found on a disk (issue 9). */
+export interface GuestOs {
+  /** The root filesystem's device inside the appliance (/dev/sda1). */
+  root: string;
+  /** inspect-get-type / inspect-get-distro: "linux" / "debian". */
+  type: string;
+  distro: string;
+  /** The hostname inspection read from the guest, null when it has none. */
+  hostname: string | null;
+}
+
+/** One change made inside the guest's filesystem; paths are absolute and validated by ops. */
+export type GuestEdit =
+  | { op: "write"; path: string; content: string; mode: number; uid: number; gid: number }
+  /** A file, or every file matching a glob (/etc/ssh/ssh_host_*); nothing there is fine. */
+  | { op: "delete"; path: string }
+  /** Empties the file when it exists (systemd makes a new machine-id at first boot). */
+  | { op: "truncate"; path: string }
+  | { op: "mkdir"; path: string; mode: number }
+  | { op: "symlink"; target: string; path: string };
+
+/** One libguestfs appliance on one disk: inspect, read, then apply every edit. */
+export interface GuestSession {
+  /** Null when no Linux operating system was found (the step is then skipped with a warning). */
+  inspect(): Promise<GuestOs | null>;
+  readFile(path: string): Promise<string | null>;
+  apply(edits: GuestEdit[]): Promise<void>;
+  /** Unmounts, syncs and ends the appliance; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface GuestPort {
+  /** Opens `device` read-write; `onPid` journals the process holding it, for crash recovery. */
+  open(device: string, onPid?: (pid: number) => void): Promise<GuestSession>;
+  /** Builds (or finds cached) libguestfs' appliance, so clones do not pay for it. */
+  prepare(): Promise<{ ms: number; cached: boolean }>;
+}
+
+/** nunjucks templates by name: the admin's override dir first, then the built-in templates/. */
+export interface TemplatePort {
+  /** A missing template, a syntax error or an undefined name throws (a ConfigError). */
+  render(name: string, context: object): string;
+}

@@ -9,6 +9,7 @@ import type { AuditReport } from "../../src/api/inventory.js";
 import type { OpEvent } from "../../src/api/events.js";
 import { FarmdClient, followToEnd } from "../../src/client/http.js";
 import type { Operations } from "../../src/daemon/operations.js";
+import type { FarmError } from "../../src/api/errors.js";
 import { failure } from "../fakes/scripted-runner.js";
 import { harness, until, type Harness } from "../ops/clone-harness.js";
 import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
@@ -58,7 +59,7 @@ describe("farmd API", () => {
     });
     expect(
       seen.filter((e) => e.type === "step-done").map((e) => (e as { step: string }).step),
-    ).toHaveLength(14);
+    ).toHaveLength(15);
     expect(seen.some((e) => e.type === "copy-progress")).toBe(true);
     const ops = await client.operations();
     expect(ops[0]).toMatchObject({
@@ -78,6 +79,24 @@ describe("farmd API", () => {
     expect(logs).toContain(`info: op ${r.opId}: ended succeeded`);
   });
 
+  it("refuses a bad --var with 400 and the field, before the operation starts", async () => {
+    h = harness();
+    const { client } = await farmd();
+    for (const [vars, field, message] of [
+      [{ "git-revision": "1" }, "request.vars.git-revision", "is not an identifier"],
+      [{ x: "a\nb" }, "request.vars.x", "control character"],
+    ] as const) {
+      const err = (await client
+        .startClone({ source: "gallifrey", name: "gallifrey-dev", vars })
+        .catch((e: unknown) => e)) as FarmError;
+      expect(err.code).toBe("bad_input");
+      expect(err.exitCode).toBe(65);
+      expect(err.details?.field).toBe(field);
+      expect(err.message).toContain(message);
+    }
+    expect(h.guest.opened).toEqual([]);
+  });
+
   it("plans a dry run through the daemon without touching the host", async () => {
     h = harness();
     const { client } = await farmd();
@@ -87,7 +106,11 @@ describe("farmd API", () => {
       events.push(e),
     );
     expect(r.ip).toBe("10.10.60.6");
-    expect(events.filter((e) => e.type === "file-diff")).toHaveLength(6);
+    const diffs = events.flatMap((e) => (e.type === "file-diff" ? [e.path] : []));
+    // The host's six files, and the guest's changes, shown as planned (the new disk does not exist).
+    expect(diffs.filter((p) => !p.startsWith("guest:"))).toHaveLength(6);
+    expect(diffs).toContain("guest:/etc/hostname");
+    expect(h.guest.opened).toEqual([]);
     expect(h.runner.mutations()).toEqual([]);
     expect(h.snapshot()).toEqual(before);
     expect(await client.operations()).toEqual([]);

@@ -25,7 +25,8 @@ export async function serveFarmd(h: Harness, parallelCopies = 2): Promise<Served
     parallelCopies,
     runner: h.runner,
     resolve: h.resolve,
-    deps: { monitor: h.monitor, findExecutable: (t) => `/usr/bin/${t}` },
+    // libguestfs is injected as daemon wiring will (src/daemon/host.ts): simulated here.
+    deps: { monitor: h.monitor, guest: h.guest, findExecutable: (t) => `/usr/bin/${t}` },
   });
   const socket = join(h.root, "farmd.sock");
   const server: Server = apiServer(ops);

@@ -453,6 +453,47 @@ const CASES: Case[] = [
     code: "bad_input",
     field: "request.name",
   })),
+  // --var: a key is an identifier, a value one line of text; both reach files in the guest.
+  ...INJECTIONS.map((k): Case => ({
+    ...POST_CLONE,
+    name: `vars key ${JSON.stringify(k)}`,
+    body: clone({ vars: { [k]: "1" } }),
+    status: 400,
+    code: "bad_input",
+    field: `request.vars.${k}`,
+  })),
+  ...["x\ny", "x\u0000y", "x\u2028y", "x\u007fy", "a".repeat(1025)].map((v): Case => ({
+    ...POST_CLONE,
+    name: `vars value ${JSON.stringify(v.slice(0, 20))}`,
+    body: { ...clone({ vars: { git_revision: v } }), dryRun: true },
+    status: 400,
+    code: "bad_input",
+    field: "request.vars.git_revision",
+  })),
+  {
+    ...POST_CLONE,
+    name: "vars not an object",
+    body: clone({ vars: "git_revision=1" }),
+    status: 400,
+    code: "bad_input",
+    field: "request.vars",
+  },
+  {
+    ...POST_CLONE,
+    name: "vars __proto__",
+    raw: '{"request": {"source": "gallifrey", "name": "x", "vars": {"__proto__": "1"}}}',
+    status: 400,
+    code: "bad_input",
+    field: "request.vars.__proto__",
+  },
+  {
+    ...POST_CLONE,
+    name: "customize not a boolean",
+    body: clone({ customize: "no" }),
+    status: 400,
+    code: "bad_input",
+    field: "request.customize",
+  },
   ...["destroy", "import"].flatMap((op) => [
     ...INJECTIONS.map((v): Case => ({
       name: `${op} name = ${JSON.stringify(v)}`,

@@ -26,6 +26,7 @@ import { openDb, type Db } from "../../src/state/db.js";
 import { Inventory } from "../../src/state/inventory.js";
 import { Journal } from "../../src/state/journal.js";
 import { FakeHostRunner } from "../fakes/fake-host-runner.js";
+import { debianGuest, FakeGuest } from "../fakes/fake-guest.js";
 
 const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
 const RECORDINGS = new URL("../recordings/", import.meta.url).pathname;
@@ -59,6 +60,8 @@ export interface Harness {
   resolve: (name: string) => Promise<string[]>;
   events: OpEvent[];
   monitor: MonitorPort & { calls: [string, number][] };
+  /** libguestfs, simulated: the new disk gallifrey-dev holds gallifrey's Debian guest. */
+  guest: FakeGuest;
   db: Db;
   inventory: Inventory;
   journal: Journal;
@@ -71,7 +74,8 @@ export interface Harness {
   cleanup(): void;
 }
 
-export function harness(extraToml = ""): Harness {
+/** `withGuest: false`: a farmd without a libguestfs adapter. */
+export function harness(extraToml = "", { withGuest = true } = {}): Harness {
   const root = mkdtempSync(join(tmpdir(), "farm-saga-"));
   cpSync(FIXTURE, join(root, "etc"), { recursive: true, verbatimSymlinks: true });
   const etc = (p: string) => join(root, "etc", p);
@@ -118,6 +122,8 @@ ${extraToml}`,
       return { reachedBytes: target, reached: true };
     },
   };
+  const guest = new FakeGuest();
+  guest.disks.set("/dev/all/gallifrey-dev", debianGuest());
   const db = openDb(join(root, "state"));
   const inventory = new Inventory(db);
   const journal = new Journal(db);
@@ -133,7 +139,17 @@ ${extraToml}`,
       procNet,
     });
     const findExecutable = (t: string) => `/usr/bin/${t}`;
-    return { config, ...host, monitor, inventory, journal, findExecutable, events: sink, dryRun };
+    return {
+      config,
+      ...host,
+      monitor,
+      guest: withGuest ? guest : undefined,
+      inventory,
+      journal,
+      findExecutable,
+      events: sink,
+      dryRun,
+    };
   };
   /** An operation run the way farmd runs it (its kind's steps and result), without the daemon. */
   async function run<Req extends object, Ctx, R>(
@@ -157,6 +173,7 @@ ${extraToml}`,
     runner,
     events,
     monitor,
+    guest,
     db,
     inventory,
     journal,

@@ -135,7 +135,15 @@ describe("clone gallifrey gallifrey-dev", () => {
         "gnt-instance start gallifrey-dev.xivo.vm.farm",
       ]),
     );
-    const diffs = h.events.flatMap((e) => (e.type === "file-diff" ? [e] : []));
+    const all = h.events.flatMap((e) => (e.type === "file-diff" ? [e] : []));
+    // The guest's changes are shown, never made: the new disk exists only in the plan.
+    expect(h.guest.opened).toEqual([]);
+    const guest = all.filter((d) => d.path.startsWith("guest:"));
+    expect(guest.map((d) => d.path)).toContain("guest:/etc/hostname");
+    expect(guest.find((d) => d.path === "guest:/etc/hosts")!.diff).toContain(
+      "+127.0.1.1\tgallifrey-dev.xivo.vm.farm gallifrey-dev",
+    );
+    const diffs = all.filter((d) => !d.path.startsWith("guest:"));
     expect(diffs.map((d) => d.path.slice(h.root.length))).toEqual([
       "/etc/bind/db.farm",
       "/etc/dhcp/dhcpd.conf",
@@ -196,7 +204,7 @@ describe("the source", () => {
   });
 });
 
-const STEP_FAULTS: Record<string, Fault | "monitor" | "record"> = {
+const STEP_FAULTS: Record<string, Fault | "monitor" | "record" | "guest"> = {
   preflight: failWhen(is("gnt-instance", "list")),
   allocate: "record", // handled below: an address already taken
   snapshot: failWhen((a) => a[0] === "lvcreate" && a.includes("--snapshot")),
@@ -206,6 +214,7 @@ const STEP_FAULTS: Record<string, Fault | "monitor" | "record"> = {
     "dd: error writing '/dev/all/gallifrey-dev': No space left on device\n",
   ),
   "drop-snapshot": once(failWhen((a) => a[0] === "lvremove" && a.at(-1)!.includes("farm-snap-"))),
+  customize: "guest", // guestfish fails halfway through the edits
   // The reload fails after the zone is in place: the undo must restore it and reload again.
   dns: once(
     failWhen(is("reload-dns"), "rndc: connect failed: 127.0.0.1#953: connection refused\n"),
@@ -302,6 +311,7 @@ describe("a failure at each step", () => {
       });
       let req = {};
       if (typeof fault === "function") h.runner.faults.push(fault);
+      else if (fault === "guest") h.guest.failAt = 3;
       else if (fault === "monitor")
         h.monitor.balloonAndWait = async () => {
           throw new FarmError("unavailable", "monitor socket missing", 69);
@@ -326,7 +336,15 @@ describe("a failure at each step", () => {
       }
       expect(withoutSerial(h.snapshot())).toEqual(withoutSerial(before));
       // Undone after the zone was written: its records come back, its serial goes above the one served.
-      const beforeDns = ["preflight", "allocate", "snapshot", "create-lv", "copy", "drop-snapshot"];
+      const beforeDns = [
+        "preflight",
+        "allocate",
+        "snapshot",
+        "create-lv",
+        "copy",
+        "drop-snapshot",
+        "customize",
+      ];
       expect(served === undefined).toBe(beforeDns.includes(step));
       if (served === undefined) expect(h.snapshot()).toEqual(before);
       else expect(zoneSerial(h.snapshot())).toBeGreaterThan(served);

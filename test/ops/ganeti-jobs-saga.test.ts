@@ -108,7 +108,8 @@ describe("a clone's Ganeti add, run as a job", () => {
       const opId = await crashed.startClone({ source: "gallifrey", name: "gallifrey-dev" });
       await until(() => typeof stepData(opId, "adopt").jobId === "number");
       // farmd "dies" waiting; without the journal write, only Ganeti knows the job
-      if (!journaled) h.journal.record(opId, 8, { jobId: null });
+      const adopt = h.journal.steps(opId).find((s) => s.name === "adopt")!.seq;
+      if (!journaled) h.journal.record(opId, adopt, { jobId: null });
       expect(stepData(opId, "adopt").jobId).toBe(journaled ? h.runner.jobs[0]!.id : null);
       h.runner.jobGate = async () => {};
       const recovery = farmd().recover();

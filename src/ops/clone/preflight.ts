@@ -7,6 +7,7 @@ import type { Inventory } from "../../state/inventory.js";
 import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
 import type { Families, FamilyUsage, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
+import { checkVars } from "../guest/vars.js";
 import type { CloneFacts, CloneRequest, SourceFacts, UsedValues } from "./request.js";
 
 export interface PreflightDeps {
@@ -53,6 +54,7 @@ export function checkRequest(req: CloneRequest, config: Config): void {
   if (req.sshPort !== undefined)
     field("sshPort", () => checkSshPort(req.sshPort!, sshPorts(config.firewall)));
   if (req.web) field("web", () => webName(req.name, nameConfig(config), req.web!));
+  if (req.vars !== undefined) checkVars(req.vars);
 }
 
 export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise<CloneFacts> {

@@ -1,7 +1,7 @@
 // The clone as saga steps (DESIGN.md section 2): each checks before it acts, so do and undo can be
 // repeated after a crash; every LV is identified by the UUID recorded when it was made, or, when a
 // crash came before that record, by the tag farmd_op_<id> it was created with.
-import type { CloneResult } from "../../api/clone.js";
+import type { CloneResult, GuestResult } from "../../api/clone.js";
 import { NotFound, OperationFailed } from "../../api/errors.js";
 import type { EventSink } from "../../api/events.js";
 import { sshPorts } from "../../config/schema.js";
@@ -10,9 +10,19 @@ import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { vmEntry } from "../entry.js";
-import type { CopyPort, LvInfo, MonitorPort, ProcessPort, RevertData } from "../ports.js";
+import type {
+  CopyPort,
+  GuestPort,
+  LvInfo,
+  MonitorPort,
+  ProcessPort,
+  RevertData,
+  TemplatePort,
+} from "../ports.js";
 import { journalJob, settleJob } from "../ganeti-job.js";
 import type { SagaStep, StepHandle } from "../saga.js";
+import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
+import { assertOwnLv } from "./own-lv.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
 
@@ -25,6 +35,9 @@ export interface CloneDeps extends PreflightDeps {
   dryRun: boolean;
   signal?: AbortSignal;
   processes: ProcessPort;
+  templates: TemplatePort;
+  /** libguestfs; absent, the customize step is skipped with a warning. */
+  guest?: GuestPort;
 }
 
 export interface CloneCtx {
@@ -38,6 +51,7 @@ export interface CloneCtx {
   snapshotUuid?: string;
   warnings: string[];
   balloonReached?: number | null;
+  guest?: GuestResult;
 }
 
 const need = <T>(v: T | undefined, what: string): T => {
@@ -85,7 +99,9 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async do(ctx, step) {
         ctx.facts = await preflight(ctx.req, ctx.deps);
         // A requested address, MAC or port already taken is refused here, before any operation.
-        pickFor(ctx, ctx.deps.inventory.held());
+        const alloc = pickFor(ctx, ctx.deps.inventory.held());
+        // Guest templates render now: a --var they need and were not given fails before any change.
+        checkGuestTemplates(ctx, guestVm(ctx, alloc));
         const { used: _used, ...facts } = ctx.facts;
         step.record({ facts });
       },
@@ -170,15 +186,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const f = need(ctx.facts, "preflight");
         const target = need(ctx.targetLv, "the new disk");
         const { lvm } = ctx.deps;
-        if (!ctx.deps.dryRun) {
-          // Never dd onto a volume this operation did not make: re-check the UUID just before.
-          const now = (await lvm.list(f.source.vg)).find((l) => l.name === target.name);
-          if (now?.uuid !== target.uuid)
-            throw new OperationFailed(
-              `volume ${target.vg}/${target.name} is not the one this clone created (UUID ${now?.uuid ?? "none"} != ${target.uuid})`,
-              "someone changed the VG during the clone; check it with lvs",
-            );
-        }
+        if (!ctx.deps.dryRun) await assertOwnLv(lvm, target);
         const dst = lvm.devicePath(target.vg, target.name);
         await ctx.deps.copier.copy(
           lvm.devicePath(f.source.vg, snapshotName(ctx.opId)),
@@ -210,6 +218,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
           );
       },
     },
+    customizeStep,
     familyStep("dns", "add the DNS record", async (ctx, entry) => {
       if (ctx.deps.dryRun) return;
       if (!(await ctx.deps.families.dns.waitResolves(entry))) {
@@ -361,6 +370,7 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
     lvUuid: ctx.targetLv?.uuid ?? null,
     diskBytes: f.source.sizeBytes,
     source: f.source.fqdn,
+    guest: ctx.guest ?? null,
     warnings: ctx.warnings,
   };
 }
