@@ -213,8 +213,11 @@ export class GuestfishSession implements GuestSession {
   private async reap(): Promise<void> {
     const p = this.c.processes;
     const wait = this.c.exitWaitMs;
-    if (!(await p.waitGone([this.c.pid], wait)))
+    if (!(await p.waitGone([this.c.pid], wait))) {
       await p.killLeftover(this.c.pid, ["guestfish", "--listen"]);
+      // Killed, it could not remove its socket (guestfish's fixed /tmp/.guestfish-<uid>/).
+      rmSync(`/tmp/.guestfish-${process.getuid?.() ?? 0}/socket-${this.c.pid}`, { force: true });
+    }
     for (const child of this.appliance) {
       const argv = p.argvOf(child);
       if (argv?.[0] && !(await p.waitGone([child], wait))) await p.killLeftover(child, [argv[0]]);

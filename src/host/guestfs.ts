@@ -1,6 +1,6 @@
 // libguestfs through guestfish, for the customize step: one appliance launch per session
 // (guestfish-session.ts), and the appliance built once into [guest] cache_dir (prepare).
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BadInput, CommandFailed, FarmError, OperationFailed, Unavailable } from "../api/errors.js";
@@ -59,10 +59,15 @@ export class Guestfs implements GuestPort {
     const started = Date.now();
     let session: GuestfishSession | undefined;
     try {
-      const listen = await this.o.runner.run(
-        ["guestfish", "--listen", "--rw", "--format=raw", "-a", device],
-        { env: this.env, stderrFile: serverLog, timeoutMs: this.o.timeoutMs },
-      );
+      const argv = ["guestfish", "--listen", "--rw", "--format=raw", "-a", device];
+      const listen = await this.o.runner.run(argv, {
+        env: this.env,
+        stderrFile: serverLog,
+        timeoutMs: this.o.timeoutMs,
+        allowFailure: true,
+      });
+      if (listen.exitCode !== 0)
+        throw new CommandFailed(argv, listen.exitCode, readText(serverLog), listen.stdout);
       const pid = Number(LISTENING.exec(listen.stdout)?.[1]);
       if (!pid)
         throw new OperationFailed(
@@ -149,6 +154,14 @@ function explainLaunch(e: unknown): unknown {
   if (e instanceof FarmError && e.code === "unavailable" && /guestfish/.test(e.message))
     return new Unavailable(e.message, "apt-get install libguestfs-tools");
   return e;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 function firstLine(text: string): string {

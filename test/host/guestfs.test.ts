@@ -278,6 +278,18 @@ describe("Guestfs session", () => {
     expect(readdirSync(base)).toEqual(["boot", "cache"]);
   });
 
+  it("reports what a listener that failed wrote to its stderr file", async () => {
+    runner.expect({
+      argv: ["guestfish", "--listen", "--rw", "--format=raw", "-a", DISK],
+      exitCode: 1,
+      effect: (_a, opts) => appendFileSync(opts.stderrFile!, rec("listen-missing-disk-stderr")),
+    });
+    const err = await failure(guestfs().open(DISK));
+    expect(err).toBeInstanceOf(CommandFailed);
+    expect(err.hint).toBe("guestfish: access: /nonexistent/disk.img: No such file or directory");
+    expect(readdirSync(base).sort()).toEqual(["boot", "cache"]);
+  });
+
   it("refuses a disk guestfish -a would take for a URI or an option", async () => {
     for (const d of ["nbd://host/disk", "-a", "/dev/all/../sda", "/dev/all/a b"])
       expect(await failure(guestfs().open(d))).toBeInstanceOf(BadInput);

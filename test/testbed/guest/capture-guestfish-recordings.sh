@@ -20,6 +20,8 @@ out() { echo "$REC/guestfish-$VER-$1.txt"; }
 "$HERE/build-disk.sh" "$W/disk.img" "GALLIFREY-DISK-MARKER 0123456789abcdef" 64 >/dev/null
 truncate -s 64M "$W/blank.img"
 
+# A disk that is not there: the listener itself fails, before any launch.
+guestfish --listen --rw --format=raw -a /nonexistent/disk.img 2>"$(out listen-missing-disk-stderr)" && exit 1
 # One session, as GuestSession drives it: the server's stderr is a file (it outlives the listener).
 guestfish --listen --rw --format=raw -a "$W/disk.img" >"$(out listen)" 2>"$W/server.err"
 SERVER=$(sed -n 's/^GUESTFISH_PID=\([0-9]*\);.*/\1/p' "$(out listen)")
