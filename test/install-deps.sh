@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages farmctl's tests and demo drive for real (bind9, isc-dhcp-server,
-# nginx, shorewall, lvm2, QEMU, Ganeti), without starting any of their services on this host.
+# nginx, shorewall, lvm2, QEMU, Ganeti, libguestfs), without starting any of their services on this host.
 set -euo pipefail
 PACKAGES=(
   lvm2 bind9 bind9-utils bind9-dnsutils isc-dhcp-server nginx-light shorewall
@@ -8,6 +8,8 @@ PACKAGES=(
   iproute2 util-linux coreutils curl patch mandoc groff-base
   # the testbed (test/testbed/): shorewall start, the LVM stand-in's sparse copy
   iptables python3
+  # the customize step (issue 9): guestfish, and the kernel libguestfs' appliance boots
+  libguestfs-tools linux-image-amd64
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

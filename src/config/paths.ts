@@ -32,3 +32,8 @@ export function stateDir(config: Config, invokedAs = process.argv[1], checkout =
   const own = join(checkout, "state");
   return runFromCheckout(invokedAs, checkout) && existsSync(own) ? own : INSTALLED_STATE;
 }
+
+/** LIBGUESTFS_CACHEDIR: [guest] cache_dir, else <state_dir>/guestfs. */
+export function guestfsCacheDir(config: Config, state = stateDir(config)): string {
+  return config.guest.cache_dir ?? join(state, "guestfs");
+}

@@ -132,8 +132,29 @@ const shape = z
       })
       .strict()
       .prefault({}),
-    // The customize step: which operations run on the new disk, and the files made from templates.
-    guest: z.object({ customize: guestCustomize, files: guestFiles }).strict().prefault({}),
+    guest: z
+      .object({
+        // The customize step: which operations run on the new disk, and the files made from templates.
+        customize: guestCustomize,
+        files: guestFiles,
+        // -- libguestfs, which the customize step drives (host/guestfs.ts) --
+        // LIBGUESTFS_BACKEND: "direct" runs QEMU itself, no libvirtd needed.
+        backend: z
+          .string()
+          .regex(/^[a-z]+(:[^\s\0]+)?$/, "must be a libguestfs backend like direct or libvirt")
+          .default("direct"),
+        // LIBGUESTFS_BACKEND_SETTINGS, joined with ':'; ["force_tcg"] on a host without KVM.
+        backend_settings: z
+          .array(z.string().regex(/^[A-Za-z0-9_.,=/+-]+$/, "must be a setting like force_tcg"))
+          .default([]),
+        // LIBGUESTFS_CACHEDIR, where the appliance is built once; unset: <state_dir>/guestfs.
+        cache_dir: absPath.optional(),
+        // How long one session (launch, inspect, edits, shutdown) may take.
+        timeout_ms: z.number().int().positive().default(600_000),
+        // -- end of libguestfs --
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

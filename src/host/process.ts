@@ -78,3 +78,17 @@ export async function waitGone(pids: number[], timeoutMs: number): Promise<boole
   }
   return true;
 }
+
+/** The PIDs `pid` has forked and not yet lost (every thread's /proc children list). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8")
+        .split(" ")
+        .filter((c) => /^\d+$/.test(c))
+        .map(Number),
+    );
+  } catch {
+    return []; // gone meanwhile
+  }
+}

@@ -1,5 +1,6 @@
 // The one way farmctl runs an external command: an argv array, never a shell string.
 import { execa } from "execa";
+import { closeSync, openSync } from "node:fs";
 import { CommandFailed, Unavailable } from "../api/errors.js";
 
 export interface RunOptions {
@@ -15,6 +16,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with the child's PID once it runs (the copy journals it, to kill a dd farmd left). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Appends stderr to this file (created 0600) instead of capturing it, and gives no stdin: a
+   * server the command leaves behind (guestfish --listen) keeps them, and a pipe would never end.
+   */
+  stderrFile?: string;
 }
 
 export interface RunResult {
@@ -35,9 +41,27 @@ export class ExecaRunner implements Runner {
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const [file, ...args] = argv;
     if (!file) throw new Error("empty argv");
+    const stderrFd =
+      opts.stderrFile === undefined ? undefined : openSync(opts.stderrFile, "a", 0o600);
+    try {
+      return await this.spawn(file, args, argv, opts, stderrFd);
+    } finally {
+      if (stderrFd !== undefined) closeSync(stderrFd);
+    }
+  }
+
+  private async spawn(
+    file: string,
+    args: string[],
+    argv: readonly string[],
+    opts: RunOptions,
+    stderrFd: number | undefined,
+  ): Promise<RunResult> {
     const child = execa(file, args, {
       reject: false,
       input: opts.input,
+      // execa hands any fd to spawn as is; its types only list 3 to 9.
+      ...(stderrFd === undefined ? {} : { stdin: "ignore" as const, stderr: stderrFd as 3 }),
       // Every tool speaks C: parsers read English messages and "." decimals whatever the host's locale.
       env: { ...opts.env, ...TOOL_LOCALE },
       timeout: opts.timeoutMs,

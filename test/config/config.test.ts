@@ -21,6 +21,8 @@ describe("farmd.toml", () => {
     expect(c.network.subnet).toBe("10.10.60.0/24");
     expect(c.balloon.target).toBe("1G");
     expect(c.ganeti.shutdown_timeout).toBe(30);
+    expect(c.guest).toMatchObject({ backend: "direct", backend_settings: [], timeout_ms: 600_000 });
+    expect(c.guest.cache_dir).toBeUndefined();
   });
 
   it("takes [ganeti] shutdown_timeout in seconds or with a unit", () => {
@@ -105,6 +107,9 @@ describe("farmd.toml", () => {
     ['[balloon]\ntarget = "128M"', "balloon.target", /at least \[balloon\] min \(256M\)/],
     ['[balloon]\ntarget = "8G"', "balloon.target", /at most \[ganeti\] memory \(4G\)/],
     ['[balloon]\nmin = "1000K"', "balloon.min", /whole MiB/],
+    ['[guest]\nbackend = "direct; rm"', "guest.backend", /libguestfs backend/],
+    ['[guest]\nbackend_settings = ["force_tcg:x"]', "guest.backend_settings.0", /force_tcg/],
+    ['[guest]\ncache_dir = "guestfs"', "guest.cache_dir", /absolute path/],
     ['socket_group = "Root Users"', "socket_group", /group name/],
     ['templates_dir = "templates"', "templates_dir", /absolute path/],
   ];

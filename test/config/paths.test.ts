@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
-import { INSTALLED_STATE, stateDir } from "../../src/config/paths.js";
+import { INSTALLED_STATE, guestfsCacheDir, stateDir } from "../../src/config/paths.js";
 
 const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const FARMD = join(REPO, "dist/daemon/main.js");
@@ -31,6 +31,14 @@ function layout(): { checkout: string; main: string; link: string } {
 }
 
 const defaults = parseConfig("", "f");
+
+describe("guestfsCacheDir", () => {
+  it("is <state_dir>/guestfs unless [guest] cache_dir says", () => {
+    expect(guestfsCacheDir(defaults, "/var/lib/farmd")).toBe("/var/lib/farmd/guestfs");
+    const c = parseConfig('[guest]\ncache_dir = "/var/cache/farmd/guestfs"\n', "f");
+    expect(guestfsCacheDir(c, "/var/lib/farmd")).toBe("/var/cache/farmd/guestfs");
+  });
+});
 
 describe("stateDir", () => {
   it("is the checkout's state/ when run from the checkout", () => {
