@@ -12,6 +12,7 @@ import { DryRunFiles, RealFiles, type HostFiles } from "../host/files.js";
 import { Ganeti } from "../host/ganeti.js";
 import { DryRunLvm, Lvm } from "../host/lvm.js";
 import { Monitor } from "../host/monitor.js";
+import { SerialConsole } from "../host/console.js";
 import { serviceControl, type ServiceControl, type ServiceSection } from "../host/reload.js";
 import { systemResolver, type Resolver } from "../host/resolve.js";
 import { DryRunRunner, ExecaRunner, type Runner } from "../host/runner.js";
@@ -23,6 +24,7 @@ import type {
   LvmPort,
   MonitorPort,
   CopyPort,
+  ConsolePort,
   ProcessPort,
 } from "../ops/ports.js";
 import { killLeftover } from "../host/process.js";
@@ -35,6 +37,8 @@ export interface Host {
   lvm: LvmPort;
   ganeti: GanetiPort;
   monitor: MonitorPort;
+  /** The guests' serial consoles (read only: a dry run reads them too). */
+  console: ConsolePort;
   copier: CopyPort;
   families: Families;
   processes: ProcessPort;
@@ -132,6 +136,7 @@ export function buildHost(config: Config, o: HostOptions): Host {
       monitorDir: config.ganeti.monitor_dir,
       protocol: config.ganeti.monitor,
     }),
+    console: new SerialConsole({ monitorDir: config.ganeti.monitor_dir }),
     copier: new Copier(runner, {
       blockSize: config.copy.block_size,
       ioniceClass: config.copy.ionice_class,
