@@ -1,4 +1,6 @@
 // Wire types of the clone operation, shared by cli, client and daemon.
+import type { GuestIdentity } from "./vm.js";
+
 export interface CloneRequest {
   source: string;
   name: string;
@@ -29,5 +31,7 @@ export interface CloneResult {
   lvUuid: string | null;
   diskBytes: number;
   source: string;
+  /** Learnt from the guest's console after its first boot; null when not (yet) known. */
+  guest: GuestIdentity | null;
   warnings: string[];
 }

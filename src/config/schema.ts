@@ -23,6 +23,13 @@ const service = <T extends z.ZodRawShape>(shape: T, unit: string, checkWrap: str
     })
     .strict();
 
+// ---- [guest] keys of the identity step (issue 9); other [guest] keys come with the customize step.
+const guestIdentityKeys = {
+  // How long a clone watches the started guest's console for its first-boot host keys.
+  identity_timeout: check.seconds('"3m"', 3600).default(180),
+};
+// ---- end of the identity step's [guest] keys
+
 const shape = z
   .object({
     // Unset: <checkout>/state when run from a checkout, else /var/lib/farmd (see stateDir()).
@@ -122,6 +129,10 @@ const shape = z
       },
       "nginx.service",
     ).prefault({}),
+    guest: z
+      .object({ ...guestIdentityKeys })
+      .strict()
+      .prefault({}),
     balloon: z
       .object({
         target: check.size("1G", true).default("1G"),

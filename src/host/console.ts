@@ -12,7 +12,7 @@ import { INSTANCE } from "./monitor.js";
 export interface SerialConsoleOptions {
   /** Ganeti's kvm control directory, e.g. /var/run/ganeti/kvm-hypervisor/ctrl. */
   monitorDir: string;
-  /** Pause before connecting again when the socket is missing or QEMU closed it (restart). */
+  /** Pause before connecting again when QEMU closed or refused the console (restart). */
   retryMs?: number;
   /** The text kept for `done`: its last characters, from a line start. */
   maxChars?: number;
@@ -48,6 +48,7 @@ export class SerialConsole implements ConsolePort {
       let sock: Socket | undefined;
       let retry: NodeJS.Timeout | undefined;
       let settled = false;
+      let connected = false;
       const finish = (err: unknown, value: T | null = null) => {
         if (settled) return;
         settled = true;
@@ -76,9 +77,19 @@ export class SerialConsole implements ConsolePort {
             finish(err);
           }
         });
+        sock.on("connect", () => (connected = true));
         sock.on("error", (err: NodeJS.ErrnoException) => {
-          // Missing (QEMU not up yet) or refused (QEMU gone): the close handler tries again.
-          if (err.code === "EACCES" || err.code === "EPERM")
+          // Missing from the start: not a wait (QEMU makes it before Ganeti's start returns).
+          if (err.code === "ENOENT" && !connected)
+            finish(
+              new Unavailable(
+                `no serial console socket ${path}`,
+                "is the instance running (gnt-instance list)? does Ganeti give it one (hypervisor parameter serial_console)? is [ganeti] monitor_dir the hypervisor's control directory?",
+                { socket: path, errno: err.code },
+              ),
+            );
+          // Refused, reset, or gone after a connection (QEMU restarting): the close handler retries.
+          else if (err.code === "EACCES" || err.code === "EPERM")
             finish(
               new Unavailable(
                 `no permission to open ${path}`,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { FarmdClient } from "../../src/client/http.js";
 import { Operations } from "../../src/daemon/operations.js";
 import { apiServer } from "../../src/daemon/server.js";
+import { parseFirstboot } from "../fakes/firstboot.js";
 import type { Harness } from "../ops/clone-harness.js";
 
 export interface ServedFarmd {
@@ -25,7 +26,12 @@ export async function serveFarmd(h: Harness, parallelCopies = 2): Promise<Served
     parallelCopies,
     runner: h.runner,
     resolve: h.resolve,
-    deps: { monitor: h.monitor, findExecutable: (t) => `/usr/bin/${t}` },
+    deps: {
+      monitor: h.monitor,
+      console: h.console,
+      parseFirstboot,
+      findExecutable: (t) => `/usr/bin/${t}`,
+    },
   });
   const socket = join(h.root, "farmd.sock");
   const server: Server = apiServer(ops);

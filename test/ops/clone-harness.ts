@@ -26,9 +26,16 @@ import { openDb, type Db } from "../../src/state/db.js";
 import { Inventory } from "../../src/state/inventory.js";
 import { Journal } from "../../src/state/journal.js";
 import { FakeHostRunner } from "../fakes/fake-host-runner.js";
+import { FakeConsole } from "../fakes/fake-console.js";
+import { parseFirstboot } from "../fakes/firstboot.js";
 
 const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
 const RECORDINGS = new URL("../recordings/", import.meta.url).pathname;
+/** A first boot's console: ssh-keygen 9.2 -lf of `ssh-keygen -A`'s keys in cloud-init's block. */
+export const FIRSTBOOT = readFileSync(
+  join(RECORDINGS, "ssh-keygen-9.2-firstboot-console.txt"),
+  "utf8",
+);
 /** /proc/net/tcp{,6} as captured on a real host (listeners on 2024, 8080, 22009, 22010). */
 export const procNet = async (path: string) =>
   readFileSync(
@@ -59,6 +66,8 @@ export interface Harness {
   resolve: (name: string) => Promise<string[]>;
   events: OpEvent[];
   monitor: MonitorPort & { calls: [string, number][] };
+  /** Every started guest prints FIRSTBOOT unless `console.printed` says otherwise. */
+  console: FakeConsole;
   db: Db;
   inventory: Inventory;
   journal: Journal;
@@ -118,6 +127,7 @@ ${extraToml}`,
       return { reachedBytes: target, reached: true };
     },
   };
+  const console = new FakeConsole(FIRSTBOOT);
   const db = openDb(join(root, "state"));
   const inventory = new Inventory(db);
   const journal = new Journal(db);
@@ -133,7 +143,18 @@ ${extraToml}`,
       procNet,
     });
     const findExecutable = (t: string) => `/usr/bin/${t}`;
-    return { config, ...host, monitor, inventory, journal, findExecutable, events: sink, dryRun };
+    return {
+      config,
+      ...host,
+      monitor,
+      console,
+      parseFirstboot,
+      inventory,
+      journal,
+      findExecutable,
+      events: sink,
+      dryRun,
+    };
   };
   /** An operation run the way farmd runs it (its kind's steps and result), without the daemon. */
   async function run<Req extends object, Ctx, R>(
@@ -157,6 +178,7 @@ ${extraToml}`,
     runner,
     events,
     monitor,
+    console,
     db,
     inventory,
     journal,

@@ -1,6 +1,7 @@
 // Rebuilds a clone's context from its journal, so farmd can roll back or resume an operation that
 // a crash left behind: every fact an undo or a later step needs was recorded by the step that learned it.
 import type { CloneRequest } from "../../api/clone.js";
+import type { GuestIdentity } from "../../api/vm.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
 import type { StepRecord } from "../../state/journal.js";
 import type { Allocation } from "../allocate.js";
@@ -26,5 +27,6 @@ export function restoreCloneCtx(
     entry: data("allocate").entry as VmEntry | undefined,
     snapshotUuid: data("snapshot").uuid as string | undefined,
     targetLv: data("create-lv").lv as LvInfo | undefined,
+    guest: data("identity").guest as GuestIdentity | undefined,
   };
 }

@@ -10,7 +10,21 @@ import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { vmEntry } from "../entry.js";
-import type { CopyPort, LvInfo, MonitorPort, ProcessPort, RevertData } from "../ports.js";
+import type {
+  ConsolePort,
+  CopyPort,
+  LvInfo,
+  MonitorPort,
+  ProcessPort,
+  RevertData,
+} from "../ports.js";
+import type { GuestIdentity } from "../../api/vm.js";
+import {
+  beginIdentityRead,
+  identityStep,
+  type IdentityRead,
+  type ParseFirstboot,
+} from "./identity.js";
 import { journalJob, settleJob } from "../ganeti-job.js";
 import type { SagaStep, StepHandle } from "../saga.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
@@ -25,6 +39,10 @@ export interface CloneDeps extends PreflightDeps {
   dryRun: boolean;
   signal?: AbortSignal;
   processes: ProcessPort;
+  /** The guests' serial consoles, where the first-boot unit prints the new host keys. */
+  console: ConsolePort;
+  /** Parses the first-boot block; without it the identity step learns nothing. */
+  parseFirstboot?: ParseFirstboot;
 }
 
 export interface CloneCtx {
@@ -38,6 +56,9 @@ export interface CloneCtx {
   snapshotUuid?: string;
   warnings: string[];
   balloonReached?: number | null;
+  /** The console read begun when the instance started, awaited by the identity step. */
+  identity?: { read: Promise<IdentityRead>; stop(): void };
+  guest?: GuestIdentity;
 }
 
 const need = <T>(v: T | undefined, what: string): T => {
@@ -274,8 +295,11 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async do(ctx) {
         if (!need(ctx.facts, "preflight").start) return;
         await ctx.deps.ganeti.start(need(ctx.entry, "the allocation").fqdn);
+        // The console keeps no history: watch it from now on, while the balloon step waits.
+        beginIdentityRead(ctx);
       },
       async undo(ctx) {
+        ctx.identity?.stop();
         const fqdn = need(ctx.entry, "the allocation").fqdn;
         const inst = (await ctx.deps.ganeti.listInstances()).find((i) => i.name === fqdn);
         // A rollback never waits on a guest that ignores the power button: forced stop at once.
@@ -299,6 +323,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         ctx.deps.inventory.update(f.target.name, { balloonBytes: r.reachedBytes });
       },
     },
+    identityStep(),
     familyStep("proxy", "add the nginx site"),
     {
       name: "record",
@@ -361,6 +386,7 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
     lvUuid: ctx.targetLv?.uuid ?? null,
     diskBytes: f.source.sizeBytes,
     source: f.source.fqdn,
+    guest: ctx.guest ?? null,
     warnings: ctx.warnings,
   };
 }

@@ -1,0 +1,85 @@
+// The clone learns who its guest became at first boot (issue 9): the first-boot unit prints its new
+// SSH host key fingerprints and machine-id on the serial console, which keeps no history, so the
+// read starts as soon as the instance does and the `identity` step (after the balloon) awaits it.
+import type { GuestIdentity, SshHostKey } from "../../api/vm.js";
+import type { SagaStep } from "../saga.js";
+import type { CloneCtx } from "./steps.js";
+
+/** What the first-boot block says, or null while the console has not shown all of it. */
+export type ParseFirstboot = (text: string) => { machineId: string; keys: SshHostKey[] } | null;
+
+/** How a console read ended: the identity, or why it is unknown. */
+export type IdentityRead = { guest: GuestIdentity } | { warning: string } | { error: unknown };
+
+/** The hostname the keys were made under (`root@gallifrey-dev`), as ssh-keygen -A names them. */
+function hostnameOf(keys: SshHostKey[]): string | null {
+  for (const k of keys) {
+    const m = /^[^@\s]+@([A-Za-z0-9][A-Za-z0-9.-]{0,252})$/.exec(k.comment);
+    if (m) return m[1]!;
+  }
+  return null;
+}
+
+/** Starts reading the new instance's console (the start step calls it once the instance runs). */
+export function beginIdentityRead(ctx: CloneCtx): void {
+  const { console, parseFirstboot, config, dryRun, signal } = ctx.deps;
+  const fqdn = ctx.entry?.fqdn;
+  if (dryRun || !parseFirstboot || !fqdn || ctx.identity) return;
+  const stop = new AbortController();
+  const seconds = config.guest.identity_timeout;
+  const read = console
+    .readUntil(
+      fqdn,
+      parseFirstboot,
+      seconds * 1000,
+      signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
+    )
+    .then(
+      (found): IdentityRead =>
+        found
+          ? {
+              guest: {
+                hostname: hostnameOf(found.keys),
+                machineId: found.machineId,
+                sshHostKeys: found.keys,
+              },
+            }
+          : {
+              warning: `the guest of ${fqdn} printed no first-boot block within ${seconds} s ([guest] identity_timeout); its host keys are unknown`,
+            },
+      (error: unknown) => ({ error }),
+    );
+  ctx.identity = { read, stop: () => stop.abort(new Error("the instance was stopped")) };
+}
+
+/** Awaits the read begun at start, records what it found; never fails the clone but on cancel. */
+export function identityStep(): SagaStep<CloneCtx> {
+  return {
+    name: "identity",
+    title: "learn the guest's host keys from its console",
+    async do(ctx, step) {
+      const f = ctx.facts;
+      if (!f?.start || ctx.deps.dryRun || !ctx.deps.parseFirstboot) return;
+      // After a crash the start step is not run again: read from now on.
+      if (!ctx.identity) beginIdentityRead(ctx);
+      const r = await ctx.identity!.read;
+      if ("error" in r) {
+        if (ctx.deps.signal?.aborted) throw r.error;
+        const why = r.error instanceof Error ? r.error.message : String(r.error);
+        return warn(
+          ctx,
+          `cannot read the console of ${f.target.fqdn}: ${why}; its host keys are unknown`,
+        );
+      }
+      if ("warning" in r) return warn(ctx, r.warning);
+      ctx.guest = r.guest;
+      step.record({ guest: r.guest });
+      ctx.deps.inventory.recordGuest(f.target.name, r.guest);
+    },
+  };
+}
+
+function warn(ctx: CloneCtx, message: string): void {
+  ctx.warnings.push(message);
+  ctx.deps.events({ type: "warning", message });
+}
