@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { EXIT, FarmError } from "../api/errors.js";
 import { LIST_FIELDS, type ListField, type VmDetail, type VmRow } from "../api/inventory.js";
 import { connect } from "../client/connect.js";
-import { formatBytes } from "./format.js";
+import { formatBytes, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
 import { closest } from "./suggest.js";
 import { table } from "./table.js";
@@ -80,10 +80,7 @@ function detail(d: VmDetail): string {
       `\n${f.path} (${f.farmctl ? "farmctl's block" : "hand-written"}):\n${f.text.replace(/^/gm, "  ")}`,
   );
   // What the guest printed at its first boot: check the fingerprint before the first ssh.
-  const keys = d.sshHostKeys?.length
-    ? d.sshHostKeys.map((k) => `  host key   ${k.bits} ${k.fingerprint} ${k.comment} (${k.type})`)
-    : ["  host keys  -"];
-  const guest = `\nguest:\n  hostname   ${v.hostname ?? "-"}\n  machine-id ${v.machineId ?? "-"}\n${keys.join("\n")}\n`;
+  const guest = `\n${formatGuest({ ...v, sshHostKeys: d.sshHostKeys })}`;
   const ops = d.operations.length
     ? `\noperations:\n${d.operations.map((o) => `  ${o.id} ${o.kind} ${o.state} ${o.createdAt}`).join("\n")}\n`
     : "";

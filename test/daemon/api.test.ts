@@ -58,7 +58,7 @@ describe("farmd API", () => {
     });
     expect(
       seen.filter((e) => e.type === "step-done").map((e) => (e as { step: string }).step),
-    ).toHaveLength(14);
+    ).toHaveLength(15);
     expect(seen.some((e) => e.type === "copy-progress")).toBe(true);
     const ops = await client.operations();
     expect(ops[0]).toMatchObject({
