@@ -17,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SerialConsole } from "../../../src/host/console.js";
 import { buildGuest, hasQemu, startVm, waitForSerial, type Vm } from "./qemu.js";
 
 const qemu = await hasQemu();
@@ -69,6 +70,7 @@ describe.skipIf(!qemu)(
   () => {
     let vm: Vm | undefined;
     let disk: string;
+    let mid: string | undefined;
     const keys: string[] = [];
 
     beforeAll(async () => {
@@ -143,7 +145,7 @@ describe.skipIf(!qemu)(
       expect(await waitForSerial(vm, /^ROOT-DISK /, 10_000)).toBe("ROOT-DISK mounted host=tardis");
       const ran = await waitForSerial(vm, /^TEST-UNIT /, 30_000);
       const identity = await waitForSerial(vm, /^IDENTITY /, 30_000);
-      const mid = /machine-id=([0-9a-f]{32}) /.exec(identity)?.[1];
+      mid = /machine-id=([0-9a-f]{32}) /.exec(identity)?.[1];
       expect(mid).toBeDefined();
       expect(identity).toBe(`IDENTITY host=tardis machine-id=${mid} keys=${keys.join(",")}`);
       expect(ran).toBe(`TEST-UNIT ran host=tardis mid=${mid}`);
@@ -164,6 +166,31 @@ describe.skipIf(!qemu)(
       expect(await debugfs("ls -l /etc/systemd/system/multi-user.target.wants")).not.toMatch(
         /test-unit/,
       );
+    }, 120_000);
+
+    it("boots again with its machine-id and no unit, read through Ganeti's kind of console socket", async () => {
+      if (!mid) throw new Error("the first boot did not run");
+      const instance = "bootroot2.test.vm.farm";
+      // prettier-ignore
+      vm = await startVm({
+        dir: tmp, instance, guestDir, serialSocket: true,
+        extraArgs: ["-drive", `file=${disk},format=raw,if=virtio`],
+      });
+      const console = new SerialConsole({ monitorDir: tmp });
+      const seen = await console.readUntil(
+        instance,
+        (text) => (/^CONF GIT_REVISION=.*\n/m.test(text) ? text : null),
+        60_000,
+      );
+      expect(seen).toContain(`IDENTITY host=tardis machine-id=${mid} keys=${keys.join(",")}\n`);
+      expect(seen).not.toContain("TEST-UNIT");
+      // Let go and come back: QEMU serves the next client (no history, the lines repeat).
+      const again = await console.readUntil(
+        instance,
+        (t) => (/^IDENTITY .*\n/m.test(t) ? t : null),
+        30_000,
+      );
+      expect(again).toMatch(/IDENTITY host=tardis /);
     }, 120_000);
   },
 );
