@@ -7,6 +7,11 @@ export class FakeConsole implements ConsolePort {
   readonly printed = new Map<string, string>();
   readonly calls: { instance: string; timeoutMs: number }[] = [];
 
+  /** A guest that prints nothing more: the read waits for its abort (a timeout far away). */
+  hang = false;
+  /** Reads waiting on a hung guest now. */
+  waiting = 0;
+
   /** `otherwise`: what an instance not in `printed` prints. */
   constructor(private readonly otherwise = "") {}
 
@@ -24,6 +29,14 @@ export class FakeConsole implements ConsolePort {
       const value = done(text);
       if (value !== null) return value;
     }
-    return null;
+    if (!this.hang) return null;
+    this.waiting++;
+    try {
+      return await new Promise<never>((_, reject) =>
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true }),
+      );
+    } finally {
+      this.waiting--;
+    }
   }
 }
