@@ -14,7 +14,7 @@ const IMPORT = ["import", "gallifrey"];
 
 // prettier-ignore
 const CLONE_STEPS = ["preflight", "allocate", "snapshot", "create-lv", "copy", "drop-snapshot",
-  "dns", "dhcp", "adopt", "firewall", "start", "balloon", "proxy", "record"];
+  "dns", "dhcp", "adopt", "firewall", "start", "balloon", "identity", "proxy", "record"];
 const DESTROY_UNDONE = ["preflight", "shutdown", "proxy", "firewall", "dhcp", "dns"];
 const IMPORT_STEPS = ["preflight", "dns", "dhcp", "firewall", "proxy", "record"];
 
