@@ -109,7 +109,16 @@ describe.skipIf(!qemu)(
         "etc/systemd/system/test-unit.service",
         "[Unit]\nDescription=test\n[Service]\nType=oneshot\nExecStart=/bin/sh /usr/local/sbin/test-unit\n",
       );
+      // Its condition is false: systemd would skip it.
+      file(
+        "etc/systemd/system/skip-unit.service",
+        "[Unit]\nConditionPathExists=/nonexistent\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo SKIP-UNIT ran'\n",
+      );
       mkdirSync(join(root, "etc/systemd/system/multi-user.target.wants"));
+      symlinkSync(
+        "../skip-unit.service",
+        join(root, "etc/systemd/system/multi-user.target.wants/skip-unit.service"),
+      );
       symlinkSync(
         "/etc/systemd/system/test-unit.service",
         join(root, "etc/systemd/system/multi-user.target.wants/test-unit.service"),
@@ -149,7 +158,12 @@ describe.skipIf(!qemu)(
       expect(mid).toBeDefined();
       expect(identity).toBe(`IDENTITY host=tardis machine-id=${mid} keys=${keys.join(",")}`);
       expect(ran).toBe(`TEST-UNIT ran host=tardis mid=${mid}`);
-      expect(await waitForSerial(vm, /^UNIT /, 5000)).toBe("UNIT test-unit.service status=0");
+      expect(await waitForSerial(vm, /^UNIT test-unit/, 5000)).toBe(
+        "UNIT test-unit.service status=0",
+      );
+      expect(await waitForSerial(vm, /^UNIT skip-unit/, 5000)).toBe(
+        "UNIT skip-unit.service skipped: /nonexistent",
+      );
       expect(await waitForSerial(vm, /^CONF NAME=/, 5000)).toBe("CONF NAME=tardis");
       expect(await waitForSerial(vm, /^CONF GIT/, 5000)).toBe("CONF GIT_REVISION=abc123");
       expect(await waitForSerial(vm, /^STATUS /, 5000)).toMatch(
@@ -184,6 +198,7 @@ describe.skipIf(!qemu)(
       );
       expect(seen).toContain(`IDENTITY host=tardis machine-id=${mid} keys=${keys.join(",")}\n`);
       expect(seen).not.toContain("TEST-UNIT");
+      expect(seen).not.toContain("SKIP-UNIT");
       // Let go and come back: QEMU serves the next client (no history, the lines repeat).
       const again = await console.readUntil(
         instance,
