@@ -3,6 +3,7 @@
 // The parser is test/fakes/firstboot.ts, a stand-in for h-customize's behind the same signature.
 import { afterEach, describe, expect, it } from "vitest";
 import { Unavailable } from "../../src/api/errors.js";
+import { checkedIdentity } from "../../src/ops/clone/identity.js";
 import { showVm } from "../../src/ops/inventory/view.js";
 import { harness, type Harness } from "./clone-harness.js";
 
@@ -97,5 +98,23 @@ describe("the identity step", () => {
     expect((await h.clone({ start: false })).guest).toBeNull();
     expect((await h.clone({ name: "gallifrey-try" }, { dryRun: true })).guest).toBeNull();
     expect(h.console.calls).toEqual([]);
+  });
+});
+
+describe("what the guest printed", () => {
+  it("reaches the inventory only in well-formed values: no escape sequence, no odd machine-id", () => {
+    const evil = {
+      bits: 256,
+      fingerprint: "SHA256:LQynFYNCzMaUiRTdQRYIuxAUsJJAAbgHYXf4ka8mO/o",
+      comment: "root@x\u001b]2;pwned\u0007",
+      type: "ED25519",
+    };
+    const odd = { ...KEYS[0]!, fingerprint: "SHA256:short" };
+    expect(
+      checkedIdentity({
+        machineId: "not-hex",
+        keys: [evil, odd, { ...KEYS[2]!, extra: 1 } as never],
+      }),
+    ).toEqual({ hostname: "vm", machineId: null, sshHostKeys: [KEYS[2]] });
   });
 });

@@ -20,6 +20,36 @@ function hostnameOf(keys: SshHostKey[]): string | null {
   return null;
 }
 
+// The console is the guest's to write: only values of these shapes reach the inventory and the
+// admin's terminal (no escape sequences through a key comment).
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+const KEY_TYPE = /^[A-Z0-9-]{1,32}$/;
+const COMMENT = /^[\x20-\x7e]{0,255}$/;
+const MACHINE_ID = /^[0-9a-f]{32}$/;
+
+/** The identity the parser found, keeping only well-formed values. */
+export function checkedIdentity(found: { machineId: string; keys: SshHostKey[] }): GuestIdentity {
+  const keys = found.keys.filter(
+    (k) =>
+      Number.isInteger(k.bits) &&
+      k.bits > 0 &&
+      k.bits <= 65536 &&
+      FINGERPRINT.test(k.fingerprint) &&
+      KEY_TYPE.test(k.type) &&
+      COMMENT.test(k.comment),
+  );
+  return {
+    hostname: hostnameOf(keys),
+    machineId: MACHINE_ID.test(found.machineId) ? found.machineId : null,
+    sshHostKeys: keys.map(({ bits, fingerprint, comment, type }) => ({
+      bits,
+      fingerprint,
+      comment,
+      type,
+    })),
+  };
+}
+
 /** Starts reading the new instance's console (the start step calls it once the instance runs). */
 export function beginIdentityRead(ctx: CloneCtx): void {
   const { console, parseFirstboot, config, dryRun, signal } = ctx.deps;
@@ -37,13 +67,7 @@ export function beginIdentityRead(ctx: CloneCtx): void {
     .then(
       (found): IdentityRead =>
         found
-          ? {
-              guest: {
-                hostname: hostnameOf(found.keys),
-                machineId: found.machineId,
-                sshHostKeys: found.keys,
-              },
-            }
+          ? { guest: checkedIdentity(found) }
           : {
               warning: `the guest of ${fqdn} printed no first-boot block within ${seconds} s ([guest] identity_timeout); its host keys are unknown`,
             },
