@@ -42,6 +42,12 @@ describe("the identity step", () => {
     expect(r.guest).toEqual(GUEST);
     expect(r.warnings).toEqual([]);
     expect(h.console.calls).toEqual([{ instance: INSTANCE, timeoutMs: 180_000 }]);
+    expect(h.events).toContainEqual({
+      type: "info",
+      message: expect.stringMatching(
+        /^the guest printed its 3 host keys \d+\.\d s after it started$/,
+      ),
+    });
     expect(h.inventory.get("gallifrey-dev")).toMatchObject(GUEST);
     const d = await showVm(h.deps(), "gallifrey-dev");
     expect(d.vm).toMatchObject({ hostname: "vm", machineId: GUEST.machineId });

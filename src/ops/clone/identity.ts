@@ -73,7 +73,11 @@ export function beginIdentityRead(ctx: CloneCtx): void {
             },
       (error: unknown) => ({ error }),
     );
-  ctx.identity = { read, stop: () => stop.abort(new Error("the instance was stopped")) };
+  ctx.identity = {
+    read,
+    startedAt: Date.now(),
+    stop: () => stop.abort(new Error("the instance was stopped")),
+  };
 }
 
 /** Awaits the read begun at start, records what it found; never fails the clone but on cancel. */
@@ -97,7 +101,12 @@ export function identityStep(): SagaStep<CloneCtx> {
       }
       if ("warning" in r) return warn(ctx, r.warning);
       ctx.guest = r.guest;
-      step.record({ guest: r.guest });
+      const ms = Date.now() - ctx.identity!.startedAt;
+      ctx.deps.events({
+        type: "info",
+        message: `the guest printed its ${r.guest.sshHostKeys.length} host keys ${(ms / 1000).toFixed(1)} s after it started`,
+      });
+      step.record({ guest: r.guest, ms });
       ctx.deps.inventory.recordGuest(f.target.name, r.guest);
     },
   };

@@ -57,7 +57,7 @@ export interface CloneCtx {
   warnings: string[];
   balloonReached?: number | null;
   /** The console read begun when the instance started, awaited by the identity step. */
-  identity?: { read: Promise<IdentityRead>; stop(): void };
+  identity?: { read: Promise<IdentityRead>; startedAt: number; stop(): void };
   guest?: GuestIdentity;
 }
 
