@@ -1,4 +1,6 @@
 // Wire types of the clone operation, shared by cli, client and daemon.
+import type { GuestIdentity } from "./vm.js";
+
 export interface CloneRequest {
   source: string;
   name: string;

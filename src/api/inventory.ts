@@ -1,4 +1,6 @@
 // Wire types of the inventory views: list, show, audit.
+import type { SshHostKey } from "./vm.js";
+
 export interface VmRow {
   name: string;
   group: string;
@@ -17,6 +19,9 @@ export interface VmRow {
   created: string | null;
   /** "farmctl" for VMs in the inventory, "hand-made" for those learned from Ganeti and the files. */
   origin: "farmctl" | "hand-made";
+  /** The guest's own hostname and machine-id, learnt from its console after first boot. */
+  hostname: string | null;
+  machineId: string | null;
 }
 
 /** The fields of `farmctl list -o`: the JSON keys of a VmRow, one naming for the table and --json. */
@@ -36,6 +41,8 @@ export const LIST_FIELDS = [
   "source",
   "created",
   "origin",
+  "hostname",
+  "machineId",
 ] as const satisfies readonly (keyof VmRow)[];
 export type ListField = (typeof LIST_FIELDS)[number];
 
@@ -46,6 +53,8 @@ export interface VmDetail {
   operations: { id: string; kind: string; state: string; createdAt: string }[];
   /** What the guest holds right now, from the monitor; null when not running or no balloon. */
   liveBalloonBytes: number | null;
+  /** The guest's SSH host keys printed at its first boot; null when never learnt. */
+  sshHostKeys: SshHostKey[] | null;
 }
 
 export type Severity = "error" | "warning" | "info";

@@ -22,3 +22,18 @@ export interface BalloonResult {
   reached: boolean;
   warning?: string;
 }
+
+/** One SSH host key as `ssh-keygen -lf` prints it: `256 SHA256:... root@host (ED25519)`. */
+export interface SshHostKey {
+  bits: number;
+  fingerprint: string;
+  comment: string;
+  type: string;
+}
+
+/** Who the guest says it is after its first boot (issue 9); null where not learnt. */
+export interface GuestIdentity {
+  hostname: string | null;
+  machineId: string | null;
+  sshHostKeys: SshHostKey[];
+}

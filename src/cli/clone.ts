@@ -5,7 +5,7 @@ import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
 import { connect } from "../client/connect.js";
 import { follow, reportOperation } from "./follow.js";
-import { formatBytes } from "./format.js";
+import { formatBytes, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
 
 /** Repeated --var KEY=VALUE, kept raw: parsed once all are known (a repeated key is refused). */
@@ -171,7 +171,8 @@ function guestLine(r: CloneResult): string {
 
 function summary(r: CloneResult): string {
   const warn = r.warnings.map((w) => `warning: ${w}\n`).join("");
-  return `cloned ${r.source} into ${r.name} (operation ${r.opId})\n${table(r)}${warn}`;
+  const guest = r.guest ? formatGuest(r.guest) : "";
+  return `cloned ${r.source} into ${r.name} (operation ${r.opId})\n${table(r)}${guest}${warn}`;
 }
 
 function dryRunSummary(r: CloneResult): string {

@@ -16,3 +16,15 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s.toFixed(1)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
+
+/** The guest section of `show` and of a clone's summary: what its first boot printed. */
+export function formatGuest(g: {
+  hostname: string | null;
+  machineId: string | null;
+  sshHostKeys: { bits: number; fingerprint: string; comment: string; type: string }[] | null;
+}): string {
+  const keys = g.sshHostKeys?.length
+    ? g.sshHostKeys.map((k) => `  host key   ${k.bits} ${k.fingerprint} ${k.comment} (${k.type})`)
+    : ["  host keys  -"];
+  return `guest:\n  hostname   ${g.hostname ?? "-"}\n  machine-id ${g.machineId ?? "-"}\n${keys.join("\n")}\n`;
+}

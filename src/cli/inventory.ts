@@ -3,14 +3,14 @@ import { Command, Option } from "commander";
 import { EXIT, FarmError } from "../api/errors.js";
 import { LIST_FIELDS, type ListField, type VmDetail, type VmRow } from "../api/inventory.js";
 import { connect } from "../client/connect.js";
-import { formatBytes } from "./format.js";
+import { formatBytes, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
 import { closest } from "./suggest.js";
 import { table } from "./table.js";
 
-// The columns that fit a terminal; -o adds instance, lv, source, created.
+// The columns that fit a terminal; -o adds instance, lv, source, created, hostname, machineId.
 const DEFAULT_FIELDS = LIST_FIELDS.filter(
-  (f) => !["instance", "lv", "source", "created"].includes(f),
+  (f) => !["instance", "lv", "source", "created", "hostname", "machineId"].includes(f),
 );
 
 const bytes = (n: number | null) => (n === null ? "-" : formatBytes(n));
@@ -32,6 +32,8 @@ const COLUMN: Record<ListField, [string, (r: VmRow) => string]> = {
   source: ["SOURCE", (r) => r.source ?? "-"],
   created: ["CREATED", (r) => r.created ?? "-"],
   origin: ["ORIGIN", (r) => r.origin],
+  hostname: ["HOSTNAME", (r) => r.hostname ?? "-"],
+  machineId: ["MACHINE_ID", (r) => r.machineId ?? "-"],
 };
 
 /** The fields -o names; an unknown one is a usage error (64) with the likely one and the list. */
@@ -77,10 +79,12 @@ function detail(d: VmDetail): string {
     (f) =>
       `\n${f.path} (${f.farmctl ? "farmctl's block" : "hand-written"}):\n${f.text.replace(/^/gm, "  ")}`,
   );
+  // What the guest printed at its first boot: check the fingerprint before the first ssh.
+  const guest = `\n${formatGuest({ ...v, sshHostKeys: d.sshHostKeys })}`;
   const ops = d.operations.length
     ? `\noperations:\n${d.operations.map((o) => `  ${o.id} ${o.kind} ${o.state} ${o.createdAt}`).join("\n")}\n`
     : "";
-  return `${v.name}\n${rows.map(([k, x]) => `  ${k.padEnd(9)} ${x}`).join("\n")}\n${files.join("")}${ops}`;
+  return `${v.name}\n${rows.map(([k, x]) => `  ${k.padEnd(9)} ${x}`).join("\n")}\n${guest}${files.join("")}${ops}`;
 }
 
 const configOption = () => new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG");

@@ -24,6 +24,13 @@ const service = <T extends z.ZodRawShape>(shape: T, unit: string, checkWrap: str
     })
     .strict();
 
+// ---- [guest] keys of the identity step (issue 9); other [guest] keys come with the customize step.
+const guestIdentityKeys = {
+  // How long a clone watches the started guest's console for its first-boot host keys.
+  identity_timeout: check.seconds('"3m"', 3600).default(180),
+};
+// ---- end of the identity step's [guest] keys
+
 const shape = z
   .object({
     // Unset: <checkout>/state when run from a checkout, else /var/lib/farmd (see stateDir()).
@@ -152,6 +159,7 @@ const shape = z
         // How long one session (launch, inspect, edits, shutdown) may take.
         timeout_ms: z.number().int().positive().default(600_000),
         // -- end of libguestfs --
+        ...guestIdentityKeys,
       })
       .strict()
       .prefault({}),

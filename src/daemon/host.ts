@@ -12,6 +12,9 @@ import { DryRunFiles, RealFiles, type HostFiles } from "../host/files.js";
 import { Ganeti } from "../host/ganeti.js";
 import { DryRunLvm, Lvm } from "../host/lvm.js";
 import { Monitor } from "../host/monitor.js";
+import { SerialConsole } from "../host/console.js";
+import { Guestfs } from "../host/guestfs.js";
+import { guestfsCacheDir } from "../config/paths.js";
 import { serviceControl, type ServiceControl, type ServiceSection } from "../host/reload.js";
 import { systemResolver, type Resolver } from "../host/resolve.js";
 import { DryRunRunner, ExecaRunner, type Runner } from "../host/runner.js";
@@ -24,6 +27,7 @@ import type {
   MonitorPort,
   CopyPort,
   GuestPort,
+  ConsolePort,
   ProcessPort,
   TemplatePort,
 } from "../ops/ports.js";
@@ -37,6 +41,8 @@ export interface Host {
   lvm: LvmPort;
   ganeti: GanetiPort;
   monitor: MonitorPort;
+  /** The guests' serial consoles (read only: a dry run reads them too). */
+  console: ConsolePort;
   copier: CopyPort;
   families: Families;
   processes: ProcessPort;
@@ -138,6 +144,7 @@ export function buildHost(config: Config, o: HostOptions): Host {
       monitorDir: config.ganeti.monitor_dir,
       protocol: config.ganeti.monitor,
     }),
+    console: new SerialConsole({ monitorDir: config.ganeti.monitor_dir }),
     copier: new Copier(runner, {
       blockSize: config.copy.block_size,
       ioniceClass: config.copy.ionice_class,
@@ -145,6 +152,13 @@ export function buildHost(config: Config, o: HostOptions): Host {
     families,
     processes: { killLeftover },
     templates,
+    guest: new Guestfs({
+      runner,
+      backend: config.guest.backend,
+      backendSettings: config.guest.backend_settings,
+      cacheDir: guestfsCacheDir(config, o.stateDir),
+      timeoutMs: config.guest.timeout_ms,
+    }),
     listening: () => listeningPorts(o.procNet),
   };
 }

@@ -1,6 +1,7 @@
 // farmd's operations: each clone runs as a journaled job whose events are stored and streamed;
 // family edits and Ganeti adds are serialized, copies limited; crashed jobs are rolled back at start.
 import type { CloneRequest, CloneResult } from "../api/clone.js";
+import { firstBootIdentity } from "../ops/guest/firstboot.js";
 import { asFarmError, FarmError, NotFound } from "../api/errors.js";
 import type { EventSink, OpEvent } from "../api/events.js";
 import type { Config } from "../config/schema.js";
@@ -109,6 +110,7 @@ export class Operations {
       events,
       dryRun,
       signal,
+      parseFirstboot: firstBootIdentity,
       ...this.o.deps,
     };
   }

@@ -17,7 +17,7 @@ export interface SocketIO {
 }
 
 // sun_path is 108 bytes with its terminating NUL; longer paths fail with a misleading ENOENT.
-const MAX_SOCKET_PATH = 107;
+export const MAX_SOCKET_PATH = 107;
 
 /** Runs `talk` on a connection to `path`; the socket is closed when it returns, throws or times out. */
 export async function withUnixSocket<T>(

@@ -46,7 +46,7 @@ export interface BalloonResult {
 
 const SUFFIX: Record<MonitorProtocol, string> = { hmp: ".monitor", qmp: ".qmp" };
 // Ganeti instance names are host names; anything else could escape monitorDir.
-const INSTANCE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const INSTANCE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export class Monitor {
   private readonly timeoutMs: number;

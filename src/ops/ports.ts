@@ -92,6 +92,22 @@ export interface MonitorPort {
   ): Promise<BalloonResult>;
 }
 
+/** The guest's serial console: Ganeti's `<monitor_dir>/<instance>.serial` (issue 9). */
+export interface ConsolePort {
+  /**
+   * Reads what the guest prints from now on (the console keeps no history) until `done` returns
+   * non-null for the text seen so far (carriage returns removed); null after `timeoutMs`.
+   * Disconnects at once either way: the console serves one client at a time. Rejects with the
+   * signal's reason when `signal` aborts.
+   */
+  readUntil<T>(
+    instance: string,
+    done: (text: string) => T | null,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<T | null>;
+}
+
 export interface CopyPort {
   /** `signal` aborts the copy (cancel, farmd stopping); `onSpawn` gets dd's PID. */
   copy(

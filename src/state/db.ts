@@ -54,6 +54,10 @@ const MIGRATIONS: string[] = [
      event TEXT NOT NULL,
      PRIMARY KEY (op_id, seq)
    );`,
+  // v3: the guest's identity learnt from its console after first boot (issue 9).
+  `ALTER TABLE vms ADD COLUMN hostname TEXT;
+   ALTER TABLE vms ADD COLUMN machine_id TEXT;
+   ALTER TABLE vms ADD COLUMN ssh_host_keys TEXT;  -- JSON list of {bits, fingerprint, comment, type}`,
 ];
 
 export const dbPath = (stateDir: string): string => join(stateDir, "farmd.sqlite");

@@ -1,5 +1,6 @@
 // The VM inventory: what farmctl made, and the addresses, MACs and ports it holds.
 import { AlreadyExists } from "../api/errors.js";
+import type { GuestIdentity, SshHostKey } from "../api/vm.js";
 import { now, type Db } from "./db.js";
 
 export interface VmRecord {
@@ -20,7 +21,14 @@ export interface VmRecord {
   state: "allocated" | "ready";
   opId: string | null;
   createdAt: string;
+  /** The guest's identity, once learnt from its console; null until then. */
+  hostname: string | null;
+  machineId: string | null;
+  sshHostKeys: SshHostKey[] | null;
 }
+
+/** What a reservation gives; the rest is learnt later. */
+export type NewVm = Omit<VmRecord, "state" | "createdAt" | keyof GuestIdentity>;
 
 interface Row {
   name: string;
@@ -40,6 +48,20 @@ interface Row {
   state: VmRecord["state"];
   op_id: string | null;
   created_at: string;
+  hostname: string | null;
+  machine_id: string | null;
+  ssh_host_keys: string | null;
+}
+
+/** The stored list; anything else (hand-edited, truncated) reads as unknown. */
+function hostKeys(json: string | null): SshHostKey[] | null {
+  if (json === null) return null;
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? (v as SshHostKey[]) : null;
+  } catch {
+    return null;
+  }
 }
 
 const fromRow = (r: Row): VmRecord => ({
@@ -60,6 +82,9 @@ const fromRow = (r: Row): VmRecord => ({
   state: r.state,
   opId: r.op_id,
   createdAt: r.created_at,
+  hostname: r.hostname,
+  machineId: r.machine_id,
+  sshHostKeys: hostKeys(r.ssh_host_keys),
 });
 
 /** What the inventory's VMs hold; addresses and ports map to who holds them. */
@@ -97,7 +122,7 @@ export class Inventory {
    * Reserves a VM's name, address, MAC and port in one transaction: `pick` sees every value held in
    * the inventory at that instant, so two clones can never be handed the same address.
    */
-  reserve(pick: (held: Held) => Omit<VmRecord, "state" | "createdAt">): VmRecord {
+  reserve(pick: (held: Held) => NewVm): VmRecord {
     return this.db
       .transaction(() => {
         const vm = pick(this.held());
@@ -106,13 +131,20 @@ export class Inventory {
             `VM '${vm.name}' already exists in the inventory`,
             `pick another name or run \`farmctl destroy ${vm.name}\``,
           );
-        const record: VmRecord = { ...vm, state: "allocated", createdAt: now() };
+        const record: VmRecord = {
+          ...vm,
+          state: "allocated",
+          createdAt: now(),
+          hostname: null,
+          machineId: null,
+          sshHostKeys: null,
+        };
         this.db
           .prepare(
             `INSERT INTO vms (name, grp, fqdn, ip, mac, ssh_port, web_name, memory_bytes, balloon_bytes, vg, lv_name, lv_uuid, disk_bytes, source, state, op_id, created_at)
              VALUES (@name, @group, @fqdn, @ip, @mac, @sshPort, @webName, @memoryBytes, @balloonBytes, @vg, @lvName, @lvUuid, @diskBytes, @source, @state, @opId, @createdAt)`,
           )
-          .run(record);
+          .run({ ...record, sshHostKeys: null });
         return record;
       })
       .immediate();
@@ -133,6 +165,13 @@ export class Inventory {
       this.db
         .prepare(`UPDATE vms SET ${sets.join(", ")} WHERE name = @name`)
         .run({ ...fields, name });
+  }
+
+  /** What the guest printed at its first boot: its hostname, machine-id and SSH host keys. */
+  recordGuest(name: string, g: GuestIdentity): void {
+    this.db
+      .prepare("UPDATE vms SET hostname = ?, machine_id = ?, ssh_host_keys = ? WHERE name = ?")
+      .run(g.hostname, g.machineId, JSON.stringify(g.sshHostKeys), name);
   }
 
   /** Forgets a destroyed VM: its address, MAC and port are free again. */

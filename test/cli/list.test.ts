@@ -45,3 +45,54 @@ describe("farmctl list -o", () => {
     expect(far.stderr).not.toContain("did you mean");
   });
 });
+
+describe("the guest's identity", () => {
+  it("show prints its hostname, machine-id and host key fingerprints; list -o and --json carry them", async () => {
+    const clone = await farmctl("clone", "gallifrey", "tardis");
+    expect(clone.exitCode).toBe(0);
+    // The simulated guest printed test/recordings/ssh-keygen-9.2-firstboot-console.txt.
+    expect(clone.stdout).toContain(
+      "  host key   256 SHA256:LQynFYNCzMaUiRTdQRYIuxAUsJJAAbgHYXf4ka8mO/o root@vm (ED25519)\n",
+    );
+    const show = await farmctl("show", "tardis");
+    expect(show.stdout).toContain(
+      [
+        "guest:",
+        "  hostname   vm",
+        "  machine-id 7e0b6b73a97347c4b8fdd04224408168",
+        "  host key   256 SHA256:Ag+vWBL2lSCooN5gxkZB6ypgGMuTVusP2SpC7p9ODj4 root@vm (ECDSA)",
+        "  host key   256 SHA256:LQynFYNCzMaUiRTdQRYIuxAUsJJAAbgHYXf4ka8mO/o root@vm (ED25519)",
+        "  host key   3072 SHA256:E+EMi7hN4Rs4mtppIjXGuhGmvUm1P5yEWNv1qM7qFqw root@vm (RSA)",
+        "",
+      ].join("\n"),
+    );
+    const json = JSON.parse((await farmctl("show", "tardis", "--json")).stdout);
+    expect(json.vm).toMatchObject({
+      hostname: "vm",
+      machineId: "7e0b6b73a97347c4b8fdd04224408168",
+    });
+    expect(json.sshHostKeys[2]).toEqual({
+      bits: 3072,
+      fingerprint: "SHA256:E+EMi7hN4Rs4mtppIjXGuhGmvUm1P5yEWNv1qM7qFqw",
+      comment: "root@vm",
+      type: "RSA",
+    });
+    // The hand-made source's guest is unknown: dashes.
+    expect((await farmctl("show", "gallifrey")).stdout).toContain(
+      "guest:\n  hostname   -\n  machine-id -\n  host keys  -\n",
+    );
+    const list = await farmctl("list", "-o", "name,hostname,machineId");
+    const rows = list.stdout.trimEnd().split("\n");
+    expect(rows[0]!.split(/\s+/)).toEqual(["NAME", "HOSTNAME", "MACHINE_ID"]);
+    expect(rows.find((l) => l.startsWith("gallifrey "))!.split(/\s+/)).toEqual([
+      "gallifrey",
+      "-",
+      "-",
+    ]);
+    expect(rows.find((l) => l.startsWith("tardis "))!.split(/\s+/)).toEqual([
+      "tardis",
+      "vm",
+      "7e0b6b73a97347c4b8fdd04224408168",
+    ]);
+  });
+});

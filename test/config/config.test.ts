@@ -23,6 +23,7 @@ describe("farmd.toml", () => {
     expect(c.ganeti.shutdown_timeout).toBe(30);
     expect(c.guest).toMatchObject({ backend: "direct", backend_settings: [], timeout_ms: 600_000 });
     expect(c.guest.cache_dir).toBeUndefined();
+    expect(c.guest.identity_timeout).toBe(180);
   });
 
   it("takes [ganeti] shutdown_timeout in seconds or with a unit", () => {
@@ -32,6 +33,8 @@ describe("farmd.toml", () => {
     expect(t('"90s"').shutdown_timeout).toBe(90);
     expect(t('"2m"').shutdown_timeout).toBe(120);
     expect(t('"1h"').shutdown_timeout).toBe(3600);
+    const g = parseConfig('[guest]\nidentity_timeout = "90s"\n', "f").guest;
+    expect(g.identity_timeout).toBe(90);
   });
 
   it("names the file, the key and the problem", () => {
@@ -88,6 +91,8 @@ describe("farmd.toml", () => {
     ["[ganeti]\nshutdown_timeout = 1.5", "ganeti.shutdown_timeout", /whole seconds/],
     ['[ganeti]\nshutdown_timeout = "2 minutes"', "ganeti.shutdown_timeout", /unit: s, m, h/],
     ['[ganeti]\nshutdown_timeout = "2h"', "ganeti.shutdown_timeout", /at most 3600 s/],
+    ['[guest]\nidentity_timeout = "2h"', "guest.identity_timeout", /at most 3600 s/],
+    ['[guest]\nidentity_timeout = "soon"', "guest.identity_timeout", /whole seconds like "3m"/],
     ['[ganeti]\nmonitor_dir = "run/ganeti"', "ganeti.monitor_dir", /absolute path/],
     ['[lvm]\nvg = "all vg"', "lvm.vg", /VG name/],
     ['[lvm]\nsnapshot_size = "lots"', "lvm.snapshot_size", /size like/],

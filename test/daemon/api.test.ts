@@ -11,7 +11,7 @@ import { FarmdClient, followToEnd } from "../../src/client/http.js";
 import type { Operations } from "../../src/daemon/operations.js";
 import type { FarmError } from "../../src/api/errors.js";
 import { failure } from "../fakes/scripted-runner.js";
-import { harness, until, type Harness } from "../ops/clone-harness.js";
+import { harness, until, withoutSerial, type Harness } from "../ops/clone-harness.js";
 import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
 import { FARMCTL, outputShows } from "../cli/farmd-process.js";
 
@@ -186,6 +186,25 @@ describe("farmd API", () => {
     expect((await client.operation(opId)).operation.state).toBe("rolled-back");
     expect(h.snapshot()).toEqual(before);
     expect([...h.runner.lvs.keys()]).toEqual(lvs);
+  });
+
+  it("cancels a clone waiting for its guest's first-boot block, and rolls it back", async () => {
+    h = harness();
+    const { client } = await farmd();
+    const before = withoutSerial(h.snapshot());
+    h.console.printed.set("gallifrey-dev.xivo.vm.farm", "GUEST-READY\n");
+    h.console.hang = true;
+    const opId = await client.startClone({ source: "gallifrey", name: "gallifrey-dev" });
+    await until(() => h.console.waiting === 1);
+    await client.cancel(opId);
+    const err = await failure(followToEnd(client.events(opId, true), () => {}));
+    expect(err.message).toContain("cancelled");
+    expect(h.console.waiting).toBe(0);
+    const { operation, steps } = await client.operation(opId);
+    expect(operation.state).toBe("rolled-back");
+    expect(steps.find((s) => s.name === "identity")?.state).toBe("failed");
+    expect(withoutSerial(h.snapshot())).toEqual(before); // the undo bumps the zone's serial
+    expect(h.runner.instances.has("gallifrey-dev.xivo.vm.farm")).toBe(false);
   });
 
   it("cancels a clone queued for a copy slot at once, while the two copies go on", async () => {

@@ -27,9 +27,16 @@ import { Inventory } from "../../src/state/inventory.js";
 import { Journal } from "../../src/state/journal.js";
 import { FakeHostRunner } from "../fakes/fake-host-runner.js";
 import { debianGuest, FakeGuest } from "../fakes/fake-guest.js";
+import { FakeConsole } from "../fakes/fake-console.js";
+import { firstBootIdentity as parseFirstboot } from "../../src/ops/guest/firstboot.js";
 
 const FIXTURE = new URL("../fixtures/host01/etc", import.meta.url).pathname;
 const RECORDINGS = new URL("../recordings/", import.meta.url).pathname;
+/** A first boot's console: ssh-keygen 9.2 -lf of `ssh-keygen -A`'s keys in cloud-init's block. */
+export const FIRSTBOOT = readFileSync(
+  join(RECORDINGS, "ssh-keygen-9.2-firstboot-console.txt"),
+  "utf8",
+);
 /** /proc/net/tcp{,6} as captured on a real host (listeners on 2024, 8080, 22009, 22010). */
 export const procNet = async (path: string) =>
   readFileSync(
@@ -62,6 +69,8 @@ export interface Harness {
   monitor: MonitorPort & { calls: [string, number][] };
   /** libguestfs, simulated: the new disk gallifrey-dev holds gallifrey's Debian guest. */
   guest: FakeGuest;
+  /** Every started guest prints FIRSTBOOT unless `console.printed` says otherwise. */
+  console: FakeConsole;
   db: Db;
   inventory: Inventory;
   journal: Journal;
@@ -124,6 +133,7 @@ ${extraToml}`,
   };
   const guest = new FakeGuest();
   guest.disks.set("/dev/all/gallifrey-dev", debianGuest());
+  const console = new FakeConsole(FIRSTBOOT);
   const db = openDb(join(root, "state"));
   const inventory = new Inventory(db);
   const journal = new Journal(db);
@@ -144,6 +154,8 @@ ${extraToml}`,
       ...host,
       monitor,
       guest: withGuest ? guest : undefined,
+      console,
+      parseFirstboot,
       inventory,
       journal,
       findExecutable,
@@ -174,6 +186,7 @@ ${extraToml}`,
     events,
     monitor,
     guest,
+    console,
     db,
     inventory,
     journal,

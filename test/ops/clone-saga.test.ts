@@ -204,7 +204,7 @@ describe("the source", () => {
   });
 });
 
-const STEP_FAULTS: Record<string, Fault | "monitor" | "record" | "guest"> = {
+const STEP_FAULTS: Record<string, Fault | "monitor" | "record" | "guest" | "identity"> = {
   preflight: failWhen(is("gnt-instance", "list")),
   allocate: "record", // handled below: an address already taken
   snapshot: failWhen((a) => a[0] === "lvcreate" && a.includes("--snapshot")),
@@ -230,6 +230,8 @@ const STEP_FAULTS: Record<string, Fault | "monitor" | "record" | "guest"> = {
   ),
   start: failWhen(is("gnt-instance", "start")),
   balloon: "monitor",
+  // Only recording what the console showed can fail the identity step (a timeout is a warning).
+  identity: "identity",
   proxy: failWhen(is("nginx"), "nginx: [emerg] host not found in upstream\n"),
   record: "record",
 };
@@ -317,6 +319,10 @@ describe("a failure at each step", () => {
           throw new FarmError("unavailable", "monitor socket missing", 69);
         };
       else if (step === "allocate") req = { ip: "10.10.60.1" };
+      else if (fault === "identity")
+        h.inventory.recordGuest = () => {
+          throw new Error("disk full");
+        };
       else {
         const update = h.inventory.update.bind(h.inventory);
         h.inventory.update = (name, fields) => {

@@ -8,6 +8,7 @@ import { Operations } from "../../src/daemon/operations.js";
 import { destroyKind } from "../../src/daemon/kinds.js";
 import type { Fault } from "../fakes/fake-host-runner.js";
 import { recording } from "../fakes/scripted-runner.js";
+import { firstBootIdentity as parseFirstboot } from "../../src/ops/guest/firstboot.js";
 import { harness, until, withoutSerial, type Harness } from "./clone-harness.js";
 
 let h: Harness;
@@ -24,7 +25,12 @@ function farmd(): Operations {
     log: () => {},
     runner: h.runner,
     resolve: h.resolve,
-    deps: { monitor: h.monitor, findExecutable: (t) => `/usr/bin/${t}` },
+    deps: {
+      monitor: h.monitor,
+      console: h.console,
+      parseFirstboot,
+      findExecutable: (t) => `/usr/bin/${t}`,
+    },
   });
 }
 

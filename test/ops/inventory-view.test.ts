@@ -27,6 +27,8 @@ describe("farmctl list", () => {
         source: null,
         created: null,
         origin: "hand-made",
+        hostname: null,
+        machineId: null,
       },
     ]);
   });

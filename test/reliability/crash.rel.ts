@@ -14,7 +14,8 @@ const IMPORT = ["import", "gallifrey"];
 
 // prettier-ignore
 const CLONE_STEPS = ["preflight", "allocate", "snapshot", "create-lv", "copy", "drop-snapshot",
-  "customize", "dns", "dhcp", "adopt", "firewall", "start", "balloon", "proxy", "record"];
+  "customize", "dns", "dhcp", "adopt", "firewall", "start", "balloon", "identity", "proxy",
+  "record"];
 const DESTROY_UNDONE = ["preflight", "shutdown", "proxy", "firewall", "dhcp", "dns"];
 const IMPORT_STEPS = ["preflight", "dns", "dhcp", "firewall", "proxy", "record"];
 

@@ -1,6 +1,8 @@
 // Rebuilds a clone's context from its journal, so farmd can roll back or resume an operation that
 // a crash left behind: every fact an undo or a later step needs was recorded by the step that learned it.
 import type { CloneRequest, GuestResult } from "../../api/clone.js";
+import type { GuestIdentity } from "../../api/vm.js";
+import { withIdentity } from "./identity.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
 import type { StepRecord } from "../../state/journal.js";
 import type { Allocation } from "../allocate.js";
@@ -26,6 +28,9 @@ export function restoreCloneCtx(
     entry: data("allocate").entry as VmEntry | undefined,
     snapshotUuid: data("snapshot").uuid as string | undefined,
     targetLv: data("create-lv").lv as LvInfo | undefined,
-    guest: data("customize").guest as GuestResult | undefined,
+    guest: withIdentity(
+      data("customize").guest as GuestResult | undefined,
+      data("identity").guest as GuestIdentity | undefined,
+    ),
   };
 }

@@ -11,6 +11,7 @@ import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { vmEntry } from "../entry.js";
 import type {
+  ConsolePort,
   CopyPort,
   GuestPort,
   LvInfo,
@@ -19,6 +20,12 @@ import type {
   RevertData,
   TemplatePort,
 } from "../ports.js";
+import {
+  beginIdentityRead,
+  identityStep,
+  type IdentityRead,
+  type ParseFirstboot,
+} from "./identity.js";
 import { journalJob, settleJob } from "../ganeti-job.js";
 import type { SagaStep, StepHandle } from "../saga.js";
 import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
@@ -38,6 +45,10 @@ export interface CloneDeps extends PreflightDeps {
   templates: TemplatePort;
   /** libguestfs; absent, the customize step is skipped with a warning. */
   guest?: GuestPort;
+  /** The guests' serial consoles, where the first-boot unit prints the new host keys. */
+  console: ConsolePort;
+  /** Parses the first-boot block; without it the identity step learns nothing. */
+  parseFirstboot?: ParseFirstboot;
 }
 
 export interface CloneCtx {
@@ -52,6 +63,8 @@ export interface CloneCtx {
   warnings: string[];
   balloonReached?: number | null;
   guest?: GuestResult;
+  /** The console read begun when the instance started, awaited by the identity step. */
+  identity?: { read: Promise<IdentityRead>; startedAt: number; stop(): void };
 }
 
 const need = <T>(v: T | undefined, what: string): T => {
@@ -283,8 +296,11 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       async do(ctx) {
         if (!need(ctx.facts, "preflight").start) return;
         await ctx.deps.ganeti.start(need(ctx.entry, "the allocation").fqdn);
+        // The console keeps no history: watch it from now on, while the balloon step waits.
+        beginIdentityRead(ctx);
       },
       async undo(ctx) {
+        ctx.identity?.stop();
         const fqdn = need(ctx.entry, "the allocation").fqdn;
         const inst = (await ctx.deps.ganeti.listInstances()).find((i) => i.name === fqdn);
         // A rollback never waits on a guest that ignores the power button: forced stop at once.
@@ -308,6 +324,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         ctx.deps.inventory.update(f.target.name, { balloonBytes: r.reachedBytes });
       },
     },
+    identityStep(),
     familyStep("proxy", "add the nginx site"),
     {
       name: "record",

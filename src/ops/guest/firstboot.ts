@@ -39,3 +39,11 @@ export function parseFirstBoot(console: string): FirstBoot | null {
   const ids = [...lines.slice(end).join("\n").matchAll(MACHINE_ID)];
   return { fingerprints, machineId: ids.at(-1)?.[1] ?? null };
 }
+
+/** The identity step's view: complete once the machine-id line has followed the block. */
+export function firstBootIdentity(
+  console: string,
+): { machineId: string; keys: Fingerprint[] } | null {
+  const found = parseFirstBoot(console);
+  return found?.machineId ? { machineId: found.machineId, keys: found.fingerprints } : null;
+}

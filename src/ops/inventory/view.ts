@@ -40,6 +40,8 @@ function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
     source: r.source,
     created: r.createdAt,
     origin: "farmctl",
+    hostname: r.hostname,
+    machineId: r.machineId,
   };
 }
 
@@ -94,6 +96,8 @@ async function handMadeRow(inst: InstanceInfo, deps: ViewDeps): Promise<VmRow> {
     source: null,
     created: null,
     origin: "hand-made",
+    hostname: null,
+    machineId: null,
   };
 }
 
@@ -149,5 +153,6 @@ export async function showVm(deps: ViewDeps, name: string): Promise<VmDetail> {
     vm.state === "running" && deps.monitor.protocolFor(vm.instance)
       ? await deps.monitor.queryBalloon(vm.instance).catch(() => null)
       : null;
-  return { vm, files, operations, liveBalloonBytes };
+  const sshHostKeys = record && record.fqdn === vm.instance ? record.sshHostKeys : null;
+  return { vm, files, operations, liveBalloonBytes, sshHostKeys };
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${FARM_GUEST_DIR:-$(cd "$HERE/../../.." && pwd)/test/.cache/guest}
 MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
-  virtio_balloon virtio_net virtio_blk button evdev)
+  virtio_balloon virtio_net virtio_blk button evdev crc32c_generic ext4)
 log() { echo "build-guest: $*" >&2; }
 
 mkdir -p "$OUT"
@@ -17,7 +17,7 @@ flock -w 300 9 || { log "timed out waiting for $OUT/.lock"; exit 1; }
 
 # The stamp covers the guest's own files, so editing init rebuilds the initramfs.
 STAMP=$(cat "$HERE/build-guest.sh" "$HERE/init" "$HERE/udhcpc.script" "$HERE/write-index" \
-  "$HERE/ssh-banner" "$HERE/poweroff-button" | sha256sum | cut -c1-16)
+  "$HERE/ssh-banner" "$HERE/poweroff-button" "$HERE/boot-root" "$HERE/fingerprint" | sha256sum | cut -c1-16)
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$STAMP" ]; then
   echo "$OUT"
   exit 0
@@ -71,6 +71,8 @@ install -m 0755 "$HERE/init" "$R/init"
 install -m 0755 "$HERE/udhcpc.script" "$R/etc/udhcpc.script"
 install -m 0755 "$HERE/write-index" "$R/etc/write-index"
 install -m 0755 "$HERE/ssh-banner" "$R/bin/ssh-banner"
+install -m 0755 "$HERE/fingerprint" "$R/bin/fingerprint"
+install -m 0755 "$HERE/boot-root" "$R/etc/boot-root"
 install -m 0755 "$HERE/poweroff-button" "$R/etc/acpi/PWRF/00000080"
 (cd "$R" && find . | "$TMP/bb/bin/busybox" cpio -o -H newc 2>/dev/null | gzip -1) >"$TMP/initrd.gz"
 

@@ -29,6 +29,8 @@ export interface VmOptions {
   memMiB?: number;
   kernelArgs?: string;
   extraArgs?: string[];
+  /** Serve the console as Ganeti does, on `<instance>.serial` (no history), instead of a log file. */
+  serialSocket?: boolean;
 }
 
 export interface Vm {
@@ -53,7 +55,7 @@ export async function startVm(o: VmOptions): Promise<Vm> {
           "-append",
           `console=ttyS0 quiet panic=-1 ${o.kernelArgs ?? ""}`.trim(),
           "-serial",
-          `file:${serial}`,
+          o.serialSocket ? `unix:${base}.serial,server,nowait` : `file:${serial}`,
           "-no-reboot",
         ];
   const startedAt = Date.now();
