@@ -233,8 +233,10 @@ prepare_scratch() {
   mkdir -p "$S/etc/farmd" "$S/etc/nginx/modules-enabled" "$S/etc/nginx/conf.d"
   cp "$HERE/conf/named.conf" "$S/etc/bind/named.conf"
   rndc-confgen -a -k rndc-key -c "$S/etc/bind/rndc.key" >/dev/null 2>&1
+  # libguestfs' appliance is built once per checkout (~1 min under TCG), not once per testbed.
+  mkdir -p "$REPO/test/.cache/guestfs"
   render "$HERE/conf/farmd.toml.in" STATE_DIR="$S/state" SERVICES="$HERE/services" \
-    >"$S/etc/farmd/farmd.toml"
+    GUESTFS_CACHE="$REPO/test/.cache/guestfs" >"$S/etc/farmd/farmd.toml"
   # Single files of the namespace's /etc (in the overlay's upper layer).
   local E=$S/ovl/etc/upper
   mkdir -p "$E/default" "$E/lvm"
@@ -309,12 +311,15 @@ start_lvm() {
   ns vgcreate -q --config "devices { dir = \"$d\" scan = [ \"$d\" ] global_filter = [ \"a|^$d/$n\$|\", \"r|.*|\" ] }" \
     "$VG" "$d/$n" >>"$L" 2>&1
   ns rm -rf $d
-  # The source VM's disk, as its admin made it: 1 GiB, a marker line, some data further in.
+  # The source VM's disk, as its admin made it: 1 GiB holding a mini Debian root (build-disk.sh),
+  # its first line a marker unique to this testbed (in the MBR's boot code area).
   ns lvcreate -q --yes --size 1G --name gallifrey "$VG" >>"$L" 2>&1
   marker="GALLIFREY-DISK-MARKER $(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
   echo "$marker" >"$S/gallifrey.marker"
-  ns sh -c "printf '%s\n' '$marker' | dd of=/dev/$VG/gallifrey conv=notrunc,fsync status=none"
-  ns dd if=/dev/urandom of=/dev/$VG/gallifrey bs=1M seek=64 count=16 conv=notrunc,fsync status=none
+  bash "$HERE/guest/build-disk.sh" "$S/disks/gallifrey.img" "$marker" 1024 >>"$L" 2>&1 ||
+    die "build-disk.sh failed: $(tail -3 "$L")"
+  ns dd if="$S/disks/gallifrey.img" of=/dev/$VG/gallifrey bs=4M conv=notrunc,fsync status=none
+  rm -f "$S/disks/gallifrey.img"
 }
 
 start_services() {
