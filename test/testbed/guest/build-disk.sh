@@ -39,8 +39,11 @@ fi
 dpkg-deb -x "$(ls "$DEBS"/busybox-static_*.deb | head -1)" "$TMP/bb"
 
 R=$TMP/root
-mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,root,home/packaging} \
-  "$R"/etc/{ssh,udev/rules.d,packaging-farm,network} "$R"/var/{lib/dhcp,lib/dbus,lib/dpkg,log,tmp}
+# With the directories Debian's base-files and systemd ship (/usr/local/sbin, /etc/systemd/system):
+# the clone's first-boot unit is written there.
+mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,usr/local/sbin,dev,proc,sys,run,tmp,root,home/packaging} \
+  "$R"/etc/{ssh,udev/rules.d,packaging-farm,network,systemd/system/multi-user.target.wants} \
+  "$R"/var/{lib/dhcp,lib/dbus,lib/dpkg,log,tmp}
 chmod 1777 "$R/tmp" "$R/var/tmp"
 chmod 0700 "$R/root"
 
