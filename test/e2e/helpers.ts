@@ -193,6 +193,17 @@ export function withoutMarkers(text: string, fqdn: string): string {
 
 /** Reads the guest's serial console (no history: the guest repeats STATUS every 2 s). */
 export async function serialLine(tb: Testbed, instance: string, re: RegExp, timeoutMs: number) {
+  const lines = await serialLines(tb, instance, re, timeoutMs);
+  return lines.find((l) => re.test(l))!;
+}
+
+/** Every line of the first 5 s read of the console in which a line matches `re`. */
+export async function serialLines(
+  tb: Testbed,
+  instance: string,
+  re: RegExp,
+  timeoutMs: number,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let seen = "";
   while (Date.now() < deadline) {
@@ -201,8 +212,8 @@ export async function serialLine(tb: Testbed, instance: string, re: RegExp, time
       "timeout", "5", "socat", "-u", `UNIX-CONNECT:${CTRL}/${instance}.serial`, "-",
     ], { timeoutMs: 10_000 });
     seen = r.stdout.replace(/\r/g, "");
-    const line = seen.split("\n").find((l) => re.test(l));
-    if (line) return line;
+    const lines = seen.split("\n");
+    if (lines.some((l) => re.test(l))) return lines;
   }
   throw new Error(`no ${re} on ${instance}'s serial console; last seen:\n${seen.slice(-1500)}`);
 }
@@ -254,15 +265,16 @@ export async function writeInside(tb: Testbed, path: string, text: string): Prom
 }
 
 /**
- * A farmd.toml for another farmd: the testbed's own with its state dir and socket replaced, then
- * `extra` (TOML tables) appended. Returns its path inside.
+ * A farmd.toml for another farmd: the testbed's own, changed by `edit`, with its state dir and
+ * socket replaced, then `extra` (TOML tables) appended. Returns its path inside.
  */
 export async function farmdConfig(
   tb: Testbed,
   name: string,
-  o: { stateDir: string; socket: string; extra?: string },
+  o: { stateDir: string; socket: string; extra?: string; edit?: (toml: string) => string },
 ): Promise<string> {
-  const base = tb.readFile("/etc/farmd/farmd.toml");
+  const testbed = tb.readFile("/etc/farmd/farmd.toml");
+  const base = o.edit ? o.edit(testbed) : testbed;
   const toml =
     base.replace(/^state_dir = .*$/m, `state_dir = "${o.stateDir}"\nsocket = "${o.socket}"`) +
     (o.extra ? `\n${o.extra}\n` : "");
