@@ -2,7 +2,7 @@
 // read with tools independent of farmctl (gnt-instance, lvs, losetup, dig, the files' bytes, the
 // guest's serial console, QEMU's monitor).
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import type { Result, Testbed } from "../testbed/testbed.js";
 
 export const SOURCE = "gallifrey.xivo.vm.farm";
@@ -60,6 +60,37 @@ export async function farmctlJson<T = Record<string, unknown>>(
 /** The line testbed.sh wrote at the start of gallifrey's disk. */
 export function readMarker(tb: Testbed): string {
   return readFileSync(`${tb.dir}/gallifrey.marker`, "utf8").trim();
+}
+
+/** Where build-disk.sh puts gallifrey's ext4 root: sector 2048. */
+export const PARTITION_OFFSET = 1024 * 1024;
+
+/**
+ * Throws unless LV `dst` holds a copy of LV `src`'s guest disk. Both guests may have booted from
+ * them, mounting their ext4 root read-write (its superblock and journal stamped): the first MiB
+ * (marker, MBR, partition table) is compared byte for byte, the partition file by file as debugfs
+ * reads it (`rdump` into the scratch dir, then `diff -r`).
+ */
+export async function expectSameGuestDisk(tb: Testbed, src: string, dst: string): Promise<void> {
+  await tb.run(["cmp", "-n", String(PARTITION_OFFSET), `/dev/all/${src}`, `/dev/all/${dst}`]);
+  const dirs = [`${tb.dir}/rdump-${src}`, `${tb.dir}/rdump-${dst}`] as const;
+  try {
+    for (const [lv, dir] of [
+      [src, dirs[0]],
+      [dst, dirs[1]],
+    ]) {
+      mkdirSync(dir!);
+      // prettier-ignore
+      await tb.run([
+        "debugfs", "-c", "-R", `rdump / ${dir}`, `/dev/all/${lv}?offset=${PARTITION_OFFSET}`,
+      ]);
+    }
+    if (!readdirSync(dirs[0]).includes("etc"))
+      throw new Error(`debugfs found no /etc on /dev/all/${src}`);
+    await tb.run(["diff", "-r", "--no-dereference", ...dirs]);
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
 }
 
 export async function lvOf(tb: Testbed, instance: string): Promise<string> {
