@@ -64,8 +64,11 @@ export function planGuest(input: GuestPlanInput): GuestPlan {
       );
     } else if (op === "ssh-host-keys") {
       const unit = posix.basename(FIRSTBOOT_UNIT);
+      // A minimal image may lack /usr/local/sbin or systemd's unit dir: make them first.
+      const dirs = [FIRSTBOOT_SCRIPT, FIRSTBOOT_UNIT].map((p) => posix.dirname(p));
       edits.push(
         { op: "delete", path: "/etc/ssh/ssh_host_*" },
+        ...dirs.map((path): GuestEdit => ({ op: "mkdir", path, mode: 0o755 })),
         write(FIRSTBOOT_SCRIPT, renderWatched(templates, "farm-firstboot.sh.njk", vm, vars), 0o755),
         write(FIRSTBOOT_UNIT, renderWatched(templates, "farm-firstboot.service.njk", vm, vars)),
         { op: "mkdir", path: FIRSTBOOT_WANTS, mode: 0o755 },

@@ -122,12 +122,14 @@ describe("planGuest", () => {
     const p = plan('[guest]\ncustomize = ["ssh-host-keys"]');
     expect(paths(p.edits)).toEqual([
       "delete /etc/ssh/ssh_host_*",
+      "mkdir /usr/local/sbin",
+      "mkdir /etc/systemd/system",
       "write /usr/local/sbin/farm-firstboot",
       "write /etc/systemd/system/farm-firstboot.service",
       "mkdir /etc/systemd/system/multi-user.target.wants",
       "symlink /etc/systemd/system/multi-user.target.wants/farm-firstboot.service",
     ]);
-    const script = p.edits[1] as Extract<GuestEdit, { op: "write" }>;
+    const script = p.edits[3] as Extract<GuestEdit, { op: "write" }>;
     expect(script.mode).toBe(0o755);
     expect(script.content).toContain("ssh-keygen -A\n");
     expect(script.content).toContain('echo "-----BEGIN SSH HOST KEY FINGERPRINTS-----"');
@@ -135,14 +137,14 @@ describe("planGuest", () => {
     expect(script.content).toContain(
       "rm -f /etc/systemd/system/multi-user.target.wants/farm-firstboot.service",
     );
-    const unit = p.edits[2] as Extract<GuestEdit, { op: "write" }>;
+    const unit = p.edits[4] as Extract<GuestEdit, { op: "write" }>;
     expect(unit.content).toMatch(/^Before=ssh\.service/m);
     expect(unit.content).toMatch(/^ExecStart=\/usr\/local\/sbin\/farm-firstboot$/m);
   });
 
   it("the first-boot script is valid sh (sh -n)", async () => {
     const p = plan('[guest]\ncustomize = ["ssh-host-keys"]');
-    const script = (p.edits[1] as Extract<GuestEdit, { op: "write" }>).content;
+    const script = (p.edits[3] as Extract<GuestEdit, { op: "write" }>).content;
     const r = await execa("sh", ["-n"], { input: script, reject: false });
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
