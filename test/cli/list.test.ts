@@ -48,13 +48,13 @@ describe("farmctl list -o", () => {
 
 describe("the guest's identity", () => {
   it("show prints its hostname, machine-id and host key fingerprints; list -o and --json carry them", async () => {
-    const clone = await farmctl("clone", "gallifrey", "tardis");
+    const clone = await farmctl("clone", "gallifrey", "gallifrey-dev");
     expect(clone.exitCode).toBe(0);
     // The simulated guest printed test/recordings/ssh-keygen-9.2-firstboot-console.txt.
     expect(clone.stdout).toContain(
       "  host key   256 SHA256:LQynFYNCzMaUiRTdQRYIuxAUsJJAAbgHYXf4ka8mO/o root@vm (ED25519)\n",
     );
-    const show = await farmctl("show", "tardis");
+    const show = await farmctl("show", "gallifrey-dev");
     expect(show.stdout).toContain(
       [
         "guest:",
@@ -66,7 +66,7 @@ describe("the guest's identity", () => {
         "",
       ].join("\n"),
     );
-    const json = JSON.parse((await farmctl("show", "tardis", "--json")).stdout);
+    const json = JSON.parse((await farmctl("show", "gallifrey-dev", "--json")).stdout);
     expect(json.vm).toMatchObject({
       hostname: "vm",
       machineId: "7e0b6b73a97347c4b8fdd04224408168",
@@ -89,8 +89,8 @@ describe("the guest's identity", () => {
       "-",
       "-",
     ]);
-    expect(rows.find((l) => l.startsWith("tardis "))!.split(/\s+/)).toEqual([
-      "tardis",
+    expect(rows.find((l) => l.startsWith("gallifrey-dev "))!.split(/\s+/)).toEqual([
+      "gallifrey-dev",
       "vm",
       "7e0b6b73a97347c4b8fdd04224408168",
     ]);

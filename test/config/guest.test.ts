@@ -17,7 +17,7 @@ const refusal = (toml: string) => {
 
 describe("[guest]", () => {
   it("defaults to all five operations and no files", () => {
-    expect(parseConfig("", "f").guest).toEqual({
+    expect(parseConfig("", "f").guest).toMatchObject({
       customize: ["hostname", "machine-id", "ssh-host-keys", "net-state", "files"],
       files: {},
     });

@@ -59,7 +59,7 @@ describe("farmd API", () => {
     });
     expect(
       seen.filter((e) => e.type === "step-done").map((e) => (e as { step: string }).step),
-    ).toHaveLength(15);
+    ).toHaveLength(16);
     expect(seen.some((e) => e.type === "copy-progress")).toBe(true);
     const ops = await client.operations();
     expect(ops[0]).toMatchObject({

@@ -23,13 +23,11 @@ describe("customize", () => {
   it("makes the clone's guest its own, on the new LV only, between drop-snapshot and dns", async () => {
     h = harness(PF);
     const r = await h.clone({ vars: { git_revision: "xivo-1.2" } });
-    expect(r.guest).toEqual({
+    // hostname, machineId and sshHostKeys are what the first boot printed (clone-identity.test.ts).
+    expect(r.guest).toMatchObject({
       operations: ["hostname", "machine-id", "ssh-host-keys", "net-state", "files"],
       skipped: null,
-      hostname: "gallifrey-dev",
       files: ["/etc/packaging-farm/packaging-farm.conf"],
-      machineId: null,
-      sshHostKeys: null,
     });
     expect(h.guest.opened).toEqual([NEW_LV]);
     expect(h.guest.open_sessions).toBe(0);

@@ -39,7 +39,7 @@ describe("the identity step", () => {
   it("learns the first-boot host keys and machine-id: result, inventory and show", async () => {
     h = harness();
     const r = await h.clone({});
-    expect(r.guest).toEqual(GUEST);
+    expect(r.guest).toMatchObject(GUEST);
     expect(r.warnings).toEqual([]);
     expect(h.console.calls).toEqual([{ instance: INSTANCE, timeoutMs: 180_000 }]);
     expect(h.events).toContainEqual({
@@ -74,7 +74,7 @@ describe("the identity step", () => {
     h.console.printed.set(INSTANCE, "GUEST-READY\r\nSTATUS ip=none\r\n");
     const r = await h.clone({});
     const warning = `the guest of ${INSTANCE} printed no first-boot block within 30 s ([guest] identity_timeout); its host keys are unknown`;
-    expect(r.guest).toBeNull();
+    expect(r.guest).toMatchObject({ machineId: null, sshHostKeys: null });
     expect(r.warnings).toEqual([warning]);
     expect(warnings()).toEqual([warning]);
     expect(h.console.calls).toEqual([{ instance: INSTANCE, timeoutMs: 30_000 }]);
@@ -93,7 +93,7 @@ describe("the identity step", () => {
       throw new Unavailable("no permission to open x.serial", "run farmd as root");
     };
     const r = await h.clone({});
-    expect(r.guest).toBeNull();
+    expect(r.guest).toMatchObject({ machineId: null, sshHostKeys: null });
     expect(r.warnings).toEqual([
       `cannot read the console of ${INSTANCE}: no permission to open x.serial; its host keys are unknown`,
     ]);
@@ -101,8 +101,10 @@ describe("the identity step", () => {
 
   it("reads nothing for a clone left stopped, nor in a dry run", async () => {
     h = harness();
-    expect((await h.clone({ start: false })).guest).toBeNull();
-    expect((await h.clone({ name: "gallifrey-try" }, { dryRun: true })).guest).toBeNull();
+    expect((await h.clone({ start: false })).guest?.sshHostKeys).toBeNull();
+    expect(
+      (await h.clone({ name: "gallifrey-try" }, { dryRun: true })).guest?.sshHostKeys,
+    ).toBeNull();
     expect(h.console.calls).toEqual([]);
   });
 });

@@ -27,6 +27,7 @@ function farmd(): Operations {
     resolve: h.resolve,
     deps: {
       monitor: h.monitor,
+      guest: h.guest,
       console: h.console,
       parseFirstboot,
       findExecutable: (t) => `/usr/bin/${t}`,
