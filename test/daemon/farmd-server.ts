@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { FarmdClient } from "../../src/client/http.js";
 import { Operations } from "../../src/daemon/operations.js";
 import { apiServer } from "../../src/daemon/server.js";
-import { firstBootIdentity as parseFirstboot } from "../../src/ops/guest/firstboot.js";
-import type { Harness } from "../ops/clone-harness.js";
+import { simulatedDeps, type Harness } from "../ops/clone-harness.js";
 
 export interface ServedFarmd {
   ops: Operations;
@@ -26,14 +25,7 @@ export async function serveFarmd(h: Harness, parallelCopies = 2): Promise<Served
     parallelCopies,
     runner: h.runner,
     resolve: h.resolve,
-    // libguestfs is injected as daemon wiring will (src/daemon/host.ts): simulated here.
-    deps: {
-      monitor: h.monitor,
-      guest: h.guest,
-      console: h.console,
-      parseFirstboot,
-      findExecutable: (t) => `/usr/bin/${t}`,
-    },
+    deps: simulatedDeps(h),
   });
   const socket = join(h.root, "farmd.sock");
   const server: Server = apiServer(ops);

@@ -219,3 +219,13 @@ ${extraToml}`,
 export const until = async (cond: () => boolean) => {
   while (!cond()) await new Promise((r) => setTimeout(r, 10));
 };
+
+/** The adapters a farmd over the harness uses in place of the real ones (monitor, libguestfs, console). */
+export function simulatedDeps(h: Harness) {
+  return {
+    monitor: h.monitor,
+    guest: h.guest,
+    console: h.console,
+    findExecutable: (t: string) => `/usr/bin/${t}`,
+  };
+}

@@ -8,8 +8,7 @@ import { Operations } from "../../src/daemon/operations.js";
 import { destroyKind } from "../../src/daemon/kinds.js";
 import type { Fault } from "../fakes/fake-host-runner.js";
 import { recording } from "../fakes/scripted-runner.js";
-import { firstBootIdentity as parseFirstboot } from "../../src/ops/guest/firstboot.js";
-import { harness, until, withoutSerial, type Harness } from "./clone-harness.js";
+import { harness, simulatedDeps, until, withoutSerial, type Harness } from "./clone-harness.js";
 
 let h: Harness;
 afterEach(() => h?.cleanup());
@@ -25,13 +24,7 @@ function farmd(): Operations {
     log: () => {},
     runner: h.runner,
     resolve: h.resolve,
-    deps: {
-      monitor: h.monitor,
-      guest: h.guest,
-      console: h.console,
-      parseFirstboot,
-      findExecutable: (t) => `/usr/bin/${t}`,
-    },
+    deps: simulatedDeps(h),
   });
 }
 

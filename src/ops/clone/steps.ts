@@ -368,30 +368,6 @@ function pickAllocation(r: { ip: string; mac: string; sshPort: number }): Alloca
   return { ip: r.ip, mac: r.mac, sshPort: r.sshPort };
 }
 
-export function cloneResult(ctx: CloneCtx): CloneResult {
-  const f = need(ctx.facts, "preflight");
-  const a = need(ctx.alloc, "the allocation");
-  return {
-    opId: ctx.opId,
-    name: f.target.name,
-    group: f.target.group,
-    instance: f.target.fqdn,
-    ip: a.ip,
-    mac: a.mac,
-    sshPort: a.sshPort,
-    webName: f.webName,
-    memoryBytes: f.memoryBytes,
-    balloonTargetBytes: f.balloonBytes,
-    balloonReachedBytes: ctx.balloonReached ?? null,
-    lv: ctx.targetLv?.name ?? null,
-    lvUuid: ctx.targetLv?.uuid ?? null,
-    diskBytes: f.source.sizeBytes,
-    source: f.source.fqdn,
-    guest: ctx.guest ?? null,
-    warnings: ctx.warnings,
-  };
-}
-
 /** The address, MAC and port for the clone, against what the host and `held` reservations use. */
 function pickFor(ctx: CloneCtx, held: Held): Allocation {
   const f = need(ctx.facts, "preflight");
