@@ -58,6 +58,22 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE vms ADD COLUMN hostname TEXT;
    ALTER TABLE vms ADD COLUMN machine_id TEXT;
    ALTER TABLE vms ADD COLUMN ssh_host_keys TEXT;  -- JSON list of {bits, fingerprint, comment, type}`,
+  // v4: staging farms (issue 10): a VM's variables and farm membership, the farms, parent operations.
+  `ALTER TABLE vms ADD COLUMN vars TEXT;            -- JSON {key: value} the templates saw
+   ALTER TABLE vms ADD COLUMN farm TEXT;            -- farm name, null for a VM of no farm
+   ALTER TABLE vms ADD COLUMN member TEXT;          -- member key in the farm's spec
+   ALTER TABLE vms ADD COLUMN member_spec TEXT;     -- JSON MemberSpec as last applied
+   ALTER TABLE vms ADD COLUMN spec_hash TEXT;       -- ResolvedFarm.specHash as last applied
+   CREATE TABLE farms (
+     name TEXT PRIMARY KEY,
+     file TEXT NOT NULL,
+     spec_hash TEXT NOT NULL,
+     spec TEXT NOT NULL,                            -- JSON ResolvedFarm as last applied
+     op_id TEXT,                                    -- the last farm operation
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   ALTER TABLE operations ADD COLUMN parent_id TEXT; -- a farm operation's member clones and destroys`,
 ];
 
 export const dbPath = (stateDir: string): string => join(stateDir, "farmd.sqlite");
