@@ -7,6 +7,7 @@ import { registerAudit } from "./audit.js";
 import { registerClone } from "./clone.js";
 import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
+import { registerFarm } from "./farm.js";
 import { registerOps } from "./ops.js";
 import { printError } from "./output.js";
 
@@ -22,6 +23,7 @@ export function program(): Command {
   registerInventory(p);
   registerAudit(p);
   registerOps(p);
+  registerFarm(p);
   return p;
 }
 
