@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readFarmInput } from "../../src/cli/farm-input.js";
 import { resolveFarm } from "../../src/ops/farm/resolve.js";
-import { ISSUE_SPEC } from "../ops/farm/issue-example.js";
+import { ISSUE_SPEC } from "../ops/farm/helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "farm-input-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BadInput } from "../../../src/api/errors.js";
-import { ISSUE_SPEC, RELEASE_VARS, refusal, resolve } from "./issue-example.js";
+import { ISSUE_SPEC, RELEASE_VARS, refusal, resolve } from "./helpers.js";
 
 const MINIMAL = 'name = "f"\n[members.a]\nsource = "gold"\n';
 
@@ -60,10 +60,7 @@ describe("resolveFarm: the issue's spec", () => {
 
   it("hashes members and run: the same spec the same hash, any change another", () => {
     expect(farm.specHash).toMatch(/^[0-9a-f]{64}$/);
-    const reordered = ISSUE_SPEC.replace(
-      'group = "staging"\nmemory = "4G"',
-      'memory = "4G"\ngroup = "staging"',
-    );
+    const reordered = ISSUE_SPEC.replace(/^(group = .*)\n(memory = .*)$/m, "$2\n$1");
     expect(reordered).not.toBe(ISSUE_SPEC);
     expect(resolve(reordered).specHash).toBe(farm.specHash);
     expect(resolve(ISSUE_SPEC.replace('memory = "6G"', 'memory = "8G"')).specHash).not.toBe(

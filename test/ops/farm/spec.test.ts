@@ -1,6 +1,6 @@
 // Every refusal of a spec names the file, the key path and what a good value looks like.
 import { describe, expect, it } from "vitest";
-import { refusal, resolve } from "./issue-example.js";
+import { refusal, resolve } from "./helpers.js";
 
 const ok = 'name = "f"\n[members.a]\nsource = "gold"\n';
 const member = (lines: string) => `name = "f"\n[members.a]\nsource = "gold"\n${lines}\n`;
