@@ -79,7 +79,7 @@ const cloneOptions = {
 
 export const CLONE_OPTIONS = Object.keys(cloneOptions) as (keyof typeof cloneOptions)[];
 
-const member = z
+export const memberSchema = z
   .object({
     ...cloneOptions,
     platform: text('a platform of [platforms], like "centos-7"').optional(),
@@ -89,7 +89,7 @@ const member = z
   })
   .strict();
 
-const run = z
+export const runSchema = z
   .object({
     on_error: z
       .enum(["continue", "stop", "atomic"], { error: 'must be "continue", "stop" or "atomic"' })
@@ -108,14 +108,14 @@ export const farmSpecSchema = z
       })
       .default([]),
     vars: vars.default({}),
-    run: run.prefault({}),
+    run: runSchema.prefault({}),
     defaults: z.object(cloneOptions).strict().default({}),
     platforms: z.record(z.string(), z.object(cloneOptions).strict()).default({}),
-    members: z.record(z.string(), member, {
+    members: z.record(z.string(), memberSchema, {
       error: "required: add at least one [members.<key>] table",
     }),
   })
   .strict();
 
 export type FarmSpec = z.infer<typeof farmSpecSchema>;
-export type CloneOptions = z.infer<typeof member>;
+export type CloneOptions = z.infer<typeof memberSchema>;
