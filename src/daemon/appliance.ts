@@ -42,12 +42,15 @@ export class Appliance {
     }
     this.state = { state: "building", detail: `building into ${cacheDir}`, seconds: null };
     this.build = guest
-      .prepare()
+      // A cached appliance is not booted here: each session's launch checks it anyway.
+      .prepare({ reuse: true })
       .then(
         ({ ms, cached }) => {
           const seconds = Math.round(ms / 100) / 10;
-          const how = cached ? "found current" : "built";
-          this.state = { state: "ready", detail: `${how} in ${cacheDir}`, seconds };
+          const detail = cached
+            ? `found in ${cacheDir} (supermin rebuilds it at a launch if the host's packages changed)`
+            : `built in ${cacheDir}`;
+          this.state = { state: "ready", detail, seconds };
           log("info", `guestfs appliance ready in ${seconds.toFixed(1)} s (cache ${cacheDir})`);
         },
         (err: unknown) => {

@@ -65,6 +65,20 @@ describe("the start-time appliance build", () => {
     expect(logs).toEqual([`info: guestfs appliance ready in 0.0 s (cache ${cache()})`]);
   });
 
+  it("takes an appliance already in the cache without booting it", async () => {
+    const dir = join(cache(), `.guestfs-${process.getuid!()}`, "appliance.d");
+    mkdirSync(dir, { recursive: true });
+    for (const f of ["kernel", "initrd", "root"]) writeFileSync(join(dir, f), "");
+    const health = await build();
+    expect(health).toEqual({
+      state: "ready",
+      detail: `found in ${cache()} (supermin rebuilds it at a launch if the host's packages changed)`,
+      seconds: 0,
+    });
+    expect(logs).toEqual([`info: guestfs appliance ready in 0.0 s (cache ${cache()})`]);
+    expect(runner.calls).toEqual([]);
+  });
+
   it("names libguestfs-tools when guestfish is missing, running nothing", async () => {
     const health = await build(() => null);
     expect(health.state).toBe("unavailable");
