@@ -25,6 +25,7 @@ function explain(err: unknown): string {
 export class Appliance {
   private state: GuestfsHealth;
   private build: Promise<void> | null = null;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly o: ApplianceOptions) {
     this.state = o.wanted
@@ -43,7 +44,7 @@ export class Appliance {
     this.state = { state: "building", detail: `building into ${cacheDir}`, seconds: null };
     this.build = guest
       // A cached appliance is not booted here: each session's launch checks it anyway.
-      .prepare({ reuse: true })
+      .prepare({ reuse: true, signal: this.stopping.signal })
       .then(
         ({ ms, cached }) => {
           const seconds = Math.round(ms / 100) / 10;
@@ -54,12 +55,26 @@ export class Appliance {
           log("info", `guestfs appliance ready in ${seconds.toFixed(1)} s (cache ${cacheDir})`);
         },
         (err: unknown) => {
+          if (this.stopping.signal.aborted) {
+            this.state = {
+              state: "off",
+              detail: "farmd stopped before the build ended",
+              seconds: null,
+            };
+            return log("info", "guestfs appliance build stopped with farmd");
+          }
           const detail = explain(err);
           this.state = { state: "unavailable", detail, seconds: null };
           log("warning", `guestfs appliance unavailable: ${detail}`);
         },
       )
       .finally(() => (this.build = null));
+  }
+
+  /** farmd stopping: kills the build's guestfish and waits for it to end. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.build;
   }
 
   /** The build under way, if any: it settles (never rejects) when the build ends either way. */

@@ -435,6 +435,6 @@ export class Operations {
   async stop(): Promise<void> {
     this.accepting = false;
     for (const job of this.running.values()) job.abort.abort(new Interrupted());
-    await Promise.all([...this.running.values()].map((j) => j.done));
+    await Promise.all([...this.running.values()].map((j) => j.done).concat(this.appliance.stop()));
   }
 }

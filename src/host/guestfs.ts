@@ -94,7 +94,14 @@ export class Guestfs implements GuestPort {
     }
   }
 
-  async prepare({ reuse = false } = {}): Promise<{ ms: number; cached: boolean }> {
+  /** `signal`: farmd stopping kills the build's guestfish. */
+  async prepare({
+    reuse = false,
+    signal,
+  }: { reuse?: boolean; signal?: AbortSignal } = {}): Promise<{
+    ms: number;
+    cached: boolean;
+  }> {
     const started = Date.now();
     this.preflight();
     mkdirSync(this.o.cacheDir, { recursive: true, mode: 0o700 });
@@ -107,6 +114,7 @@ export class Guestfs implements GuestPort {
       await this.o.runner.run(["guestfish", "--ro", "-a", "/dev/null", "run"], {
         env: this.env,
         timeoutMs: this.o.timeoutMs,
+        signal,
       });
     } catch (e) {
       throw explainLaunch(e);

@@ -225,7 +225,10 @@ export interface GuestPort {
    * already in the cache is taken as it is, without the launch that checks it (each session's
    * launch checks it anyway, and under TCG that launch is most of the cost).
    */
-  prepare(opts?: { reuse?: boolean }): Promise<{ ms: number; cached: boolean }>;
+  prepare(opts?: {
+    reuse?: boolean;
+    signal?: AbortSignal;
+  }): Promise<{ ms: number; cached: boolean }>;
 }
 
 /** nunjucks templates by name: the admin's override dir first, then the built-in templates/. */

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Appliance } from "../../src/daemon/appliance.js";
 import { Guestfs } from "../../src/host/guestfs.js";
 import { ScriptedRunner, recording } from "../fakes/scripted-runner.js";
+import { until } from "../ops/clone-harness.js";
 
 const PREPARE = ["guestfish", "--ro", "-a", "/dev/null", "run"];
 let base: string;
@@ -115,5 +116,45 @@ describe("the start-time appliance build", () => {
     expect(health.detail).toBe(
       "command failed (exit 1): guestfish --ro -a /dev/null run; fix: guestfish: access: /nonexistent/disk.img: No such file or directory",
     );
+  });
+
+  it("is stopped with farmd: the build's guestfish is killed and waited for", async () => {
+    let killed = false;
+    // guestfish as execa runs it: the abort kills it, and the run fails once it is gone.
+    runner.expect({
+      argv: PREPARE,
+      effect: (_a, opts) =>
+        new Promise<void>((_resolve, reject) =>
+          opts.signal?.addEventListener("abort", () => {
+            killed = true;
+            reject(new Error("guestfish killed by SIGTERM"));
+          }),
+        ),
+    });
+    const appliance = new Appliance({
+      guest: new Guestfs({
+        runner,
+        backend: "direct",
+        backendSettings: [],
+        cacheDir: cache(),
+        timeoutMs: 600_000,
+        bootDir: join(base, "boot"),
+        which: (n) => `/usr/bin/${n}`,
+      }),
+      cacheDir: cache(),
+      wanted: true,
+      log: (level, m) => logs.push(`${level}: ${m}`),
+    });
+    appliance.start();
+    await until(() => runner.calls.length === 1);
+    await appliance.stop();
+    expect(killed).toBe(true);
+    expect(appliance.building()).toBeNull();
+    expect(appliance.health()).toEqual({
+      state: "off",
+      detail: "farmd stopped before the build ended",
+      seconds: null,
+    });
+    expect(logs).toEqual(["info: guestfs appliance build stopped with farmd"]);
   });
 });
