@@ -158,7 +158,10 @@ export class FarmdClient {
       .operations;
   }
 
-  operation(opId: string): Promise<{ operation: OperationRecord; steps: StepRecord[] }> {
+  /** `children`: a farm operation's member operations (empty for the others). */
+  operation(
+    opId: string,
+  ): Promise<{ operation: OperationRecord; steps: StepRecord[]; children: OperationRecord[] }> {
     return this.json("GET", ROUTES.operation(opId));
   }
 

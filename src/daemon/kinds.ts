@@ -5,11 +5,12 @@ import type { DestroyRequest } from "../api/destroy.js";
 import type { ImportRequest } from "../api/vm.js";
 import { importResult, importSteps, type ImportCtx } from "../ops/import/steps.js";
 import type { Config } from "../config/schema.js";
-import { forField } from "../api/errors.js";
+import { forField, type FarmError } from "../api/errors.js";
+import type { OpDeps } from "../ops/farm/deps.js";
 import { checkRequest } from "../ops/clone/preflight.js";
 import { restoreCloneCtx } from "../ops/clone/restore.js";
 import { cloneResult } from "../ops/clone/result.js";
-import { cloneSteps, type CloneCtx, type CloneDeps } from "../ops/clone/steps.js";
+import { cloneSteps, type CloneCtx } from "../ops/clone/steps.js";
 import { destroyResult, destroySteps, type DestroyCtx } from "../ops/destroy/steps.js";
 import { checkLabel } from "../ops/names.js";
 import { fixCtx, fixSteps, type FixCtx, type FixRequest } from "../ops/audit/fix.js";
@@ -22,9 +23,13 @@ export interface Kind<Req, Ctx> {
   /** Refuses bad input before it becomes an operation. */
   check(req: Req, config: Config): void;
   steps(): SagaStep<Ctx>[];
-  ctx(opId: string, req: Req, deps: CloneDeps): Ctx;
-  restore(opId: string, req: Req, deps: CloneDeps, steps: StepRecord[]): Ctx;
+  ctx(opId: string, req: Req, deps: OpDeps): Ctx;
+  restore(opId: string, req: Req, deps: OpDeps, steps: StepRecord[]): Ctx;
   result(ctx: Ctx): unknown;
+  /** One operation of this kind per target at a time (a farm's): a second one is busy. */
+  exclusive?: boolean;
+  /** After every step ran: the operation failed anyway (a farm member failed), with its result. */
+  failure?(ctx: Ctx): FarmError | null;
 }
 
 export const cloneKind: Kind<CloneRequest, CloneCtx> = {

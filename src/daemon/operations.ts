@@ -24,6 +24,9 @@ import { cloneKind, fixKind, KINDS, type Kind } from "./kinds.js";
 import { EventHub, type Listener } from "./event-hub.js";
 import { admit, enter, HeldEvents } from "./admit.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
+import { ExclusiveTargets, type Claim } from "./exclusive.js";
+import type { ChildEnd, ChildOps, FarmExtras, TcpProbe } from "../ops/farm/deps.js";
+import { probeTcp } from "../host/tcp-probe.js";
 
 /** The VMs an operation works on: its target, and a clone's source. */
 function involvedNames(kind: string, params: Record<string, unknown>): string[] {
@@ -51,6 +54,8 @@ export interface OperationsOptions {
   deps?: Partial<CloneDeps>;
   /** FARMD_TEST_CRASH_AT: kills farmd at one step, for the crash tests. */
   crash?: CrashHook;
+  /** How a farm's `wait = "ssh"` reaches a member; tests simulate the guests' SSH servers. */
+  tcpProbe?: TcpProbe;
 }
 
 export class Operations {
@@ -59,6 +64,7 @@ export class Operations {
   private readonly locks: HostLocks;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly hub: EventHub;
+  private readonly exclusive: ExclusiveTargets;
   private accepting = true;
 
   get config(): Config {
@@ -72,6 +78,7 @@ export class Operations {
     this.journal = new Journal(db);
     this.locks = hostLocks(o.parallelCopies ?? 2);
     this.hub = new EventHub(o.log);
+    this.exclusive = new ExclusiveTargets(this.journal);
   }
 
   private deps(
@@ -79,7 +86,7 @@ export class Operations {
     dryRun: boolean,
     signal?: AbortSignal,
     opId?: () => string | undefined,
-  ): CloneDeps & Pick<AuditDeps, "journal" | "resolve"> {
+  ): CloneDeps & Pick<AuditDeps, "journal" | "resolve"> & FarmExtras {
     const host = buildHost(this.o.config, {
       dryRun,
       events,
@@ -111,9 +118,28 @@ export class Operations {
       dryRun,
       signal,
       parseFirstboot: firstBootIdentity,
+      children: this.children,
+      tcpProbe: this.o.tcpProbe ?? probeTcp,
       ...this.o.deps,
     };
   }
+
+  /** A farm operation's members: clones and destroys run as operations under it. */
+  private readonly children: ChildOps = {
+    start: (kind, req, parentId, onEvent) =>
+      this.start(kindOf(kind), req, { parentId, listener: (_seq, e) => onEvent(e) }),
+    wait: async (opId) => {
+      await this.running.get(opId)?.done;
+      const end = this.journal
+        .events(opId)
+        .map((e) => e.event as OpEvent)
+        .filter((e) => e.type === "end")
+        .at(-1);
+      const state = this.journal.operation(opId)?.state ?? "failed";
+      return (end?.type === "end" ? { ...end, state } : { state }) as ChildEnd;
+    },
+    cancel: (opId) => void this.cancel(opId).catch(() => {}),
+  };
 
   /** Stores and fans out an operation's event. */
   private sink(opId: string): EventSink {
@@ -153,15 +179,32 @@ export class Operations {
 
   /**
    * Admits an operation (its preflight passes, or its refusal is thrown and nothing is journaled),
-   * then runs it in the background and returns its id.
+   * then runs it in the background and returns its id. `parentId`: the farm operation it runs
+   * for; `listener` sees every event from the first (a farm operation forwards its members').
    */
   async start<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
+    opts: { parentId?: string; listener?: Listener } = {},
   ): Promise<string> {
     this.refuseIfStopping();
     kind.check(req, this.o.config);
     this.refuseIfRecovering(kind, req);
+    const exclusive = this.exclusive.claim(kind, req);
+    try {
+      return await this.admitAndRun(kind, req, opts, exclusive);
+    } catch (err) {
+      exclusive?.release();
+      throw err;
+    }
+  }
+
+  private async admitAndRun<Req extends object, Ctx extends { opId: string }>(
+    kind: Kind<Req, Ctx>,
+    req: Req,
+    opts: { parentId?: string; listener?: Listener },
+    exclusive: Claim | null,
+  ): Promise<string> {
     const abort = new AbortController();
     const held = new HeldEvents();
     let opId: string | undefined;
@@ -174,9 +217,19 @@ export class Operations {
     const admitted = await admit(steps, ctx);
     this.refuseIfStopping();
     this.refuseIfRecovering(kind, req);
-    opId = ctx.opId = this.journal.createOperation(kind.name, kind.target(req), {
-      ...req,
-    } as Record<string, unknown>);
+    opId = ctx.opId = this.journal.createOperation(
+      kind.name,
+      kind.target(req),
+      { ...req } as Record<string, unknown>,
+      opts.parentId ?? null,
+    );
+    exclusive?.held(opId);
+    if (opts.listener) {
+      const off = this.hub.subscribe(opId, (seq, e) => {
+        if (e.type === "end") off();
+        opts.listener!(seq, e);
+      });
+    }
     const run = {
       opId,
       journal: this.journal,
@@ -184,10 +237,22 @@ export class Operations {
       signal: abort.signal,
       crashAt: this.o.crash?.forOperation(kind.name, opId),
     };
-    this.track(opId, abort, async () => {
-      await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
-      return kind.result(ctx);
-    });
+    const id = opId;
+    this.track(
+      opId,
+      abort,
+      async () => {
+        await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
+        // A farm operation whose steps all ran may still have failed members: it failed.
+        const failed = kind.failure?.(ctx);
+        if (failed) {
+          this.journal.setOperationState(id, "failed", failed.toJSON());
+          throw failed;
+        }
+        return kind.result(ctx);
+      },
+      () => exclusive?.release(),
+    );
     return opId;
   }
 
@@ -231,7 +296,12 @@ export class Operations {
     }
   }
 
-  private track(opId: string, abort: AbortController, job: () => Promise<unknown>): void {
+  private track(
+    opId: string,
+    abort: AbortController,
+    job: () => Promise<unknown>,
+    ended: () => void = () => {},
+  ): void {
     const events = this.sink(opId);
     const done = job()
       .then((result) =>
@@ -242,15 +312,22 @@ export class Operations {
           ...(result ? { result } : {}),
         }),
       )
-      .catch((err: unknown) =>
+      .catch((err: unknown) => {
+        const error = asFarmError(err);
+        // A farm operation with failed members still says how each member ended.
+        const result = error.details?.result;
         events({
           type: "end",
           opId,
           state: this.journal.operation(opId)!.state,
-          error: asFarmError(err).toJSON(),
-        }),
-      )
-      .finally(() => this.running.delete(opId));
+          ...(result ? { result } : {}),
+          error: error.toJSON(),
+        });
+      })
+      .finally(() => {
+        this.running.delete(opId);
+        ended();
+      });
     this.running.set(opId, { abort, done });
   }
 
@@ -278,6 +355,9 @@ export class Operations {
     }
     if (op.state !== "interrupted")
       throw new FarmError("not_running", `operation ${opId} is ${op.state}, nothing to cancel`, 65);
+    // A farm operation's interrupted members are rolled back with it.
+    for (const child of this.journal.children(opId))
+      if (child.state === "interrupted") this.cancel(child.id).catch(() => {});
     const abort = new AbortController();
     const done = this.settle(opId, "cancelled", abort.signal).finally(() =>
       this.running.delete(opId),
@@ -297,6 +377,13 @@ export class Operations {
       );
     }
     const kind = kindOf(op.kind);
+    if (kind.exclusive)
+      throw new FarmError(
+        "not_resumable",
+        `operation ${opId} is a ${op.kind}: a farm operation is run again, not resumed`,
+        65,
+        `cancel it (\`farmctl cancel ${opId}\`), then run the farm command again: up creates only what is missing, down destroys only what is left`,
+      );
     const steps = this.journal.steps(opId);
     const from = steps.findIndex((s) => s.state !== "done");
     const abort = new AbortController();

@@ -185,6 +185,7 @@ const API: Route[] = [
       send(c.res, 200, {
         operation: c.ops.get(c.params[0]!),
         steps: c.ops.journal.steps(c.params[0]!),
+        children: c.ops.journal.children(c.params[0]!),
       }),
   },
   {
