@@ -16,6 +16,10 @@ import { checkLabel } from "../ops/names.js";
 import { fixCtx, fixSteps, type FixCtx, type FixRequest } from "../ops/audit/fix.js";
 import type { SagaStep } from "../ops/saga.js";
 import type { StepRecord } from "../state/journal.js";
+import type { FarmDownRequest, FarmUpRequest } from "../api/farm.js";
+import { farmFailure, farmUpResult, farmUpSteps, type FarmUpCtx } from "../ops/farm/up.js";
+import { checkDown, farmDownResult, farmDownSteps, type FarmDownCtx } from "../ops/farm/down.js";
+import { resolveFarm } from "../ops/farm/resolve.js";
 
 export interface Kind<Req, Ctx> {
   name: string;
@@ -83,9 +87,42 @@ export const fixKind: Kind<FixRequest, FixCtx> = {
   result: (ctx) => ctx.report,
 };
 
+/** Context rebuilt from what every step recorded (a farm operation's plan and outcomes). */
+function fromSteps<Ctx>(base: Ctx, steps: StepRecord[]): Ctx {
+  return Object.assign(base as object, ...steps.map((s) => s.data)) as Ctx;
+}
+
+/** `farm up`: its target is the farm, held by one farm operation at a time. */
+export const farmUpKind: Kind<FarmUpRequest, FarmUpCtx> = {
+  name: "farm-up",
+  target: (req) => `farm:${String(req.spec.name)}`,
+  // Resolving checks the spec, its variables and the platform: bad input never reaches the host.
+  check: (req) => void resolveFarm(req),
+  steps: farmUpSteps,
+  ctx: (opId, req, deps) => ({ opId, req, deps }),
+  restore: (opId, req, deps, steps) => fromSteps({ opId, req, deps }, steps),
+  result: farmUpResult,
+  exclusive: true,
+  failure: (ctx) => farmFailure(farmUpResult(ctx)),
+};
+
+export const farmDownKind: Kind<FarmDownRequest, FarmDownCtx> = {
+  name: "farm-down",
+  target: (req) => `farm:${req.name}`,
+  check: (req) => forField("request.name", () => checkDown(req)),
+  steps: farmDownSteps,
+  ctx: (opId, req, deps) => ({ opId, req, deps }),
+  restore: (opId, req, deps, steps) => fromSteps({ opId, req, deps }, steps),
+  result: farmDownResult,
+  exclusive: true,
+  failure: (ctx) => farmFailure(farmDownResult(ctx)),
+};
+
 export const KINDS: Record<string, Kind<any, any>> = {
   clone: cloneKind,
   destroy: destroyKind,
   import: importKind,
   fix: fixKind,
+  "farm-up": farmUpKind,
+  "farm-down": farmDownKind,
 };

@@ -14,6 +14,8 @@ import { committedStep, Interrupted, rollback, runSaga } from "../ops/saga.js";
 import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
+import { Farms } from "../state/farms.js";
+import type { StatusDeps } from "../ops/farm/status.js";
 import { guardFull } from "../state/full.js";
 import { buildHost } from "./host.js";
 import type { AuditReport } from "../api/inventory.js";
@@ -26,7 +28,8 @@ import { EventHub, type Listener } from "./event-hub.js";
 import { admit, enter, HeldEvents } from "./admit.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
 import { ExclusiveTargets, type Claim } from "./exclusive.js";
-import type { ChildEnd, ChildOps, FarmExtras, TcpProbe } from "../ops/farm/deps.js";
+import type { ChildOps, FarmExtras, TcpProbe } from "../ops/farm/deps.js";
+import { childOps } from "./children.js";
 import { probeTcp } from "../host/tcp-probe.js";
 import { guestfsCacheDir } from "../config/paths.js";
 import { Appliance } from "./appliance.js";
@@ -43,6 +46,9 @@ function kindOf(name: string) {
   if (!kind) throw new FarmError("internal", `unknown operation kind '${name}'`, 70);
   return kind;
 }
+
+/** Sees every event of an operation from its first, with the operation's id. */
+type ChildListener = (opId: string, event: OpEvent) => void;
 
 export type Log = (level: "info" | "warning" | "error", message: string) => void;
 
@@ -65,6 +71,7 @@ export interface OperationsOptions {
 export class Operations {
   readonly inventory: Inventory;
   readonly journal: Journal;
+  readonly farms: Farms;
   private readonly locks: HostLocks;
   /** libguestfs' appliance, built at start (prepareGuest) so clones find it ready. */
   readonly appliance: Appliance;
@@ -82,6 +89,7 @@ export class Operations {
     const db = guardFull(o.db, o.stateDir);
     this.inventory = new Inventory(db);
     this.journal = new Journal(db);
+    this.farms = new Farms(db);
     this.locks = hostLocks(o.parallelCopies ?? 2, o.config.guest.parallel);
     this.hub = new EventHub(o.log);
     this.exclusive = new ExclusiveTargets(this.journal);
@@ -150,6 +158,7 @@ export class Operations {
       signal,
       parseFirstboot: firstBootIdentity,
       children: this.children,
+      farms: this.farms,
       tcpProbe: this.o.tcpProbe ?? probeTcp,
       ...this.o.deps,
       guest:
@@ -169,21 +178,12 @@ export class Operations {
   }
 
   /** A farm operation's members: clones and destroys run as operations under it. */
-  private readonly children: ChildOps = {
-    start: (kind, req, parentId, onEvent) =>
-      this.start(kindOf(kind), req, { parentId, listener: (_seq, e) => onEvent(e) }),
-    wait: async (opId) => {
-      await this.running.get(opId)?.done;
-      const end = this.journal
-        .events(opId)
-        .map((e) => e.event as OpEvent)
-        .filter((e) => e.type === "end")
-        .at(-1);
-      const state = this.journal.operation(opId)?.state ?? "failed";
-      return (end?.type === "end" ? { ...end, state } : { state }) as ChildEnd;
-    },
-    cancel: (opId) => void this.cancel(opId).catch(() => {}),
-  };
+  private readonly children: ChildOps = childOps({
+    start: (kind, req, parentId, listener) => this.start(kindOf(kind), req, { parentId, listener }),
+    ended: async (opId) => void (await this.running.get(opId)?.done),
+    cancel: (opId) => this.cancel(opId),
+    journal: () => this.journal,
+  });
 
   /** Stores and fans out an operation's event. */
   private sink(opId: string): EventSink {
@@ -204,6 +204,26 @@ export class Operations {
   viewDeps(): AuditDeps {
     const deps = this.deps(() => {}, false);
     return { ...deps, journal: this.journal, resolve: this.o.resolve ?? systemResolver };
+  }
+
+  /** The adapters of a farm's plan, list and status: queries only. */
+  farmView(): StatusDeps {
+    return { ...this.deps(() => {}, false), farms: this.farms };
+  }
+
+  /** A farm operation's dry run: its preflight (read-only) alone; its refusal is thrown. */
+  async preview<Req extends object, Ctx extends { opId: string }>(
+    kind: Kind<Req, Ctx>,
+    req: Req,
+  ): Promise<Ctx> {
+    kind.check(req, this.o.config);
+    const ctx = kind.ctx(
+      "",
+      req,
+      this.deps(() => {}, false),
+    );
+    await admit(kind.steps(), ctx);
+    return ctx;
   }
 
   /** Audits the host; with `fix`, runs the repairs as a `fix` operation and waits for its report. */
@@ -229,7 +249,7 @@ export class Operations {
   async start<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
-    opts: { parentId?: string; listener?: Listener } = {},
+    opts: { parentId?: string; listener?: ChildListener } = {},
   ): Promise<string> {
     this.refuseIfStopping();
     kind.check(req, this.o.config);
@@ -246,7 +266,7 @@ export class Operations {
   private async admitAndRun<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
-    opts: { parentId?: string; listener?: Listener },
+    opts: { parentId?: string; listener?: ChildListener },
     exclusive: Claim | null,
   ): Promise<string> {
     const abort = new AbortController();
@@ -269,9 +289,10 @@ export class Operations {
     );
     exclusive?.held(opId);
     if (opts.listener) {
-      const off = this.hub.subscribe(opId, (seq, e) => {
+      const [id, listener] = [opId, opts.listener];
+      const off = this.hub.subscribe(opId, (_seq, e) => {
         if (e.type === "end") off();
-        opts.listener!(seq, e);
+        listener(id, e);
       });
     }
     const run = {

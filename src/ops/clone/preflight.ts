@@ -142,7 +142,7 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
   };
 }
 
-async function findSource(
+export async function findSource(
   req: CloneRequest,
   instances: InstanceInfo[],
   deps: PreflightDeps,

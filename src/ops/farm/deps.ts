@@ -2,6 +2,7 @@
 // records, and a TCP probe for waiting on SSH.
 import type { ErrorJson } from "../../api/errors.js";
 import type { OpEvent } from "../../api/events.js";
+import type { Farms } from "../../state/farms.js";
 import type { Journal } from "../../state/journal.js";
 import type { CloneDeps } from "../clone/steps.js";
 
@@ -19,7 +20,7 @@ export interface ChildOps {
     kind: "clone" | "destroy",
     req: object,
     parentId: string,
-    onEvent: (e: OpEvent) => void,
+    onEvent: (opId: string, e: OpEvent) => void,
   ): Promise<string>;
   /** Resolves with the child's end once it ended. */
   wait(opId: string): Promise<ChildEnd>;
@@ -32,6 +33,7 @@ export type TcpProbe = (host: string, port: number, timeoutMs: number) => Promis
 
 export interface FarmExtras {
   journal: Journal;
+  farms: Farms;
   children: ChildOps;
   tcpProbe: TcpProbe;
 }
@@ -43,7 +45,7 @@ export type FarmDeps = CloneDeps & FarmExtras;
 
 /** The farm kinds run only inside farmd, which gives them their extras. */
 export function farmDeps(deps: OpDeps): FarmDeps {
-  if (!deps.children || !deps.journal || !deps.tcpProbe)
+  if (!deps.children || !deps.journal || !deps.tcpProbe || !deps.farms)
     throw new Error("a farm operation runs only inside farmd (no child operations here)");
   return deps as FarmDeps;
 }
