@@ -270,6 +270,48 @@ describe("farm up", () => {
     ).toMatchObject([{ action: "noop" }]);
   });
 
+  it("records new variables in place, and says the guest's files keep the old ones", async () => {
+    h = harness(`[guest.files."/etc/packaging-farm/packaging-farm.conf"]
+template = "packaging-farm.conf.njk"
+`);
+    const { socket, client } = await farmd();
+    await up(socket, client, spec("rel", { a: { vars: { git_revision: "rel-3.2.0" } } }));
+    h.runner.calls.length = 0;
+    const changed = spec("rel", { a: { vars: { git_revision: "rel-3.2.1" } } });
+    const r = await up(socket, client, changed);
+    expect(statuses(r.result)).toEqual({ a: "done" });
+    // Nothing on the host is rewritten: the host's entries do not depend on the variables.
+    expect(h.runner.mutations()).toEqual([]);
+    expect(h.inventory.get("rel-a")!.vars).toEqual({ git_revision: "rel-3.2.1" });
+    const warnings = r.events.flatMap((e) => (e.type === "warning" ? [e.message] : []));
+    expect(warnings).toEqual([
+      "rel-a: the guest's files (/etc/packaging-farm/packaging-farm.conf) were rendered at clone with the old variables; replace the member to render them again",
+    ]);
+  });
+
+  it("a cancelled farm operation cancels its running member clones", async () => {
+    h = harness();
+    const { socket, client, ops } = await farmd();
+    let open!: () => void;
+    const held = new Promise<void>((r) => (open = r));
+    h.runner.ddGate = () => held;
+    const started = await call<{ opId: string }>(socket, "POST", "/v1/farms/up", {
+      request: { ...spec("rel", { a: {}, b: {} }), yes: false },
+    });
+    const farmOp = started.body.opId;
+    await until(() => h.runner.ddActive === 2);
+    await client.cancel(farmOp);
+    const { end } = await followOp(client, farmOp);
+    open();
+    expect(end.state).toBe("rolled-back");
+    expect(ops.journal.children(farmOp).map((c) => c.state)).toEqual([
+      "rolled-back",
+      "rolled-back",
+    ]);
+    expect([...h.runner.instances.keys()]).toEqual(["gallifrey.xivo.vm.farm"]);
+    expect(h.inventory.members("rel")).toEqual([]);
+  });
+
   it("wait = ssh: a member is up once it answers on SSH; one that never does fails", async () => {
     h = harness();
     let tries = 0;
