@@ -124,6 +124,55 @@ describe("farm up", () => {
     expect(h.journal.children(second.opId).map((c) => c.target)).toEqual(["rel-b"]);
   });
 
+  it("a missing source fails that member alone (continue); stop and atomic refuse the farm", async () => {
+    h = harness();
+    const { socket, client, ops } = await farmd();
+    const input = spec("rel", { a: {}, b: { source: "nosuch" } });
+    for (const onError of ["stop", "atomic"]) {
+      const refused = await call(socket, "POST", "/v1/farms/up", {
+        request: { ...input, yes: false, onError },
+      });
+      expect(refused.status).toBe(404);
+      expect(refused.body.error!.message).toContain(
+        "farm 'rel' cannot come up: member b (rel-b): source VM 'nosuch' is not a Ganeti instance",
+      );
+    }
+    expect(ops.journal.list()).toEqual([]);
+    const r = await up(socket, client, input);
+    expect(statuses(r.result)).toEqual({ a: "done", b: "failed" });
+    expect(r.result.members[1]).toMatchObject({ opId: null });
+    expect(r.result.members[1]!.error).toContain("source VM 'nosuch' is not a Ganeti instance");
+  });
+
+  it("refuses the whole farm when a member's name is a hand-made VM's, whatever on_error", async () => {
+    h = harness();
+    h.runner.lvs.set("hand.disk0", {
+      name: "hand.disk0",
+      uuid: "u-hand",
+      sizeBytes: 2 ** 30,
+      origin: "",
+    });
+    h.runner.instances.set("rel-b.xivo.vm.farm", {
+      name: "rel-b.xivo.vm.farm",
+      status: "running",
+      memoryMiB: 1024,
+      mac: "52:54:00:12:34:56",
+      ip: null,
+      lv: "hand.disk0",
+    });
+    const { socket, ops } = await farmd();
+    const refused = await call(socket, "POST", "/v1/farms/up", {
+      request: { ...spec("rel", ABC), yes: false },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "already_exists" });
+    expect(refused.body.error!.message).toContain(
+      "member b (rel-b): rel-b is a Ganeti instance farmctl has no record of (made by hand?)",
+    );
+    expect(ops.journal.list()).toEqual([]);
+    expect(h.runner.mutations()).toEqual([]);
+  });
+
   it("stop: at a failure, the clones waiting for a copy slot are cancelled; the running one ends", async () => {
     h = harness();
     const { socket, client, ops } = await farmd(1);

@@ -109,8 +109,9 @@ export function farmUpSteps(): SagaStep<FarmUpCtx>[] {
 }
 
 /**
- * continue: members with a problem fail alone, unless none is left to run. stop and atomic: the
- * farm does not start at all (nothing to stop or undo yet).
+ * A name held by a VM that is not this farm's refuses the whole farm, whatever on_error: it is
+ * someone else's. Otherwise, continue: members with a problem (a missing source, ...) fail
+ * alone, unless none is left to run; stop and atomic: the farm does not start at all.
  */
 function refuseProblems(
   farm: ResolvedFarm,
@@ -123,7 +124,10 @@ function refuseProblems(
     (a) =>
       a.action !== "noop" && a.action !== "orphan" && !problems.some((p) => p.member === a.member),
   );
-  if (onError === "continue" && runnable.length) return;
+  const refused = plan.actions.some(
+    (a) => a.action === "refuse" && problems.some((p) => p.member === a.member),
+  );
+  if (onError === "continue" && runnable.length && !refused) return;
   const first = problems[0]!.error;
   const all = problems.map((p) => `member ${p.member} (${p.name}): ${p.error.message}`);
   throw new FarmError(
