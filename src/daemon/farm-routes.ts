@@ -6,7 +6,10 @@ import { FARM_MAX_BODY, farmDownBody, farmPlanBody, farmUpBody, ROUTES } from ".
 import { plannedDown } from "../ops/farm/down.js";
 import { resolveFarm } from "../ops/farm/resolve.js";
 import { farmStatus, listFarms } from "../ops/farm/status.js";
-import { planOf, plannedResult } from "../ops/farm/up.js";
+import { planOf } from "../ops/farm/up.js";
+import { asFarmError } from "../api/errors.js";
+import type { OpEvent } from "../api/events.js";
+import { previewUp } from "./farm-preview.js";
 import { readJsonBody } from "./body.js";
 import { farmDownKind, farmUpKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
@@ -24,24 +27,33 @@ type Send = (res: ServerResponse, status: number, body: unknown) => void;
 const exact = (path: string) => new RegExp(`^${path.replace(/\//g, "\\/")}$`);
 
 /**
- * POST /v1/farms/up and /down: the operation (202 {opId}), or with dryRun its preflight alone,
- * answered as a plan's stream whose end's result says what each member would do. A dry run
- * changes nothing, so it asks no confirmation.
+ * POST /v1/farms/up and /down: the operation (202 {opId}), or with dryRun its preflight, then
+ * `planned` streams what each member would do; the end's result has the run's shape. A dry run
+ * changes nothing, so it asks no confirmation; a refusal comes before the stream.
  */
 function farmOperation<Req extends { yes: boolean }, Ctx extends { opId: string }>(
   send: Send,
   kind: Kind<Req, Ctx>,
   body: z.ZodType<{ dryRun: boolean; request: unknown }>,
-  planned: (ctx: Ctx) => FarmRunResult,
+  planned: (ops: Operations, ctx: Ctx, write: (e: OpEvent) => void) => Promise<FarmRunResult>,
 ) {
   return async (c: FarmCall) => {
     const what = `${kind.name.replace("-", " ")} request`;
     const parsed = parseBody(body, await readJsonBody(c.req, FARM_MAX_BODY), what);
     const req = parsed.request as Req;
     if (!parsed.dryRun) return send(c.res, 202, { opId: await c.ops.start(kind, req) });
-    const result = planned(await c.ops.preview(kind, { ...req, yes: true }));
+    const ctx = await c.ops.preview(kind, { ...req, yes: true });
     c.res.writeHead(200, { "content-type": "application/x-ndjson" });
-    c.res.end(JSON.stringify({ type: "end", opId: null, state: "planned", result }) + "\n");
+    const write = (e: unknown) => {
+      if (!c.res.writableEnded && !c.res.destroyed) c.res.write(JSON.stringify(e) + "\n");
+    };
+    try {
+      const result = await planned(c.ops, ctx, write);
+      write({ type: "end", opId: null, state: "planned", result });
+    } catch (err) {
+      write({ type: "end", opId: null, state: "failed", error: asFarmError(err).toJSON() });
+    }
+    c.res.end();
   };
 }
 
@@ -59,12 +71,14 @@ export function farmRoutes(send: Send) {
     {
       method: "POST" as const,
       path: exact(ROUTES.farmUp),
-      handle: farmOperation(send, farmUpKind, farmUpBody, plannedResult),
+      handle: farmOperation(send, farmUpKind, farmUpBody, previewUp),
     },
     {
       method: "POST" as const,
       path: exact(ROUTES.farmDown),
-      handle: farmOperation(send, farmDownKind, farmDownBody, plannedDown),
+      handle: farmOperation(send, farmDownKind, farmDownBody, async (_ops, ctx) =>
+        plannedDown(ctx),
+      ),
     },
     {
       method: "GET" as const,

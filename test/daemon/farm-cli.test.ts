@@ -35,6 +35,10 @@ describe("farmctl farm against farmd", () => {
     expect(plan.exitCode, plan.stderr).toBe(2);
     expect(plan.stdout).toMatch(/^create\s+a\s+rel-a$/m);
     expect(plan.stdout).toContain("2 to create, 0 to replace");
+    const dry = await farmctl("farm", "up", spec, "--dry-run");
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("dry run: nothing was changed.");
+    expect(h.runner.mutations()).toEqual([]);
     const upped = await farmctl("farm", "up", spec, "--json");
     expect(upped.exitCode, upped.stderr).toBe(0);
     const result = JSON.parse(upped.stdout) as { result: { members: { status: string }[] } };

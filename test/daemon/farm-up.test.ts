@@ -105,6 +105,35 @@ describe("farm up", () => {
     expect(h.journal.children(again.opId)).toEqual([]);
   });
 
+  it("a dry run streams each member's own plan, at the address the checks gave it, and changes nothing", async () => {
+    h = harness();
+    const { socket, ops } = await farmd();
+    const before = h.snapshot();
+    const r = await call<OpEvent[]>(socket, "POST", "/v1/farms/up", {
+      dryRun: true,
+      request: { ...spec("rel", { a: {}, b: {} }), yes: false },
+    });
+    expect(r.status).toBe(200);
+    const diffs = (member: string) =>
+      r.body.flatMap((e) =>
+        e.type === "member-event" && e.member === member && e.event.type === "file-diff"
+          ? [e.event.diff]
+          : [],
+      );
+    expect(diffs("a").join("")).toContain("10.10.60.6");
+    expect(diffs("b").join("")).toContain("10.10.60.7");
+    expect(diffs("b").join("")).not.toContain("10.10.60.6");
+    const end = r.body.at(-1)!;
+    expect(end).toMatchObject({ type: "end", state: "planned" });
+    expect(end.type === "end" && statuses(end.result as never)).toEqual({
+      a: "skipped",
+      b: "skipped",
+    });
+    expect(h.runner.mutations()).toEqual([]);
+    expect(h.snapshot()).toEqual(before);
+    expect(ops.journal.list()).toEqual([]);
+  });
+
   it("continue: a failed member fails alone; a second up creates only it", async () => {
     h = harness();
     const { socket, client } = await farmd();

@@ -25,6 +25,12 @@ interface Need {
   address: boolean;
 }
 
+export interface FarmCheck {
+  problems: MemberProblem[];
+  /** The address and SSH port each new member would get, allocated in turn (a dry run shows them). */
+  picks: Record<string, { ip: string; sshPort: number }>;
+}
+
 /**
  * Checks each member the plan creates or replaces, then the farm as a whole. A member's problem
  * is returned (the caller decides per on_error); a farm-wide shortage is thrown.
@@ -33,7 +39,7 @@ export async function checkFarm(
   farm: ResolvedFarm,
   actions: FarmAction[],
   deps: CloneDeps,
-): Promise<MemberProblem[]> {
+): Promise<FarmCheck> {
   const problems: MemberProblem[] = [];
   const needs: Need[] = [];
   let used: InUse | undefined;
@@ -69,8 +75,9 @@ export async function checkFarm(
     }
   }
   await checkSpace(farm, needs, deps);
-  if (used) checkAddresses(farm, needs.filter((n) => n.address).length, used, deps);
-  return problems;
+  const fresh = needs.filter((n) => n.address).map((n) => n.member);
+  const picks = used ? checkAddresses(farm, fresh, used, deps) : {};
+  return { problems, picks };
 }
 
 async function checkSpace(farm: ResolvedFarm, needs: Need[], deps: CloneDeps): Promise<void> {
@@ -85,8 +92,15 @@ async function checkSpace(farm: ResolvedFarm, needs: Need[], deps: CloneDeps): P
     );
 }
 
-/** Allocates `count` addresses in turn against what is in use: the subnet must have them all. */
-function checkAddresses(farm: ResolvedFarm, count: number, used: InUse, deps: CloneDeps): void {
+/** Allocates an address for each new member in turn against what is in use: all must fit. */
+function checkAddresses(
+  farm: ResolvedFarm,
+  members: string[],
+  used: InUse,
+  deps: CloneDeps,
+): FarmCheck["picks"] {
+  const count = members.length;
+  const picks: FarmCheck["picks"] = {};
   const { config } = deps;
   const held = deps.inventory.held();
   const ips = new Map([...held.ips, ...used.ips]);
@@ -97,6 +111,7 @@ function checkAddresses(farm: ResolvedFarm, count: number, used: InUse, deps: Cl
   for (let i = 0; i < count; i++) {
     try {
       const a = allocate({}, subnet, { ips, macs, ports }, policy);
+      picks[members[i]!] = { ip: a.ip, sshPort: a.sshPort };
       ips.set(a.ip, `farm ${farm.name}`);
       ports.set(a.sshPort, `farm ${farm.name}`);
       macs.add(a.mac);
@@ -108,4 +123,5 @@ function checkAddresses(farm: ResolvedFarm, count: number, used: InUse, deps: Cl
       );
     }
   }
+  return picks;
 }

@@ -11,7 +11,7 @@ import type {
 } from "../../api/farm.js";
 import { FarmError, OperationFailed } from "../../api/errors.js";
 import type { SagaStep } from "../saga.js";
-import { checkFarm, type MemberProblem } from "./check-farm.js";
+import { checkFarm, type FarmCheck, type MemberProblem } from "./check-farm.js";
 import { farmDeps, type OpDeps } from "./deps.js";
 import { nameHolders } from "./holders.js";
 import { checkSavedPlan, planFarm } from "./plan.js";
@@ -25,6 +25,8 @@ export interface FarmUpCtx {
   farm?: ResolvedFarm;
   plan?: FarmPlan;
   problems?: MemberProblem[];
+  /** What the checks allocated to each new member: a dry run's clones show those. */
+  picks?: FarmCheck["picks"];
   outcomes?: MemberOutcome[];
 }
 
@@ -78,9 +80,9 @@ export function farmUpSteps(): SagaStep<FarmUpCtx>[] {
         }));
         if (risky.length && !req.yes) throw confirmNeeded(farm.name, risky, "farm up");
         const onError = req.onError ?? farm.run.onError;
-        const problems = await checkFarm(farm, plan.actions, deps);
+        const { problems, picks } = await checkFarm(farm, plan.actions, deps);
         refuseProblems(farm, plan, problems, onError);
-        Object.assign(ctx, { farm, plan, problems });
+        Object.assign(ctx, { farm, plan, problems, picks });
         step.record({ farm, plan, problems });
       },
     },
