@@ -16,7 +16,7 @@ describe("farmctl farm plan", () => {
     writeFileSync(vars, "# the release\nrelease = 3.2.0\ngit_rev = abc123\n");
     planned(planOf([BUILD], [BUILD]));
     const r = await sim.farmctl(
-      ["farm", "plan", "rel-3-2.toml", "--var-file", "release.ini", "--var", "git_rev=def456"],
+      ["farm", "plan", spec, "--var-file", "release.ini", "--var", "git_rev=def456"],
       { env: { FARM_PLATFORM: "centos-7" } },
     );
     expect(r.stderr).toBe("");

@@ -48,12 +48,12 @@ const posts = () => sim.received.filter((r) => r.method === "POST");
 
 describe("farmctl farm up", () => {
   it("sends the spec and options, shows each member start and end, prints the summary", async () => {
-    writeSpec(sim.dir);
+    const spec = writeSpec(sim.dir);
     runs("up", [outcome(BUILD), outcome(REPO)]);
     const r = await sim.farmctl([
       "farm",
       "up",
-      "rel-3-2.toml",
+      spec,
       "--var",
       "release=3.2.0",
       "--yes",
@@ -62,7 +62,7 @@ describe("farmctl farm up", () => {
     ]);
     expect(r.exitCode).toBe(0);
     expect(posts()[0]!.body.request).toMatchObject({
-      file: join(sim.dir, "rel-3-2.toml"),
+      file: spec,
       vars: { release: "3.2.0" },
       platform: null,
       yes: true,

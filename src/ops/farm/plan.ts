@@ -71,7 +71,9 @@ function memberAction(
   }
   const held = ownership(holders.get(rec.name), rec.name, farm, m.key, true);
   if (held.kind === "foreign") return { action: "refuse", ...at, reason: held.reason };
-  const { fixed, inPlace } = diffMember(rec.spec, m);
+  const { fixed, inPlace } = readable(rec.spec)
+    ? diffMember(rec.spec, m)
+    : { fixed: [{ field: "record", from: "unreadable", to: "the spec's member" }], inPlace: [] };
   // Renamed: the new name must be free as for a create.
   if (rec.name !== m.name && target.kind !== "free")
     return { action: "refuse", ...at, reason: refusal(target, m.name) };
@@ -80,6 +82,16 @@ function memberAction(
   if (fixed.length) return { action: "replace", ...at, reasons: [...fixed, ...inPlace] };
   if (inPlace.length) return { action: "update", ...at, changes: inPlace };
   return { action: "noop", ...at };
+}
+
+/** A record whose member_spec could not be read (the inventory gives {}): replaced, never diffed. */
+function readable(spec: MemberSpec): boolean {
+  return (
+    typeof spec?.name === "string" &&
+    typeof spec.source === "string" &&
+    typeof spec.vars === "object" &&
+    spec.vars !== null
+  );
 }
 
 function refusal(o: ReturnType<typeof ownership>, name: string): string {

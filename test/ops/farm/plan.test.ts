@@ -157,6 +157,19 @@ describe("planFarm: one action per member", () => {
     ]);
   });
 
+  it("replaces a member whose record cannot be read, never diffing it", () => {
+    const m = member("build");
+    const unreadable = { ...record(m), spec: {} as MemberSpec };
+    expect(plan([m], [unreadable]).actions).toEqual([
+      {
+        action: "replace",
+        member: "build",
+        name: "rel-3-2-build",
+        reasons: [{ field: "record", from: "unreadable", to: "the spec's member" }],
+      },
+    ]);
+  });
+
   it("lists a recorded member gone from the spec as an orphan, after the spec's members", () => {
     const [a, b, c] = [member("a"), member("b"), member("c")];
     const p = plan([b], [record(c), record(b), record(a)]);
