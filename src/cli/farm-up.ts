@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import type { FarmRun, FarmRunResult, FarmUpRequest } from "../api/farm.js";
 import { connect } from "../client/connect.js";
 import { startConfirmed } from "./farm-confirm.js";
+import { farmPlanView } from "./farm-progress.js";
 import { specInput, specOptions, type SpecOptions } from "./farm-options.js";
 import { readPlanFile } from "./farm-plan-file.js";
 import { followFarm, type RunOptions } from "./farm-run.js";
@@ -55,6 +56,7 @@ export function registerFarmUp(farm: Command): void {
           () => client.planFarmUp(req),
           Boolean(o.json),
           true,
+          farmPlanView(),
         );
         if (o.json) printJson({ ok: true, dryRun: true, result });
         else process.stdout.write(`dry run: nothing was changed.\n${runTable("up", result!)}`);

@@ -164,6 +164,60 @@ describe("farmctl farm up", () => {
   });
 });
 
+describe("farmctl farm up --dry-run", () => {
+  it("prints each member's plan under its heading on stdout and starts nothing", async () => {
+    const spec = writeSpec(sim.dir);
+    const result: FarmRunResult = {
+      farm: "rel-3-2",
+      opId: "dry",
+      members: [outcome(REPO, { opId: null })],
+    };
+    const inner = [
+      { type: "step-start", seq: 0, step: "preflight", title: "check the source" },
+      {
+        type: "command",
+        argv: ["lvcreate", "--snapshot", "--name", "farm-snap-x", "xenvg/reprepro"],
+      },
+      { type: "step-done", seq: 0, step: "preflight", ms: 3 },
+    ];
+    sim.answers.set("POST /v1/farms/up", (body) =>
+      body.dryRun
+        ? {
+            events: [
+              {
+                type: "member",
+                member: "repo",
+                name: REPO.name,
+                action: "create",
+                status: "started",
+                opId: null,
+              },
+              ...inner.map((event) => ({
+                type: "member-event",
+                member: "repo",
+                opId: "dry",
+                event,
+              })),
+              { type: "warning", message: "the VG would be 80% full" },
+              { type: "end", opId: "dry", state: "done", result },
+            ] as never,
+          }
+        : { status: 500, body: { error: { code: "internal", message: "not a dry run" } } },
+    );
+    const r = await sim.farmctl(["farm", "up", spec, "--dry-run"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 3)).toEqual([
+      "== repo: create rel-3-2-repo ==",
+      "[ 1] check the source ...",
+      "     $ lvcreate --snapshot --name farm-snap-x xenvg/reprepro",
+    ]);
+    expect(r.stdout).toContain("dry run: nothing was changed.");
+    expect(r.stderr).toContain("warning: the VG would be 80% full");
+    expect(posts()).toHaveLength(1);
+    expect(posts()[0]!.body).toMatchObject({ dryRun: true, request: { yes: false } });
+  });
+});
+
 describe("farmctl farm down", () => {
   it("sends the name, FARM_PLATFORM and --force; needs --yes without a terminal", async () => {
     asksFirst("down");
