@@ -7,6 +7,7 @@ import { registerAudit } from "./audit.js";
 import { registerClone } from "./clone.js";
 import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
+import { registerFarm } from "./farm.js";
 import { registerFarmCommands } from "./farm-commands.js";
 import { registerOps } from "./ops.js";
 import { printError } from "./output.js";
@@ -23,7 +24,7 @@ export function program(): Command {
   registerInventory(p);
   registerAudit(p);
   registerOps(p);
-  registerFarmCommands(p);
+  registerFarmCommands(registerFarm(p));
   return p;
 }
 

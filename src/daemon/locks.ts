@@ -99,6 +99,7 @@ export function lockedFamilies(f: Families, locks: HostLocks): Families {
 export function lockedGaneti(g: GanetiPort, lock: Mutex): GanetiPort {
   return {
     listInstances: () => g.listInstances(),
+    instanceTags: () => g.instanceTags(),
     instanceDisks: (fqdn) => g.instanceDisks(fqdn),
     add: (p, onJob) => lock.run(() => g.add(p, onJob)),
     start: (fqdn) => g.start(fqdn),

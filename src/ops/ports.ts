@@ -57,10 +57,14 @@ export interface AddInstance {
   os: string;
   lvName: string;
   mac: string;
+  /** A farm member's farmctl:farm:/farmctl:member: tags (issue 10). */
+  tags?: readonly string[];
 }
 
 export interface GanetiPort {
   listInstances(): Promise<InstanceInfo[]>;
+  /** Every instance's tags, in one list call: fqdn -> tags. */
+  instanceTags(): Promise<Map<string, string[]>>;
   instanceDisks(fqdn: string): Promise<{ vg: string; lv: string; sizeBytes: number }[]>;
   /** Add and remove run as Ganeti jobs: `onJob` gets the job's id (to journal) before the wait. */
   add(p: AddInstance, onJob?: OnJob): Promise<void>;
