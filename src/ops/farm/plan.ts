@@ -1,19 +1,14 @@
 // The planner of `farm plan` and `farm up`: what to do per member, from the resolved spec, the
 // farm's record and what holds each name on the host. Pure: the daemon gathers, this decides.
-import { createHash } from "node:crypto";
 import type { FarmAction, FarmPlan, MemberSpec, ResolvedFarm } from "../../api/farm.js";
 import { BadInput } from "../../api/errors.js";
+import type { RecordedMember } from "../../state/inventory.js";
+import { canonicalJson as canonical, sha256Hex } from "./canonical.js";
 import { diffMember } from "./member-diff.js";
 import { ownership } from "./ownership.js";
 
-/** A member as the inventory recorded it when last applied. */
-export interface RecordedMember {
-  farm: string;
-  member: string;
-  name: string;
-  spec: MemberSpec;
-  specHash: string;
-}
+/** A member as the inventory recorded it when last applied (Inventory.members). */
+export type { RecordedMember };
 
 /** What holds a member's name on the host right now. */
 export interface NameHolder {
@@ -128,28 +123,12 @@ function checkPlatform(farm: ResolvedFarm, recorded: RecordedMember[], platform:
     );
 }
 
-/** JSON with object keys sorted, so equal values hash equal whatever their key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object")
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
-}
-
 /** sha256 of the farm's recorded members: changes with any up or down that touched the farm. */
 export function farmBasis(recorded: RecordedMember[]): string {
   const sorted = [...recorded].sort((a, b) => (a.member < b.member ? -1 : 1));
-  return createHash("sha256")
-    .update(
-      canonical(
-        sorted.map(({ member, name, spec, specHash }) => ({ member, name, spec, specHash })),
-      ),
-    )
-    .digest("hex");
+  return sha256Hex(
+    canonical(sorted.map(({ member, name, spec, specHash }) => ({ member, name, spec, specHash }))),
+  );
 }
 
 /**
