@@ -253,6 +253,30 @@ describe("farmctl farm down", () => {
   });
 });
 
+describe("farmctl farm down --dry-run", () => {
+  it("prints what would be destroyed and kept, changes nothing, exits 1 for a member it would keep", async () => {
+    const error = "rel-3-2-repo is protected: `farm down --force` destroys it";
+    const result: FarmRunResult = {
+      farm: "rel-3-2",
+      opId: "",
+      members: [
+        outcome(REPO, { action: "destroy", status: "refused", opId: null, error }),
+        outcome(BUILD, { action: "destroy", status: "skipped", opId: null }),
+      ],
+    };
+    sim.answers.set("POST /v1/farms/down", {
+      events: [{ type: "end", opId: "", state: "planned", result } as never],
+    });
+    const r = await sim.farmctl(["farm", "down", "rel-3-2", "--dry-run"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("dry run: nothing was changed.\nfarm down rel-3-2");
+    expect(r.stdout).toMatch(/build-centos7 +rel-3-2-build-centos7 +destroy +skipped/);
+    expect(posts().map((p) => p.body)).toEqual([
+      { dryRun: true, request: { name: "rel-3-2", platform: null, force: false, yes: false } },
+    ]);
+  });
+});
+
 describe("farmctl farm status and list", () => {
   it("shows each member, its variables and its drift; --json the document", async () => {
     const status = {
