@@ -2,8 +2,7 @@
 import { EXIT, FarmError } from "../api/errors.js";
 import type { FarmPlan, FarmRunResult } from "../api/farm.js";
 import type { FarmdClient, StreamedEvent } from "../client/http.js";
-import { FarmProgressView } from "./farm-progress.js";
-import { farmPlanView } from "./farm-progress.js";
+import { farmPlanView, FarmProgressView } from "./farm-progress.js";
 import { memberFailed, planSummary, planTable, runTable } from "./farm-view.js";
 import { follow } from "./follow.js";
 import { printJson } from "./output.js";
