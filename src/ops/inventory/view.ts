@@ -7,7 +7,7 @@ import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Inventory, VmRecord } from "../../state/inventory.js";
 import type { Journal } from "../../state/journal.js";
 import { nameConfig } from "../clone/preflight.js";
-import { vmEntry } from "../entry.js";
+import { recordedScope, vmEntry } from "../entry.js";
 import { parseInstanceName, vmNames } from "../names.js";
 import type { Families, GanetiPort, InstanceInfo, LvmPort, MonitorPort } from "../ports.js";
 
@@ -131,6 +131,7 @@ export async function showVm(deps: ViewDeps, name: string): Promise<VmDetail> {
           record,
           record.webName,
           deps.config,
+          recordedScope(record),
         )
       : (
           await learnEntry(
