@@ -5,12 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FarmMembership } from "../../src/api/clone.js";
 import { Templates } from "../../src/host/templates.js";
 import { auditAndFix } from "../../src/ops/audit/audit.js";
 import { renderWatched } from "../../src/ops/guest/files.js";
 import { failure } from "../fakes/scripted-runner.js";
 import { harness, withoutSerial, type Harness } from "./clone-harness.js";
+import { devMember } from "./farm-member.js";
 import { VM } from "./guest/vm.js";
 
 let h: Harness | undefined;
@@ -38,20 +38,7 @@ function withOverrides(files: Record<string, string>): Harness {
 }
 const zone = (h: Harness) => readFileSync(h.config.dns.zone_file, "utf8");
 
-const member: FarmMembership = {
-  farm: "rel-3-2",
-  member: "dev",
-  specHash: "h1",
-  spec: {
-    key: "dev",
-    platform: null,
-    name: "gallifrey-dev",
-    source: "gallifrey",
-    start: true,
-    protect: false,
-    vars: { release: "3.2.0" },
-  },
-};
+const member = devMember({ release: "3.2.0" });
 
 describe("host templates see vars, farm and member", () => {
   it("renders a member's variables, farm and member key", async () => {
