@@ -18,10 +18,18 @@ export const ROUTES = {
   events: (id: string) => `/v1/operations/${encodeURIComponent(id)}/events`,
   cancel: (id: string) => `/v1/operations/${encodeURIComponent(id)}/cancel`,
   resume: (id: string) => `/v1/operations/${encodeURIComponent(id)}/resume`,
+  farms: "/v1/farms",
+  farm: (name: string) => `/v1/farms/${encodeURIComponent(name)}`,
+  farmPlan: "/v1/farms/plan",
+  farmUp: "/v1/farms/up",
+  farmDown: "/v1/farms/down",
 } as const;
 
 /** A control character (newline, NUL, ...): never part of a name, an address or a size. */
 export const CONTROL_CHAR = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+
+/** A variable's name (--var, --var-file, a spec's vars): what templates can write as vars.NAME. */
+export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** A value of a request: never empty, never a control character. */
 const text = z

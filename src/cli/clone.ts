@@ -14,7 +14,7 @@ const collect = (v: string, all: string[] = []) => [...all, v];
 /** --var pairs as the request's vars; the daemon checks names and values (exit 65). */
 export function parseVars(pairs: string[] | undefined): Record<string, string> | undefined {
   if (!pairs?.length) return undefined;
-  const vars: Record<string, string> = {};
+  const vars = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     const usage = (message: string) =>
@@ -26,10 +26,11 @@ export function parseVars(pairs: string[] | undefined): Record<string, string> |
       );
     if (eq < 1) throw usage(`--var '${pair.slice(0, 80)}' is not KEY=VALUE`);
     const key = pair.slice(0, eq);
-    if (Object.hasOwn(vars, key)) throw usage(`--var ${key.slice(0, 80)} is given twice`);
-    vars[key] = pair.slice(eq + 1);
+    if (vars.has(key)) throw usage(`--var ${key.slice(0, 80)} is given twice`);
+    vars.set(key, pair.slice(eq + 1));
   }
-  return vars;
+  // fromEntries defines own keys: a variable named __proto__ stays a variable.
+  return Object.fromEntries(vars);
 }
 
 const port = (v: string) => {

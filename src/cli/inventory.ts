@@ -5,7 +5,7 @@ import { LIST_FIELDS, type ListField, type VmDetail, type VmRow } from "../api/i
 import { connect } from "../client/connect.js";
 import { formatBytes, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
-import { closest } from "./suggest.js";
+import { closest } from "../api/suggest.js";
 import { table } from "./table.js";
 
 // The columns that fit a terminal; -o adds instance, lv, source, created, hostname, machineId,

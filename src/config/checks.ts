@@ -15,13 +15,12 @@ export const domain = (example: string) =>
     );
 
 /** A size farmd hands to LVM, Ganeti or a monitor: positive, and a whole number of MiB when asked. */
-export const size = (example: string, wholeMiB = false) =>
-  z
-    .string()
-    .refine(
-      (s) => isSize(s) && (!wholeMiB || parseSize(s) % 2 ** 20 === 0),
-      `must be a positive size like ${example}${wholeMiB ? " (whole MiB: M, G or T)" : ""}`,
-    );
+export const size = (example: string, wholeMiB = false) => {
+  const message = `must be a positive size like ${example}${wholeMiB ? " (whole MiB: M, G or T)" : ""}`;
+  return z
+    .string({ error: `${message}, written as a string` })
+    .refine((s) => isSize(s) && (!wholeMiB || parseSize(s) % 2 ** 20 === 0), message);
+};
 
 export function isSize(s: string): boolean {
   try {
@@ -41,16 +40,15 @@ export function parseSeconds(v: number | string): number | null {
 }
 
 /** A duration given in seconds (30) or with a unit ("30s", "2m"), at most `max` seconds. */
-export const seconds = (example: string, max: number) =>
-  z.union([z.number(), z.string()]).transform((v, ctx) => {
+export const seconds = (example: string, max: number) => {
+  const message = `must be whole seconds like ${example} (or with a unit: s, m, h), at most ${max} s`;
+  return z.union([z.number(), z.string()], { error: message }).transform((v, ctx) => {
     const n = parseSeconds(v);
     if (n !== null && n <= max) return n;
-    ctx.addIssue({
-      code: "custom",
-      message: `must be whole seconds like ${example} (or with a unit: s, m, h), at most ${max} s`,
-    });
+    ctx.addIssue({ code: "custom", message });
     return z.NEVER;
   });
+};
 
 export const isIpv4 = (s: string) => Address4.isValid(s) && !s.includes("/");
 

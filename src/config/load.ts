@@ -1,7 +1,7 @@
 // Load farmd.toml: --config, then FARMD_CONFIG, then /etc/farmd/farmd.toml (absent = all defaults).
 import { readFileSync } from "node:fs";
-import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "../api/errors.js";
+import { describeIssues, parseTomlText } from "../api/toml.js";
 import { configSchema, type Config } from "./schema.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/farmd/farmd.toml";
@@ -39,24 +39,14 @@ export function loadConfig(explicit?: string, env = process.env): LoadedConfig {
 }
 
 export function parseConfig(text: string, path: string): Config {
-  let raw: unknown;
-  try {
-    raw = parseToml(text);
-  } catch (err) {
-    const where = err instanceof TomlError ? ` (line ${err.line}, column ${err.column})` : "";
-    throw new ConfigError(
-      `${path}${where}: not valid TOML: ${(err as Error).message.split("\n")[0]}`,
-      "fix the syntax; see farmd.toml(5)",
-    );
-  }
+  const raw = parseTomlText(
+    text,
+    path,
+    (message) => new ConfigError(message, "fix the syntax; see farmd.toml(5)"),
+  );
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => {
-      const key = i.path.join(".") || "(top level)";
-      return i.code === "unrecognized_keys"
-        ? `${key}: unknown key(s) ${i.keys.join(", ")}`
-        : `${key}: ${i.message}`;
-    });
+    const problems = describeIssues(result.error.issues, configSchema);
     throw new ConfigError(
       `${path}: invalid configuration: ${problems.join("; ")}`,
       "fix these keys; see farmd.toml(5) for each key and its default",

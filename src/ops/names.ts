@@ -72,14 +72,17 @@ export function vmNames(name: string, group: string, cfg: NameConfig): VmNames {
 }
 
 export function webName(name: string, cfg: NameConfig, explicit?: string): string {
-  const web = explicit ?? `${name}.${cfg.publicDomain}`;
+  return checkWebName(explicit ?? `${name}.${cfg.publicDomain}`);
+}
+
+/** An nginx server_name: a fully qualified host name of valid labels. */
+export function checkWebName(
+  web: string,
+  fix = "give --web like gallifrey-dev.dachary.org",
+): string {
   const labels = web.split(".");
-  if (web.length > MAX_FQDN || labels.length < 2) {
-    throw new BadInput(
-      `web name '${web}' is not a fully qualified host name`,
-      "give --web like gallifrey-dev.dachary.org",
-    );
-  }
+  if (web.length > MAX_FQDN || labels.length < 2)
+    throw new BadInput(`web name '${web}' is not a fully qualified host name`, fix);
   for (const label of labels) checkLabel(label, `web name '${web}': label`);
   return web;
 }

@@ -1,11 +1,10 @@
 // A clone's variables (--var key=value): they reach files inside the guest, so they are checked
 // like every other value that does.
-import { CONTROL_CHAR } from "../../api/routes.js";
+import { CONTROL_CHAR, VAR_NAME } from "../../api/routes.js";
 import { BadInput, forField } from "../../api/errors.js";
 
 export const MAX_VARS = 64;
 export const MAX_VAR_LENGTH = 1024;
-const KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export function checkVars(vars: Record<string, unknown>): void {
   const keys = Object.keys(vars);
@@ -17,7 +16,7 @@ export function checkVars(vars: Record<string, unknown>): void {
 }
 
 function checkVar(key: string, value: unknown): void {
-  if (!KEY.test(key))
+  if (!VAR_NAME.test(key))
     throw new BadInput(
       `variable name '${key.slice(0, 80)}' is not an identifier`,
       "use letters, digits and '_' (not starting with a digit, at most 64), like git_revision",
