@@ -23,6 +23,10 @@ export function resolveFarm(input: FarmSpecInput): ResolvedFarm {
       "the variables must be an object of strings",
       "give them with --var KEY=VALUE",
     );
+  const reserved = protoKeys(input.spec, []).map(
+    (at) => `${at}: '__proto__' is reserved; rename it`,
+  );
+  if (reserved.length) throw specError(file, reserved, `rename these keys; ${SEE}`);
   const parsed = farmSpecSchema.safeParse(input.spec);
   if (!parsed.success)
     throw specError(
@@ -43,6 +47,15 @@ export function resolveFarm(input: FarmSpecInput): ResolvedFarm {
   };
   const specHash = sha256Hex(canonicalJson({ members, run }));
   return { name: spec.name, file, run, specHash, members };
+}
+
+/** Keys named __proto__ at any depth: zod would drop them (a variable, a member) without a word. */
+function protoKeys(value: unknown, path: string[]): string[] {
+  if (value === null || typeof value !== "object") return [];
+  return Object.keys(value).flatMap((k) => [
+    ...(k === "__proto__" ? [[...path, k].join(".")] : []),
+    ...protoKeys((value as Record<string, unknown>)[k], [...path, k]),
+  ]);
 }
 
 /** One member: [defaults], then its platform, then its own keys; undefined keys left out. */
@@ -140,6 +153,13 @@ function checkVariables(
     throw new BadInput(bad.join("\n"), "fix the value given with --var or in the --var-file", {
       problems: bad,
     });
+  const crowded = members.flatMap((m) =>
+    varProblems(m.vars)
+      .filter((v) => v.key === "")
+      .map((v) => `${file}: members.${m.key}: the spec's, given and own vars: ${v.problem}`),
+  );
+  if (crowded.length)
+    throw new BadInput(crowded.join("\n"), "give fewer variables", { problems: crowded });
   const missing = spec.required_vars.flatMap((name) => {
     const lacking = members.filter((m) => !Object.hasOwn(m.vars, name)).map((m) => m.key);
     return lacking.length ? [{ name, lacking }] : [];
