@@ -86,7 +86,7 @@ export const memberSchema = z
   .object(
     {
       ...cloneOptions,
-      platform: text('a platform of [platforms], like "centos-7"').optional(),
+      platform: label("the platform", "centos-7").optional(),
       name: label("the VM's short name", "rel-3-2-repo").optional(),
       vars: vars.optional(),
       protect: bool("`farm down` refuses it without --force").optional(),

@@ -184,6 +184,11 @@ describe("farm spec validation", () => {
       'rel.toml: vars: must be a table of strings, like { sysbase = "centos-7" }',
     ],
     [
+      "a platform that is not a name",
+      member('platform = "Centos 7"'),
+      /^rel\.toml: members\.a\.platform: the platform 'Centos 7' is not a valid name/,
+    ],
+    [
       "a member named __proto__",
       `${ok}[members.__proto__]\nsource = "g"`,
       "rel.toml: members.__proto__: '__proto__' is reserved; rename it",
@@ -221,6 +226,9 @@ describe("farm spec validation", () => {
       "rel.toml: --platform 'centos7' is not a platform of this farm (did you mean centos-7?); defined: centos-7 (empty: all)",
     );
     expect(resolve(spec, { platform: "centos-7" }).members).toHaveLength(1);
+    expect(refusal(() => resolve(spec, { platform: "centos-7\nx" }))).toBe(
+      "rel.toml: --platform: must be a platform's name; defined: centos-7 (empty: all)",
+    );
   });
 
   it("refuses a spec that is not a table, and never uses a control character of the file name", () => {
