@@ -61,6 +61,13 @@ describe("readFarmInput", () => {
     );
   });
 
+  it("refuses an unquoted TOML date, which JSON would turn into a string farmd never saw", () => {
+    const dated = write("dated.toml", `${ISSUE_SPEC}\n[members.repo.vars]\nfrozen = 2026-12-02\n`);
+    expect(() => readFarmInput(dated, {}, noEnv)).toThrow(
+      `${dated}: members.repo.vars.frozen: is a TOML date, which no key of a spec takes`,
+    );
+  });
+
   it("refuses a missing spec with exit 64 and a missing var-file with exit 65", () => {
     const fail = (run: () => unknown) => {
       try {
