@@ -1,5 +1,16 @@
 // Wire types of the clone operation, shared by cli, client and daemon.
+import type { MemberSpec } from "./farm.js";
 import type { GuestIdentity } from "./vm.js";
+
+/** A farm member's clone: recorded with the reservation and tagged in Ganeti (issue 10). */
+export interface FarmMembership {
+  farm: string;
+  /** Its key in the spec (`[members.<key>]`). */
+  member: string;
+  spec: MemberSpec;
+  /** ResolvedFarm.specHash it was made from. */
+  specHash: string;
+}
 
 export interface CloneRequest {
   source: string;
@@ -17,6 +28,8 @@ export interface CloneRequest {
   vars?: Record<string, string>;
   /** false: the guest is left as the source's (--no-customize). */
   customize?: boolean;
+  /** Set by farmd's farm operations only: never accepted from POST /v1/clone (cloneBody). */
+  farm?: FarmMembership;
 }
 
 /** What the customize step did inside the guest; null fields are learnt after the first boot. */

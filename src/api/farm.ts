@@ -126,3 +126,28 @@ export interface FarmSummary {
   file: string;
   updatedAt: string;
 }
+
+/** The `request` of POST /v1/farms/up: the spec, and how to apply it. */
+export type FarmUpRequest = FarmSpecInput & {
+  /** A plan saved by `farm plan -o`: refused if planning again now differs (checkSavedPlan). */
+  plan?: FarmPlan;
+  /** false: a plan with a replace, or a prune, is answered 409 confirm_needed. */
+  yes: boolean;
+  onError?: FarmRun["onError"];
+  /** Destroy the orphans too. */
+  prune?: boolean;
+};
+
+/** The `request` of POST /v1/farms/down. */
+export interface FarmDownRequest {
+  name: string;
+  platform: string | null;
+  /** Destroy protected members too. */
+  force: boolean;
+  yes: boolean;
+}
+
+/** What a 409 confirm_needed error's details list: the members that would be replaced or destroyed. */
+export interface ConfirmNeeded {
+  actions: { action: "replace" | "destroy" | "orphan"; member: string; name: string }[];
+}

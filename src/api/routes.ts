@@ -18,6 +18,11 @@ export const ROUTES = {
   events: (id: string) => `/v1/operations/${encodeURIComponent(id)}/events`,
   cancel: (id: string) => `/v1/operations/${encodeURIComponent(id)}/cancel`,
   resume: (id: string) => `/v1/operations/${encodeURIComponent(id)}/resume`,
+  farms: "/v1/farms",
+  farm: (name: string) => `/v1/farms/${encodeURIComponent(name)}`,
+  farmPlan: "/v1/farms/plan",
+  farmUp: "/v1/farms/up",
+  farmDown: "/v1/farms/down",
 } as const;
 
 /** A control character (newline, NUL, ...): never part of a name, an address or a size. */

@@ -17,7 +17,7 @@ const progressView = () =>
 const PLAN_EVENTS = new Set<OpEvent["type"]>(["step-start", "command", "file-diff"]);
 
 /** A dry run's plan is its output, on stdout (`> plan.txt` keeps it); diagnostics stay on stderr. */
-function planView(): { handle(e: OpEvent): void } {
+function planView(): EventView {
   const plan = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: false });
   const diagnostics = progressView();
   return {
@@ -27,17 +27,22 @@ function planView(): { handle(e: OpEvent): void } {
   };
 }
 
+/** Shows an operation's events as they come. */
+export interface EventView {
+  handle(e: OpEvent): void;
+}
+
 /**
  * `stream` opens the event stream; its signal closes it when Ctrl-C detaches. `quiet` (--json)
- * shows nothing; `plan` (--dry-run) shows the plan on stdout.
+ * shows nothing; `plan` (--dry-run) shows the plan on stdout; `view` replaces the progress view.
  */
 export async function follow<R = CloneResult>(
   opId: string | null,
   stream: (signal: AbortSignal) => AsyncIterable<StreamedEvent>,
   quiet: boolean,
   plan = false,
+  view: EventView = plan ? planView() : progressView(),
 ): Promise<Followed<R>> {
-  const view = plan ? planView() : progressView();
   const events: OpEvent[] = [];
   let detach!: () => void;
   const detached = new Promise<"detached">((resolve) => (detach = () => resolve("detached")));

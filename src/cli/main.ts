@@ -28,18 +28,20 @@ export function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `farm plan --detailed-exitcode`: 2 means changes, so every error (usage too) exits 1.
+  const failed = (code: number) => (argv.includes("--detailed-exitcode") ? EXIT.failed : code);
   try {
     await program().parseAsync(argv);
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return err.exitCode === 0 ? EXIT.ok : failed(EXIT.usage);
     }
     const json = argv.includes("--json");
     const fe = asFarmError(err);
     printError(fe, json);
     if (fe.exitCode === EXIT.internal && process.env.FARMCTL_DEBUG) console.error(err);
-    return fe.exitCode;
+    return failed(fe.exitCode);
   }
 }
 

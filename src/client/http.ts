@@ -2,12 +2,21 @@
 import { request, type IncomingMessage } from "node:http";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { DestroyRequest } from "../api/destroy.js";
+import type {
+  FarmDownRequest,
+  FarmPlan,
+  FarmSpecInput,
+  FarmStatus,
+  FarmSummary,
+  FarmUpRequest,
+} from "../api/farm.js";
 import type { AuditReport, VmDetail, VmRow } from "../api/inventory.js";
 import type { BalloonResult, ImportRequest } from "../api/vm.js";
 import { FarmError, Unavailable, type ErrorJson } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
+import type { Health } from "../api/health.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
 
@@ -91,7 +100,7 @@ export class FarmdClient {
     }
   }
 
-  health(): Promise<{ ok: boolean; pid: number }> {
+  health(): Promise<Health> {
     return this.json("GET", ROUTES.health);
   }
 
@@ -134,6 +143,33 @@ export class FarmdClient {
 
   async *planDestroy(req: DestroyRequest): AsyncGenerator<StreamedEvent> {
     yield* this.lines(await this.open("POST", ROUTES.destroy, { request: req, dryRun: true }));
+  }
+
+  planFarm(input: FarmSpecInput): Promise<FarmPlan> {
+    return this.json("POST", ROUTES.farmPlan, input);
+  }
+
+  /** A replace or destroy without `yes` is refused with code "confirm_needed" (ConfirmNeeded). */
+  async startFarmUp(req: FarmUpRequest): Promise<string> {
+    return (await this.json<{ opId: string }>("POST", ROUTES.farmUp, { request: req })).opId;
+  }
+
+  async *planFarmUp(req: FarmUpRequest): AsyncGenerator<StreamedEvent> {
+    yield* this.lines(await this.open("POST", ROUTES.farmUp, { request: req, dryRun: true }));
+  }
+
+  async startFarmDown(req: FarmDownRequest): Promise<string> {
+    return (await this.json<{ opId: string }>("POST", ROUTES.farmDown, { request: req })).opId;
+  }
+
+  /** The farms, as a bare array (the contract) or wrapped as {farms} like the other lists. */
+  async farms(): Promise<FarmSummary[]> {
+    const doc = await this.json<FarmSummary[] | { farms: FarmSummary[] }>("GET", ROUTES.farms);
+    return Array.isArray(doc) ? doc : doc.farms;
+  }
+
+  farm(name: string): Promise<FarmStatus> {
+    return this.json("GET", ROUTES.farm(name));
   }
 
   /** `signal` stops following (Ctrl-C detaches): the connection is closed, the operation goes on. */

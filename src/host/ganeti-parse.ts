@@ -255,3 +255,20 @@ export function parseJobFailure(
     prerequisites: text.startsWith("Failure: prerequisites not met for this operation:"),
   };
 }
+
+/** `gnt-instance list -o name,tags`: tags are comma-joined by gnt-instance's format override. */
+export const TAG_FIELDS = ["name", "tags"] as const;
+
+/** Parses `gnt-instance list --no-headers --separator=| -o name,tags` (no tag holds "|" or ","). */
+export function parseTagList(stdout: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "") continue;
+    const f = line.split(LIST_SEPARATOR);
+    if (f.length !== TAG_FIELDS.length || f[0] === "" || isPlaceholder(f[0]!)) {
+      throw unexpectedOutput("gnt-instance list", "expected name|tags", line);
+    }
+    out.set(f[0]!, splitList(f[1]!, "tags", line));
+  }
+  return out;
+}

@@ -12,7 +12,10 @@ import {
   parseJobFailure,
   parseJobId,
   parseJobList,
+  parseTagList,
+  TAG_FIELDS,
 } from "./ganeti-parse.js";
+import { checkTag } from "./ganeti-tags.js";
 import type { GanetiJob } from "./ganeti-parse.js";
 import type { GanetiInstance } from "./ganeti-parse.js";
 import { unexpectedOutput } from "./parse-error.js";
@@ -37,6 +40,8 @@ export interface AddParams {
   mac: string;
   /** Instance name; Ganeti 3.0 refuses it unless it resolves. */
   fqdn: string;
+  /** Instance tags (a farm member's farmctl:farm:/farmctl:member:), each checked as Ganeti does. */
+  tags?: readonly string[];
 }
 
 export interface InstanceDiskLv {
@@ -81,6 +86,13 @@ export class Ganeti {
   async listInstances(): Promise<GanetiInstance[]> {
     const r = await this.exec(this.listArgv(), true);
     return parseInstanceList(r.stdout);
+  }
+
+  /** Every instance's tags in one list call: fqdn -> tags. */
+  async instanceTags(): Promise<Map<string, string[]>> {
+    const argv = ["gnt-instance", "list", "--no-headers", `--separator=${LIST_SEPARATOR}`];
+    const r = await this.exec([...argv, "-o", TAG_FIELDS.join(",")], true);
+    return parseTagList(r.stdout);
   }
 
   /** Lists everything and picks the exact name: Ganeti would otherwise expand short names. */
@@ -140,6 +152,8 @@ export class Ganeti {
       "--no-install",
       "--net",
       `0:mac=${check(p.mac, MAC, "MAC address")}`,
+      // Ganeti splits --tags on ","; checkTag admits no "," so each tag stays whole.
+      ...(p.tags?.length ? ["--tags", p.tags.map(checkTag).join(",")] : []),
       check(p.fqdn, FQDN, "instance name"),
     ];
   }
@@ -268,3 +282,4 @@ export function ganetiError(r: RunResult): FarmError {
       return new CommandFailed(r.argv, r.exitCode, r.stderr, r.stdout);
   }
 }
+export { parseFarmTags, farmTags, type FarmTags } from "./ganeti-tags.js";

@@ -57,10 +57,14 @@ export interface AddInstance {
   os: string;
   lvName: string;
   mac: string;
+  /** A farm member's farmctl:farm:/farmctl:member: tags (issue 10). */
+  tags?: readonly string[];
 }
 
 export interface GanetiPort {
   listInstances(): Promise<InstanceInfo[]>;
+  /** Every instance's tags, in one list call: fqdn -> tags. */
+  instanceTags(): Promise<Map<string, string[]>>;
   instanceDisks(fqdn: string): Promise<{ vg: string; lv: string; sizeBytes: number }[]>;
   /** Add and remove run as Ganeti jobs: `onJob` gets the job's id (to journal) before the wait. */
   add(p: AddInstance, onJob?: OnJob): Promise<void>;
@@ -220,8 +224,15 @@ export interface GuestSession {
 export interface GuestPort {
   /** Opens `device` read-write; `onPid` journals the process holding it, for crash recovery. */
   open(device: string, onPid?: (pid: number) => void): Promise<GuestSession>;
-  /** Builds (or finds cached) libguestfs' appliance, so clones do not pay for it. */
-  prepare(): Promise<{ ms: number; cached: boolean }>;
+  /**
+   * Builds (or finds cached) libguestfs' appliance, so clones do not pay for it. `reuse`: one
+   * already in the cache is taken as it is, without the launch that checks it (each session's
+   * launch checks it anyway, and under TCG that launch is most of the cost).
+   */
+  prepare(opts?: {
+    reuse?: boolean;
+    signal?: AbortSignal;
+  }): Promise<{ ms: number; cached: boolean }>;
 }
 
 /** nunjucks templates by name: the admin's override dir first, then the built-in templates/. */

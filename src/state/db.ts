@@ -5,7 +5,8 @@ import { join } from "node:path";
 
 export type Db = Database.Database;
 
-const MIGRATIONS: string[] = [
+/** Exported for tests that build a database at an older version. */
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE vms (
      name TEXT PRIMARY KEY,
      grp TEXT NOT NULL,

@@ -1,5 +1,7 @@
 // The VM inventory: what farmctl made, and the addresses, MACs and ports it holds.
-import { AlreadyExists } from "../api/errors.js";
+import type { FarmMembership } from "../api/clone.js";
+import { AlreadyExists, NotFound } from "../api/errors.js";
+import type { MemberSpec } from "../api/farm.js";
 import type { GuestIdentity, SshHostKey } from "../api/vm.js";
 import { now, type Db } from "./db.js";
 
@@ -25,10 +27,30 @@ export interface VmRecord {
   hostname: string | null;
   machineId: string | null;
   sshHostKeys: SshHostKey[] | null;
+  /** The variables its templates saw ({} for a clone given none, or made before they were kept). */
+  vars: Record<string, string>;
+  /** Its farm and member key; null for a VM of no farm. */
+  farm: string | null;
+  member: string | null;
 }
 
 /** What a reservation gives; the rest is learnt later. */
-export type NewVm = Omit<VmRecord, "state" | "createdAt" | keyof GuestIdentity>;
+export type NewVm = Omit<VmRecord, "state" | "createdAt" | keyof GuestIdentity | VmScope> & {
+  vars?: Record<string, string>;
+  /** Set for a farm's member: recorded with the reservation, in the same transaction. */
+  membership?: FarmMembership;
+};
+
+type VmScope = "vars" | "farm" | "member";
+
+/** A farm's member as the inventory recorded it (F3's RecordedMember, src/ops/farm/plan.ts). */
+export interface RecordedMember {
+  farm: string;
+  member: string;
+  name: string;
+  spec: MemberSpec;
+  specHash: string;
+}
 
 interface Row {
   name: string;
@@ -51,17 +73,37 @@ interface Row {
   hostname: string | null;
   machine_id: string | null;
   ssh_host_keys: string | null;
+  vars: string | null;
+  farm: string | null;
+  member: string | null;
+  member_spec: string | null;
+  spec_hash: string | null;
 }
 
-/** The stored list; anything else (hand-edited, truncated) reads as unknown. */
-function hostKeys(json: string | null): SshHostKey[] | null {
+/** A stored JSON value, or null when it is absent or unreadable (hand-edited, truncated). */
+function parseJson(json: string | null): unknown {
   if (json === null) return null;
   try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? (v as SshHostKey[]) : null;
+    return JSON.parse(json) as unknown;
   } catch {
     return null;
   }
+}
+
+/** The stored list; anything else reads as unknown. */
+function hostKeys(json: string | null): SshHostKey[] | null {
+  const v = parseJson(json);
+  return Array.isArray(v) ? (v as SshHostKey[]) : null;
+}
+
+/** The stored variables: string values only; a VM made before v4 saw none. */
+function storedVars(json: string | null): Record<string, string> {
+  const v = parseJson(json);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === "string")) as Record<
+    string,
+    string
+  >;
 }
 
 const fromRow = (r: Row): VmRecord => ({
@@ -85,7 +127,31 @@ const fromRow = (r: Row): VmRecord => ({
   hostname: r.hostname,
   machineId: r.machine_id,
   sshHostKeys: hostKeys(r.ssh_host_keys),
+  vars: storedVars(r.vars),
+  farm: r.farm,
+  member: r.member,
 });
+
+/** A member row whose spec cannot be read is still listed: the planner then replaces it. */
+function memberOf(r: Row): RecordedMember {
+  const spec = parseJson(r.member_spec);
+  return {
+    farm: r.farm!,
+    member: r.member!,
+    name: r.name,
+    spec: (typeof spec === "object" && spec !== null ? spec : {}) as MemberSpec,
+    specHash: r.spec_hash ?? "",
+  };
+}
+
+/** What an in-place update of a member changes in its record. */
+export interface MemberUpdate {
+  spec: MemberSpec;
+  specHash: string;
+  vars: Record<string, string>;
+  memoryBytes?: number;
+  balloonBytes?: number | null;
+}
 
 /** What the inventory's VMs hold; addresses and ports map to who holds them. */
 export interface Held {
@@ -131,20 +197,30 @@ export class Inventory {
             `VM '${vm.name}' already exists in the inventory`,
             `pick another name or run \`farmctl destroy ${vm.name}\``,
           );
+        const { membership: m, ...fields } = vm;
         const record: VmRecord = {
-          ...vm,
+          ...fields,
           state: "allocated",
           createdAt: now(),
           hostname: null,
           machineId: null,
           sshHostKeys: null,
+          vars: vm.vars ?? {},
+          farm: m?.farm ?? null,
+          member: m?.member ?? null,
         };
         this.db
           .prepare(
-            `INSERT INTO vms (name, grp, fqdn, ip, mac, ssh_port, web_name, memory_bytes, balloon_bytes, vg, lv_name, lv_uuid, disk_bytes, source, state, op_id, created_at)
-             VALUES (@name, @group, @fqdn, @ip, @mac, @sshPort, @webName, @memoryBytes, @balloonBytes, @vg, @lvName, @lvUuid, @diskBytes, @source, @state, @opId, @createdAt)`,
+            `INSERT INTO vms (name, grp, fqdn, ip, mac, ssh_port, web_name, memory_bytes, balloon_bytes, vg, lv_name, lv_uuid, disk_bytes, source, state, op_id, created_at, vars, farm, member, member_spec, spec_hash)
+             VALUES (@name, @group, @fqdn, @ip, @mac, @sshPort, @webName, @memoryBytes, @balloonBytes, @vg, @lvName, @lvUuid, @diskBytes, @source, @state, @opId, @createdAt, @varsJson, @farm, @member, @memberSpec, @specHash)`,
           )
-          .run({ ...record, sshHostKeys: null });
+          .run({
+            ...record,
+            sshHostKeys: null,
+            varsJson: JSON.stringify(record.vars),
+            memberSpec: m ? JSON.stringify(m.spec) : null,
+            specHash: m?.specHash ?? null,
+          });
         return record;
       })
       .immediate();
@@ -165,6 +241,45 @@ export class Inventory {
       this.db
         .prepare(`UPDATE vms SET ${sets.join(", ")} WHERE name = @name`)
         .run({ ...fields, name });
+  }
+
+  /** The members the inventory records for `farm`, by name. */
+  members(farm: string): RecordedMember[] {
+    const rows = this.db
+      .prepare("SELECT * FROM vms WHERE farm = ? AND member IS NOT NULL ORDER BY name")
+      .all(farm) as Row[];
+    return rows.map(memberOf);
+  }
+
+  /** The farm and member key the inventory records for a VM; null when it has no record. */
+  farmOf(name: string): { farm: string | null; member: string | null } | null {
+    const vm = this.get(name);
+    return vm ? { farm: vm.farm, member: vm.member } : null;
+  }
+
+  /** After an in-place update (memory, balloon, variables): the member's record as now applied. */
+  updateMember(name: string, u: MemberUpdate): void {
+    const r = this.db
+      .prepare(
+        `UPDATE vms SET member_spec = @spec, spec_hash = @specHash, vars = @vars,
+           memory_bytes = COALESCE(@memoryBytes, memory_bytes),
+           balloon_bytes = CASE WHEN @setBalloon THEN @balloonBytes ELSE balloon_bytes END
+         WHERE name = @name AND member IS NOT NULL`,
+      )
+      .run({
+        name,
+        spec: JSON.stringify(u.spec),
+        specHash: u.specHash,
+        vars: JSON.stringify(u.vars),
+        memoryBytes: u.memoryBytes ?? null,
+        setBalloon: u.balloonBytes !== undefined ? 1 : 0,
+        balloonBytes: u.balloonBytes ?? null,
+      });
+    if (r.changes !== 1)
+      throw new NotFound(
+        `VM '${name}' is not a farm member in the inventory`,
+        "`farmctl farm status <farm>` lists the members",
+      );
   }
 
   /** What the guest printed at its first boot: its hostname, machine-id and SSH host keys. */

@@ -319,6 +319,23 @@ const CASES: Case[] = [
     says: "unknown field 'force'",
   },
   {
+    // Membership is farmd's to give (farm up): a client claiming one could pass as a farm's member.
+    ...POST_CLONE,
+    name: "a clone claiming farm membership",
+    body: clone({
+      farm: {
+        farm: "rel-3-2",
+        member: "repo",
+        specHash: "h",
+        spec: { key: "repo", name: "gallifrey-dev", source: "gallifrey", vars: {} },
+      },
+    }),
+    status: 400,
+    code: "bad_input",
+    field: "request.farm",
+    says: "unknown field 'request.farm'",
+  },
+  {
     ...POST_CLONE,
     name: "misspelt field",
     body: { request: { source: "gallifrey", nmae: "x" } },

@@ -20,6 +20,8 @@ export interface FakeInstance {
   mac: string;
   ip: string | null;
   lv: string;
+  /** Set by `add --tags` or a test (a hand-tagged instance); Ganeti lists them sorted. */
+  tags?: string[];
 }
 
 /** A job submitted with `--submit`: it runs when first waited on (or `runJobs()`), as Ganeti's queue would. */
@@ -253,6 +255,14 @@ export class FakeHostRunner implements Runner {
     const inst = this.instances.get(fqdn);
     switch (sub) {
       case "list":
+        // `-o name,tags` (instanceTags): the format of gnt-instance-3.0.2-list-tags.txt
+        if (argv.includes("name,tags"))
+          return {
+            stdout: [...this.instances.values()]
+              .sort((a, b) => a.name.localeCompare(b.name))
+              .map((i) => `${i.name}|${[...(i.tags ?? [])].sort().join(",")}\n`)
+              .join(""),
+          };
         return {
           stdout:
             [...this.instances.values()]
@@ -297,6 +307,7 @@ export class FakeHostRunner implements Runner {
           mac,
           ip: null,
           lv: renamed,
+          tags: argv.flatMap((a, i) => (argv[i - 1] === "--tags" ? a.split(",") : [])),
         });
         return { stdout: "" };
       }

@@ -8,6 +8,7 @@ import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
 import type { Families, FamilyUsage, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
 import { checkVars } from "../guest/vars.js";
+import { farmTags } from "../../host/ganeti-tags.js";
 import type { CloneFacts, CloneRequest, SourceFacts, UsedValues } from "./request.js";
 
 export interface PreflightDeps {
@@ -55,6 +56,18 @@ export function checkRequest(req: CloneRequest, config: Config): void {
     field("sshPort", () => checkSshPort(req.sshPort!, sshPorts(config.firewall)));
   if (req.web) field("web", () => webName(req.name, nameConfig(config), req.web!));
   if (req.vars !== undefined) checkVars(req.vars);
+  if (req.farm !== undefined) field("farm", () => checkMembership(req));
+}
+
+/** A farm member's clone: its tags must be ones Ganeti takes, and it must be the member it says. */
+function checkMembership(req: CloneRequest): void {
+  const m = req.farm!;
+  farmTags(m.farm, m.member);
+  if (m.spec.name !== req.name || m.spec.key !== m.member)
+    throw new BadInput(
+      `farm ${m.farm} member ${m.member} is VM '${m.spec.name}', not '${req.name}'`,
+      "plan the farm again (farmctl farm plan)",
+    );
 }
 
 export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise<CloneFacts> {

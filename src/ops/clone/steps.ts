@@ -6,6 +6,7 @@ import { NotFound, OperationFailed } from "../../api/errors.js";
 import type { EventSink } from "../../api/events.js";
 import { sshPorts } from "../../config/schema.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
+import { farmTags } from "../../host/ganeti-tags.js";
 import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
@@ -141,6 +142,9 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
           diskBytes: f.source.sizeBytes,
           source: f.source.fqdn,
           opId: ctx.opId,
+          // Kept with the reservation, in its transaction: what the templates see and whose it is.
+          vars: ctx.req.vars ?? {},
+          membership: ctx.req.farm,
         });
         ctx.alloc = ctx.deps.dryRun
           ? pick(inventory.held())
@@ -259,6 +263,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
             os: config.ganeti.os,
             lvName: target.name,
             mac: entry.mac,
+            tags: ctx.req.farm ? farmTags(ctx.req.farm.farm, ctx.req.farm.member) : undefined,
           },
           journalJob(step),
         );

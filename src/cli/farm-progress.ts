@@ -1,0 +1,93 @@
+// A farm operation's events: one line as each member starts and ends, its failures and warnings,
+// and the members' copies on one line (redrawn on a TTY, every 25 % per member otherwise).
+import type { OpEvent } from "../api/events.js";
+import type { MemberOutcome } from "../api/farm.js";
+import type { EventView } from "./follow.js";
+import { formatBytes } from "./format.js";
+import { ProgressView, type Output } from "./progress.js";
+
+/** A member's child operation started or ended (MemberOutcome's status). */
+interface MemberEvent {
+  type: "member";
+  member: string;
+  name: string;
+  action: MemberOutcome["action"];
+  status: "started" | MemberOutcome["status"];
+  opId: string | null;
+  error?: string;
+}
+
+/** An event of a member's child operation, forwarded by the farm operation. */
+interface MemberChildEvent {
+  type: "member-event";
+  member: string;
+  opId: string;
+  event: OpEvent;
+}
+
+type FarmEvent = MemberEvent | MemberChildEvent;
+
+const STEP = 25;
+
+export class FarmProgressView implements EventView {
+  private readonly own: ProgressView;
+  /** Copies under way: member → percent. */
+  private readonly copies = new Map<string, number>();
+  private lineShown = false;
+
+  constructor(private readonly out: Output) {
+    this.own = new ProgressView({ write: (t) => this.write(t), isTTY: out.isTTY });
+  }
+
+  handle(e: OpEvent): void {
+    const f = e as OpEvent | FarmEvent;
+    if (f.type === "member") return this.member(f);
+    if (f.type === "member-event") return this.child(f.member, f.event);
+    this.own.handle(e);
+  }
+
+  private member(e: MemberEvent): void {
+    if (e.status === "started") {
+      const op = e.opId ? ` (operation ${e.opId})` : "";
+      return this.write(`[${e.member}] ${e.action} ${e.name} ...${op}\n`);
+    }
+    this.copies.delete(e.member);
+    this.write(`[${e.member}] ${e.status}${e.error ? `: ${e.error}` : ""}\n`);
+  }
+
+  private child(member: string, e: OpEvent): void {
+    switch (e.type) {
+      case "copy-progress":
+        return this.copy(member, e);
+      case "step-failed":
+        return this.write(`[${member}] FAILED ${e.step}: ${e.error}\n`);
+      case "undo-failed":
+        return this.write(`[${member}] UNDO FAILED ${e.step}: ${e.error}\n`);
+      case "warning":
+        return this.write(`[${member}] warning: ${e.message}\n`);
+    }
+  }
+
+  private copy(member: string, e: Extract<OpEvent, { type: "copy-progress" }>): void {
+    const pct = e.total > 0 ? Math.min(100, Math.floor((e.bytes / e.total) * 100)) : 0;
+    const before = this.copies.get(member) ?? 0;
+    this.copies.set(member, pct);
+    if (this.out.isTTY) {
+      const all = [...this.copies].map(([m, p]) => `${m} ${p}%`).join(", ");
+      this.out.write(`\r\x1b[K     copying: ${all}`);
+      this.lineShown = true;
+    } else if (Math.floor(pct / STEP) > Math.floor(before / STEP)) {
+      this.write(`[${member}] copied ${pct}% of ${formatBytes(e.total)}\n`);
+    }
+    if (pct >= 100) this.copies.delete(member);
+  }
+
+  /** A line after the redrawn copy line starts on a line of its own. */
+  private write(text: string): void {
+    if (this.lineShown) {
+      this.out.write("\n");
+      this.lineShown = false;
+    }
+    this.out.write(text);
+  }
+}
