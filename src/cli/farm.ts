@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { FarmError } from "../api/errors.js";
 import { EXAMPLE_SPEC } from "./farm-example.js";
+import { registerFarmCommands } from "./farm-commands.js";
 
 /** The `farm` group: plan, up, down, status and list register on it next to init. */
 export function registerFarm(program: Command): Command {
@@ -23,6 +24,7 @@ export function registerFarm(program: Command): Command {
         `wrote ${file}: edit it, then run \`farmctl farm plan ${file} --var release=... --var git_rev=...\`\n`,
       );
     });
+  registerFarmCommands(farm);
   return farm;
 }
 

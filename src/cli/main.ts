@@ -8,7 +8,6 @@ import { registerClone } from "./clone.js";
 import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
 import { registerFarm } from "./farm.js";
-import { registerFarmCommands } from "./farm-commands.js";
 import { registerOps } from "./ops.js";
 import { printError } from "./output.js";
 
@@ -24,7 +23,7 @@ export function program(): Command {
   registerInventory(p);
   registerAudit(p);
   registerOps(p);
-  registerFarmCommands(registerFarm(p));
+  registerFarm(p);
   return p;
 }
 

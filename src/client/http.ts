@@ -16,6 +16,7 @@ import { FarmError, Unavailable, type ErrorJson } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
+import type { Health } from "../api/health.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
 
@@ -99,7 +100,7 @@ export class FarmdClient {
     }
   }
 
-  health(): Promise<{ ok: boolean; pid: number }> {
+  health(): Promise<Health> {
     return this.json("GET", ROUTES.health);
   }
 

@@ -156,6 +156,8 @@ const shape = z
           .default([]),
         // LIBGUESTFS_CACHEDIR, where the appliance is built once; unset: <state_dir>/guestfs.
         cache_dir: absPath.optional(),
+        // Sessions at once: under TCG each appliance costs ~1 GiB of RAM and a CPU for ~45 s.
+        parallel: z.number().int().min(1).max(16).default(1),
         // How long one session (launch, inspect, edits, shutdown) may take.
         timeout_ms: z.number().int().positive().default(600_000),
         // -- end of libguestfs --

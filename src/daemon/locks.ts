@@ -18,15 +18,26 @@ export class Semaphore {
 
   /** Runs `fn` in a slot; `signal` (cancel, farmd stopping) ends a wait for a slot at once. */
   async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await this.turn(signal);
+    const release = await this.acquire(signal);
     try {
       return await fn();
     } finally {
+      release();
+    }
+  }
+
+  /** Takes a slot until the returned release is called (once; a second call does nothing). */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await this.turn(signal);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
       const next = this.waiting.shift();
       if (next) next();
       else this.free++;
-    }
+    };
   }
 
   /** Waits for a slot handed over by a finishing run; leaves the queue if `signal` aborts first. */
@@ -48,7 +59,7 @@ export class Semaphore {
 }
 
 /** The abort's reason as an error (the saga turns an aborted step into cancelled or interrupted). */
-function abortError(signal: AbortSignal): Error {
+export function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error(`cancelled: ${String(reason)}`);
 }
@@ -66,9 +77,11 @@ export interface HostLocks {
   proxy: Mutex;
   ganeti: Mutex;
   copies: Semaphore;
+  /** libguestfs appliances at once ([guest] parallel): each costs ~1 GiB and a CPU. */
+  guests: Semaphore;
 }
 
-export function hostLocks(parallelCopies: number): HostLocks {
+export function hostLocks(parallelCopies: number, parallelGuests = 1): HostLocks {
   return {
     dns: new Mutex(),
     dhcp: new Mutex(),
@@ -76,6 +89,7 @@ export function hostLocks(parallelCopies: number): HostLocks {
     proxy: new Mutex(),
     ganeti: new Mutex(),
     copies: new Semaphore(parallelCopies),
+    guests: new Semaphore(parallelGuests),
   };
 }
 

@@ -89,6 +89,8 @@ async function main(argv: string[]): Promise<void> {
   chmodSync(socket, 0o660);
   if (gid !== undefined) chownSync(socket, 0, gid);
   log("info", `listening on ${socket}`);
+  // The appliance builds behind the API (minutes under TCG); clones that need it wait for it.
+  ops.prepareGuest();
   // Recovery runs behind the API: its operations show as `recovering`, conflicting requests get 75.
   const recovery = ops.recover();
   if (recovery.ids.length)

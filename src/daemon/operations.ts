@@ -9,6 +9,7 @@ import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
 import { findExecutable } from "../host/which.js";
 import type { CloneDeps } from "../ops/clone/steps.js";
+import type { GuestPort } from "../ops/ports.js";
 import { committedStep, Interrupted, rollback, runSaga } from "../ops/saga.js";
 import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
@@ -24,6 +25,9 @@ import { cloneKind, fixKind, KINDS, type Kind } from "./kinds.js";
 import { EventHub, type Listener } from "./event-hub.js";
 import { admit, enter, HeldEvents } from "./admit.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
+import { guestfsCacheDir } from "../config/paths.js";
+import { Appliance } from "./appliance.js";
+import { limitedGuest } from "./guest-slots.js";
 
 /** The VMs an operation works on: its target, and a clone's source. */
 function involvedNames(kind: string, params: Record<string, unknown>): string[] {
@@ -57,6 +61,8 @@ export class Operations {
   readonly inventory: Inventory;
   readonly journal: Journal;
   private readonly locks: HostLocks;
+  /** libguestfs' appliance, built at start (prepareGuest) so clones find it ready. */
+  readonly appliance: Appliance;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly hub: EventHub;
   private accepting = true;
@@ -70,8 +76,42 @@ export class Operations {
     const db = guardFull(o.db, o.stateDir);
     this.inventory = new Inventory(db);
     this.journal = new Journal(db);
-    this.locks = hostLocks(o.parallelCopies ?? 2);
+    this.locks = hostLocks(o.parallelCopies ?? 2, o.config.guest.parallel);
     this.hub = new EventHub(o.log);
+    this.appliance = new Appliance({
+      guest: this.guestPort(this.host(() => {}, false)),
+      cacheDir: guestfsCacheDir(o.config, o.stateDir),
+      wanted: o.config.guest.customize.length > 0,
+      log: o.log,
+    });
+  }
+
+  /** At farmd start: builds the appliance in the background; the API answers meanwhile. */
+  prepareGuest(): void {
+    this.appliance.start();
+  }
+
+  private host(events: EventSink, dryRun: boolean) {
+    return buildHost(this.o.config, {
+      dryRun,
+      events,
+      stateDir: this.o.stateDir,
+      runner: this.o.runner,
+      resolve: this.o.resolve,
+    });
+  }
+
+  /** Tests put a simulated libguestfs in deps: it is limited like the real one. */
+  private guestPort(host: { guest?: GuestPort }): GuestPort | undefined {
+    return this.o.deps && "guest" in this.o.deps ? this.o.deps.guest : host.guest;
+  }
+
+  /** An operation waiting for a shared resource shows as "queued", with what it waits for. */
+  private queued(events: EventSink, opId: () => string | undefined, what: string | null): void {
+    const id = opId();
+    if (!id) return;
+    this.journal.setOperationState(id, what ? "queued" : "running");
+    if (what) events({ type: "info", message: `waiting for ${what}` });
   }
 
   private deps(
@@ -80,29 +120,20 @@ export class Operations {
     signal?: AbortSignal,
     opId?: () => string | undefined,
   ): CloneDeps & Pick<AuditDeps, "journal" | "resolve"> {
-    const host = buildHost(this.o.config, {
-      dryRun,
-      events,
-      stateDir: this.o.stateDir,
-      runner: this.o.runner,
-      resolve: this.o.resolve,
-    });
+    const host = this.host(events, dryRun);
+    const guest = this.guestPort(host);
+    const { parallel } = this.o.config.guest;
+    const waitingFor = (w: string | null) => this.queued(events, opId ?? (() => undefined), w);
     return {
       config: this.o.config,
       ...host,
       families: lockedFamilies(host.families, this.locks),
       ganeti: lockedGaneti(host.ganeti, this.locks.ganeti),
-      copier: limitedCopier(host.copier, this.locks.copies, (waiting) => {
-        const id = opId?.();
-        if (!id) return;
-        // Waiting for a copy slot: "queued" until its turn comes.
-        this.journal.setOperationState(id, waiting ? "queued" : "running");
-        if (waiting)
-          events({
-            type: "info",
-            message: `waiting for a copy slot ([copy] parallel = ${this.o.parallelCopies ?? 2})`,
-          });
-      }),
+      copier: limitedCopier(host.copier, this.locks.copies, (waiting) =>
+        waitingFor(
+          waiting ? `a copy slot ([copy] parallel = ${this.o.parallelCopies ?? 2})` : null,
+        ),
+      ),
       inventory: this.inventory,
       journal: this.journal,
       resolve: this.o.resolve ?? systemResolver,
@@ -112,6 +143,19 @@ export class Operations {
       signal,
       parseFirstboot: firstBootIdentity,
       ...this.o.deps,
+      guest:
+        guest &&
+        limitedGuest(guest, {
+          slots: this.locks.guests,
+          appliance: this.appliance,
+          signal,
+          queued: (w) =>
+            waitingFor(
+              w === "slot"
+                ? `a libguestfs slot ([guest] parallel = ${parallel})`
+                : w && "the guestfs appliance farmd is building",
+            ),
+        }),
     };
   }
 
@@ -391,6 +435,6 @@ export class Operations {
   async stop(): Promise<void> {
     this.accepting = false;
     for (const job of this.running.values()) job.abort.abort(new Interrupted());
-    await Promise.all([...this.running.values()].map((j) => j.done));
+    await Promise.all([...this.running.values()].map((j) => j.done).concat(this.appliance.stop()));
   }
 }

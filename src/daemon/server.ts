@@ -140,7 +140,8 @@ const API: Route[] = [
   {
     method: "GET",
     path: exact(ROUTES.health),
-    handle: (c) => send(c.res, 200, { ok: true, pid: process.pid }),
+    handle: (c) =>
+      send(c.res, 200, { ok: true, pid: process.pid, guestfs: c.ops.appliance.health() }),
   },
   ...Object.keys(STARTS).map((path): Route => ({
     method: "POST",

@@ -94,18 +94,27 @@ export class Guestfs implements GuestPort {
     }
   }
 
-  async prepare(): Promise<{ ms: number; cached: boolean }> {
+  /** `signal`: farmd stopping kills the build's guestfish. */
+  async prepare({
+    reuse = false,
+    signal,
+  }: { reuse?: boolean; signal?: AbortSignal } = {}): Promise<{
+    ms: number;
+    cached: boolean;
+  }> {
+    const started = Date.now();
     this.preflight();
     mkdirSync(this.o.cacheDir, { recursive: true, mode: 0o700 });
     const cached = ["kernel", "initrd", "root"].every((f) =>
       existsSync(join(this.applianceDir(), f)),
     );
-    const started = Date.now();
+    if (cached && reuse) return { ms: Date.now() - started, cached };
     try {
       // An appliance with no disk: supermin builds it (or finds it current) in the cache.
       await this.o.runner.run(["guestfish", "--ro", "-a", "/dev/null", "run"], {
         env: this.env,
         timeoutMs: this.o.timeoutMs,
+        signal,
       });
     } catch (e) {
       throw explainLaunch(e);

@@ -224,8 +224,15 @@ export interface GuestSession {
 export interface GuestPort {
   /** Opens `device` read-write; `onPid` journals the process holding it, for crash recovery. */
   open(device: string, onPid?: (pid: number) => void): Promise<GuestSession>;
-  /** Builds (or finds cached) libguestfs' appliance, so clones do not pay for it. */
-  prepare(): Promise<{ ms: number; cached: boolean }>;
+  /**
+   * Builds (or finds cached) libguestfs' appliance, so clones do not pay for it. `reuse`: one
+   * already in the cache is taken as it is, without the launch that checks it (each session's
+   * launch checks it anyway, and under TCG that launch is most of the cost).
+   */
+  prepare(opts?: {
+    reuse?: boolean;
+    signal?: AbortSignal;
+  }): Promise<{ ms: number; cached: boolean }>;
 }
 
 /** nunjucks templates by name: the admin's override dir first, then the built-in templates/. */

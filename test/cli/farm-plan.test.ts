@@ -11,12 +11,12 @@ const planned = (plan: unknown) =>
 
 describe("farmctl farm plan", () => {
   it("sends the parsed spec with --var-file then --var over it, and the platform", async () => {
-    const spec = writeSpec(sim.dir);
+    writeSpec(sim.dir);
     const vars = join(sim.dir, "release.ini");
     writeFileSync(vars, "# the release\nrelease = 3.2.0\ngit_rev = abc123\n");
     planned(planOf([BUILD], [BUILD]));
     const r = await sim.farmctl(
-      ["farm", "plan", spec, "--var-file", "release.ini", "--var", "git_rev=def456"],
+      ["farm", "plan", "rel-3-2.toml", "--var-file", "release.ini", "--var", "git_rev=def456"],
       { env: { FARM_PLATFORM: "centos-7" } },
     );
     expect(r.stderr).toBe("");
@@ -27,7 +27,7 @@ describe("farmctl farm plan", () => {
         path: "/v1/farms/plan",
         body: {
           spec: expect.objectContaining({ name: "rel-3-2", required_vars: ["release"] }),
-          file: spec,
+          file: "rel-3-2.toml", // as given: farmd names it so in its messages
           vars: { release: "3.2.0", git_rev: "def456" },
           platform: "centos-7",
         },

@@ -32,6 +32,13 @@ describe("[guest]", () => {
     );
   });
 
+  it("runs one libguestfs session at a time by default, and takes 1 to 16", () => {
+    expect(parseConfig("", "f").guest.parallel).toBe(1);
+    expect(parseConfig("[guest]\nparallel = 16", "f").guest.parallel).toBe(16);
+    for (const bad of ["0", "17", "1.5", '"2"'])
+      expect(refusal(`[guest]\nparallel = ${bad}`)).toContain("guest.parallel");
+  });
+
   it("takes a file with its defaults, and refuses bad paths, modes, owners and templates", () => {
     const ok = parseConfig('[guest.files."/etc/pf/pf.conf"]\ntemplate = "pf.njk"', "f");
     expect(ok.guest.files).toEqual({

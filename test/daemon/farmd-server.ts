@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { FarmdClient } from "../../src/client/http.js";
 import { Operations } from "../../src/daemon/operations.js";
 import { apiServer } from "../../src/daemon/server.js";
+import type { CloneDeps } from "../../src/ops/clone/steps.js";
 import { simulatedDeps, type Harness } from "../ops/clone-harness.js";
 
 export interface ServedFarmd {
@@ -15,7 +16,12 @@ export interface ServedFarmd {
   close(): Promise<void>;
 }
 
-export async function serveFarmd(h: Harness, parallelCopies = 2): Promise<ServedFarmd> {
+/** `deps` replaces simulated adapters (a gated libguestfs, say). */
+export async function serveFarmd(
+  h: Harness,
+  parallelCopies = 2,
+  deps: Partial<CloneDeps> = {},
+): Promise<ServedFarmd> {
   const logs: string[] = [];
   const ops = new Operations({
     config: h.config,
@@ -25,7 +31,7 @@ export async function serveFarmd(h: Harness, parallelCopies = 2): Promise<Served
     parallelCopies,
     runner: h.runner,
     resolve: h.resolve,
-    deps: simulatedDeps(h),
+    deps: { ...simulatedDeps(h), ...deps },
   });
   const socket = join(h.root, "farmd.sock");
   const server: Server = apiServer(ops);

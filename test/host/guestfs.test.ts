@@ -310,6 +310,9 @@ describe("Guestfs prepare and preflight", () => {
     for (const f of ["kernel", "initrd", "root"]) writeFileSync(join(g.applianceDir(), f), "");
     runner.expect(run);
     expect(await g.prepare()).toEqual({ ms: expect.any(Number), cached: true });
+    // farmd's start takes a cached appliance as it is: no launch (runner.assertDone: no call left).
+    expect(await g.prepare({ reuse: true })).toEqual({ ms: expect.any(Number), cached: true });
+    expect(runner.calls).toHaveLength(2);
   });
 
   it("names libguestfs-tools when guestfish is missing, and linux-image-amd64 when /boot has no kernel", async () => {

@@ -2,13 +2,18 @@
 // farm's record and what holds each name on the host. Pure: the daemon gathers, this decides.
 import type { FarmAction, FarmPlan, MemberSpec, ResolvedFarm } from "../../api/farm.js";
 import { BadInput } from "../../api/errors.js";
-import type { RecordedMember } from "../../state/inventory.js";
 import { canonicalJson as canonical, sha256Hex } from "./canonical.js";
 import { diffMember } from "./member-diff.js";
 import { ownership } from "./ownership.js";
 
 /** A member as the inventory recorded it when last applied (Inventory.members). */
-export type { RecordedMember };
+export interface RecordedMember {
+  farm: string;
+  member: string;
+  name: string;
+  spec: MemberSpec;
+  specHash: string;
+}
 
 /** What holds a member's name on the host right now. */
 export interface NameHolder {

@@ -1,0 +1,16 @@
+// GET /v1/health: farmd answers, and whether libguestfs' appliance is ready for the customize step.
+
+export interface GuestfsHealth {
+  /** off: not built (yet, or not needed); building: farmd's start-time build runs. */
+  state: "off" | "building" | "ready" | "unavailable";
+  /** Where it was built, or what is missing and the fix. */
+  detail: string | null;
+  /** How long the build (or the check of a cached one) took. */
+  seconds: number | null;
+}
+
+export interface Health {
+  ok: boolean;
+  pid: number;
+  guestfs: GuestfsHealth;
+}
