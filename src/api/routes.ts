@@ -28,8 +28,9 @@ export const ROUTES = {
 /** A control character (newline, NUL, ...): never part of a name, an address or a size. */
 export const CONTROL_CHAR = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
 
-/** A variable's name (--var, --var-file, a spec's vars): what templates can write as vars.NAME. */
-export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** A variable's name (--var, --var-file, a spec's vars): what templates can write as vars.NAME.
+ *  Not __proto__: a parsed object would drop it silently. */
+export const VAR_NAME = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** A value of a request: never empty, never a control character. */
 const text = z

@@ -162,6 +162,10 @@ export class FarmdClient {
     return (await this.json<{ opId: string }>("POST", ROUTES.farmDown, { request: req })).opId;
   }
 
+  async *planFarmDown(req: FarmDownRequest): AsyncGenerator<StreamedEvent> {
+    yield* this.lines(await this.open("POST", ROUTES.farmDown, { request: req, dryRun: true }));
+  }
+
   /** The farms, as a bare array (the contract) or wrapped as {farms} like the other lists. */
   async farms(): Promise<FarmSummary[]> {
     const doc = await this.json<FarmSummary[] | { farms: FarmSummary[] }>("GET", ROUTES.farms);

@@ -163,7 +163,7 @@ describe.skipIf(skip !== null)(
         // prettier-ignore
         out = await farmctl(tb, [
           "clone", "--config", config, "gallifrey", "gallifrey-dev", "--var", `git_revision=${REVISION}`, "--json",
-        ], E2E_TEST_MS);
+        ], 2 * E2E_TEST_MS);
         console.log(`customized clone took ${Date.now() - t0} ms:\n${out.stderr}`);
         expect(out.exitCode, out.stdout + out.stderr).toBe(0);
         result = (JSON.parse(out.stdout) as { result: typeof result }).result;
@@ -179,7 +179,8 @@ describe.skipIf(skip !== null)(
         const info = events.filter((e) => e.type === "info").map((e) => e.message);
         console.log(`steps: ${times}\n${info.join("\n")}`);
         clone = await consoleIdentity(tb, TARGET, "gallifrey-dev");
-      }, E2E_TEST_MS);
+        // A backstop only: the source's boot, the appliance and the clone each wait for their state.
+      }, 4 * E2E_TEST_MS);
 
       it("the source's console shows the identity build-disk.sh gave it", () => {
         expect(source.machineId).toMatch(/^[0-9a-f]{32}$/);
