@@ -20,6 +20,15 @@ export async function previewUp(
     if (!m || ctx.problems?.some((p) => p.member === a.member)) continue;
     const tag = (event: OpEvent) =>
       write({ type: "member-event", member: a.member, opId: "", event });
+    if (a.action === "create" || a.action === "replace" || a.action === "update")
+      write({
+        type: "member",
+        member: a.member,
+        name: a.name,
+        action: a.action,
+        status: "started",
+        opId: null,
+      });
     try {
       if (a.action === "create")
         await ops.plan(cloneKind, { ...memberClone(farm, m), ...ctx.picks?.[a.member] }, tag);

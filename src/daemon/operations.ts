@@ -37,6 +37,8 @@ import { limitedGuest } from "./guest-slots.js";
 
 /** The VMs an operation works on: its target, and a clone's source. */
 function involvedNames(kind: string, params: Record<string, unknown>): string[] {
+  // A farm operation names a farm, not a VM: its members' own operations are checked one by one.
+  if (kind.startsWith("farm-")) return [];
   const names = [params.name, kind === "clone" ? params.source : undefined];
   return names.filter((n): n is string => typeof n === "string");
 }
