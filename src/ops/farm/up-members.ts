@@ -48,6 +48,8 @@ export async function upMembers(run: FarmRun, up: UpPlan): Promise<MemberOutcome
     const stopped = clones.stopped.has(o.opId ?? "");
     outcomes[i] = stopped ? { ...o, status: "skipped", error: STOPPED } : o;
     announce(run, outcomes[i]!);
+    // Recorded as soon as it has a member: a crash later still leaves the farm to status and down.
+    if (o.status === "done" && o.action !== "orphan") run.deps.farms.upsert(up.farm, run.opId);
     if (outcomes[i]!.status === "failed" || outcomes[i]!.status === "refused") failing();
   };
   for (const [i, a] of up.actions.entries()) {

@@ -103,8 +103,10 @@ export function farmUpSteps(): SagaStep<FarmUpCtx>[] {
           },
         );
         step.record({ outcomes: ctx.outcomes });
-        // The farm is recorded once it has a member: `farm status` and `farm down` start from it.
+        // The farm's record follows its members: `farm status` and `farm down` start from it; a farm
+        // left without any (atomic undid them all) has none, as after `farm down`.
         if (deps.inventory.members(farm.name).length) deps.farms.upsert(farm, ctx.opId);
+        else deps.farms.delete(farm.name);
       },
     },
   ];
