@@ -54,9 +54,12 @@ function busy(target: string, holder: Holder): Busy {
       "run the command again once it has started (`farmctl ops` lists it)",
       { target },
     );
+  const state = holder.state ?? "running";
   return new Busy(
-    `${what} is busy: operation ${holder.opId} (${holder.kind}) is running on it`,
-    `wait for it (\`farmctl ops ${holder.opId} --follow\`), or cancel it, then run the command again`,
+    `${what} is busy: operation ${holder.opId} (${holder.kind}) is ${state} on it`,
+    state === "interrupted"
+      ? `cancel it (\`farmctl cancel ${holder.opId}\`), then run the command again`
+      : `wait for it (\`farmctl ops ${holder.opId} --follow\`), or cancel it, then run the command again`,
     { target, opId: holder.opId },
   );
 }

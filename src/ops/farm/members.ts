@@ -4,6 +4,7 @@ import type { DestroyRequest } from "../../api/destroy.js";
 import type { CloneResult } from "../../api/clone.js";
 import type { MemberOutcome } from "../../api/farm.js";
 import { asFarmError } from "../../api/errors.js";
+import { Interrupted } from "../saga.js";
 import type { ChildEnd, FarmDeps } from "./deps.js";
 
 export interface MemberRef {
@@ -54,7 +55,6 @@ export interface Started {
 
 /**
  * Starts a child operation for the member; resolves once it is admitted (or throws its refusal).
- * A cancel of the farm operation cancels the child.
  */
 export async function startChild(
   run: FarmRun,
@@ -74,7 +74,10 @@ export async function startChild(
     events({ type: "member-event", member: ref.member, opId: id, event });
     if (event.type === "step-failed") onFailing();
   });
-  const stop = () => children.cancel(opId);
+  // A cancel of the farm operation cancels the child; farmd's stop interrupts each on its own.
+  const stop = () => {
+    if (!(run.signal?.reason instanceof Interrupted)) children.cancel(opId);
+  };
   run.signal?.addEventListener("abort", stop, { once: true });
   const end = children.wait(opId).finally(() => run.signal?.removeEventListener("abort", stop));
   return { opId, end };
