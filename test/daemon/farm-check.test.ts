@@ -28,7 +28,8 @@ describe("the whole-farm check", () => {
   it("refuses a farm whose disks and snapshots the VG cannot hold at once", async () => {
     const h = harness();
     const { socket, ops } = await farmdFor(h);
-    // The simulated VG has 39932M free (40956M, gallifrey's 1 GiB disk in it): 20 members need 20 disks of 1 GiB and 20 snapshots of 1G.
+    // The simulated VG has 39932M free (40956M less gallifrey's 1 GiB disk): 20 members need
+    // 20 disks of 1 GiB and 20 snapshots of 1G.
     const r = await call(socket, "POST", "/v1/farms/up", {
       request: { ...spec("rel", members(20)), yes: false },
     });
