@@ -1,4 +1,5 @@
 import type { ErrorJson } from "./errors.js";
+import type { MemberOutcome } from "./farm.js";
 
 // Events an operation emits while it runs; the CLI renders them, farmd will stream them as NDJSON.
 export type OpEvent =
@@ -26,6 +27,21 @@ export type OpEvent =
   | { type: "file-diff"; path: string; diff: string }
   | { type: "info"; message: string }
   | { type: "warning"; message: string }
+  /**
+   * A farm operation's member changed state: "started" when its child operation (clone, destroy,
+   * update) began, then how it ended (MemberOutcome's status). `opId` is the child's, once it has one.
+   */
+  | {
+      type: "member";
+      member: string;
+      name: string;
+      action: MemberOutcome["action"];
+      status: "started" | MemberOutcome["status"];
+      opId: string | null;
+      error?: string;
+    }
+  /** An event of a member's child operation, forwarded by the farm operation (its "end" included). */
+  | { type: "member-event"; member: string; opId: string; event: OpEvent }
   /** The last event of an operation: how it ended and what it made. */
   | { type: "end"; opId: string; state: string; result?: unknown; error?: ErrorJson };
 

@@ -22,6 +22,9 @@ export interface VmRow {
   /** The guest's own hostname and machine-id, learnt from its console after first boot. */
   hostname: string | null;
   machineId: string | null;
+  /** The staging farm and member key it belongs to (issue 10); null for a VM of no farm. */
+  farm: string | null;
+  member: string | null;
 }
 
 /** The fields of `farmctl list -o`: the JSON keys of a VmRow, one naming for the table and --json. */
@@ -43,6 +46,8 @@ export const LIST_FIELDS = [
   "origin",
   "hostname",
   "machineId",
+  "farm",
+  "member",
 ] as const satisfies readonly (keyof VmRow)[];
 export type ListField = (typeof LIST_FIELDS)[number];
 
@@ -55,6 +60,8 @@ export interface VmDetail {
   liveBalloonBytes: number | null;
   /** The guest's SSH host keys printed at its first boot; null when never learnt. */
   sshHostKeys: SshHostKey[] | null;
+  /** The variables its templates saw (a farm member's, or its --var values); {} when none. */
+  vars: Record<string, string>;
 }
 
 export type Severity = "error" | "warning" | "info";

@@ -28,4 +28,6 @@ export interface OperationRecord {
   error: unknown;
   createdAt: string;
   updatedAt: string;
+  /** The farm operation this one ran under (a member's clone or destroy); null for the others. */
+  parentId: string | null;
 }

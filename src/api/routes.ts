@@ -28,8 +28,9 @@ export const ROUTES = {
 /** A control character (newline, NUL, ...): never part of a name, an address or a size. */
 export const CONTROL_CHAR = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
 
-/** A variable's name (--var, --var-file, a spec's vars): what templates can write as vars.NAME. */
-export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** A variable's name (--var, --var-file, a spec's vars): what templates can write as vars.NAME.
+ *  Not __proto__: a parsed object would drop it silently. */
+export const VAR_NAME = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** A value of a request: never empty, never a control character. */
 const text = z
@@ -90,6 +91,7 @@ export function httpStatus(code: string): number {
     unsupported_media_type: 415,
     no_route: 404,
     method_not_allowed: 405,
+    confirm_needed: 409,
   };
   return map[code] ?? 500;
 }
@@ -105,4 +107,68 @@ export const auditBody = z.object({ fix: z.boolean().default(false) }).strict();
 /** `audit --fix` as an operation: no request of its own. */
 export const fixBody = z
   .object({ dryRun: z.boolean().default(false), request: z.object({}).strict().default({}) })
+  .strict();
+
+/** A farm's spec and variables as the client read them; farmd resolves and checks them again. */
+const farmInput = {
+  // The TOML file parsed to an object: its keys and values are checked by the spec's schema.
+  spec: z.record(z.string(), z.unknown()),
+  file: text,
+  vars: z.record(z.string(), z.string()),
+  platform: text.nullable(),
+};
+
+/** Farms' bodies hold a whole spec (and a saved plan): larger than a clone's, still bounded. */
+export const FARM_MAX_BODY = 256 * 1024;
+
+export const farmPlanBody = z.object(farmInput).strict();
+
+const fieldChange = z.object({ field: text, from: z.unknown(), to: z.unknown() }).strict();
+
+/** A plan saved by `farm plan -o`, sent back with `farm up --plan`: compared, never trusted. */
+const savedPlan = z
+  .object({
+    farm: text,
+    specHash: text,
+    basis: text,
+    platform: text.nullable(),
+    actions: z
+      .array(
+        z
+          .object({
+            action: z.enum(["create", "replace", "update", "noop", "orphan", "refuse"]),
+            member: text,
+            name: text,
+            reason: z.string().optional(),
+            reasons: z.array(fieldChange).optional(),
+            changes: z.array(fieldChange).optional(),
+          })
+          .strict(),
+      )
+      .max(1000),
+  })
+  .strict();
+
+export const farmUpBody = z
+  .object({
+    dryRun: z.boolean().default(false),
+    request: z
+      .object({
+        ...farmInput,
+        plan: savedPlan.optional(),
+        yes: z.boolean(),
+        onError: z.enum(["continue", "stop", "atomic"]).optional(),
+        prune: z.boolean().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const farmDownBody = z
+  .object({
+    dryRun: z.boolean().default(false),
+    request: z
+      .object({ name: text, platform: text.nullable(), force: z.boolean(), yes: z.boolean() })
+      .strict(),
+  })
   .strict();

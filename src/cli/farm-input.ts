@@ -36,10 +36,23 @@ export function readFarmInput(
     file,
     (message) => new BadInput(message, "fix the syntax; see farmctl-farm(5)"),
   );
+  const dates = datesIn(spec, []);
+  if (dates.length)
+    throw new BadInput(
+      dates.map((at) => `${file}: ${at}: is a TOML date, which no key of a spec takes`).join("\n"),
+      'write it in quotes, like "2026-12-02"',
+    );
   // Spread, not assignment: a variable named __proto__ stays a variable.
   const vars = [...(o.varFiles ?? []).map(readVarFile), parseVars(o.vars)].reduce<
     Record<string, string>
   >((all, some) => ({ ...all, ...some }), {});
   const platform = o.platform ?? env.FARM_PLATFORM ?? "";
   return { spec, file, vars, platform: platform === "" ? null : platform };
+}
+
+/** Key paths of TOML dates: sent as JSON they would reach farmd as strings it never saw quoted. */
+function datesIn(value: unknown, path: string[]): string[] {
+  if (value instanceof Date) return [path.join(".")];
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => datesIn(v, [...path, k]));
 }

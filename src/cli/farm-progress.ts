@@ -2,7 +2,7 @@
 // and the members' copies on one line (redrawn on a TTY, every 25 % per member otherwise).
 import type { OpEvent } from "../api/events.js";
 import type { MemberOutcome } from "../api/farm.js";
-import type { EventView } from "./follow.js";
+import { planView, type EventView } from "./follow.js";
 import { formatBytes } from "./format.js";
 import { ProgressView, type Output } from "./progress.js";
 
@@ -90,4 +90,32 @@ export class FarmProgressView implements EventView {
     }
     this.out.write(text);
   }
+}
+
+/**
+ * `farm up --dry-run`: each member's plan (its steps, commands and diffs) on stdout under a
+ * heading naming the member and its action, as `clone --dry-run` shows a clone's.
+ */
+export function farmPlanView(
+  base: EventView = planView(),
+  write = (s: string) => void process.stdout.write(s),
+): EventView {
+  let current: string | null = null;
+  const heading = (member: string, what = "") => {
+    if (member === current) return;
+    current = member;
+    write(`== ${member}${what} ==\n`);
+  };
+  return {
+    handle(e) {
+      const f = e as OpEvent | FarmEvent;
+      if (f.type === "member") {
+        if (f.status === "started") heading(f.member, `: ${f.action} ${f.name}`);
+        return;
+      }
+      if (f.type !== "member-event") return base.handle(e);
+      heading(f.member);
+      base.handle(f.event);
+    },
+  };
 }

@@ -1,9 +1,9 @@
 // Follows a farm operation (`farm up`, `farm down`) to its end and prints how each member ended.
 import { EXIT, FarmError } from "../api/errors.js";
-import type { FarmRunResult } from "../api/farm.js";
-import type { FarmdClient } from "../client/http.js";
-import { FarmProgressView } from "./farm-progress.js";
-import { memberFailed, runTable } from "./farm-view.js";
+import type { FarmPlan, FarmRunResult } from "../api/farm.js";
+import type { FarmdClient, StreamedEvent } from "../client/http.js";
+import { farmPlanView, FarmProgressView } from "./farm-progress.js";
+import { memberFailed, planSummary, planTable, runTable } from "./farm-view.js";
 import { follow } from "./follow.js";
 import { printJson } from "./output.js";
 
@@ -53,4 +53,29 @@ export async function followFarm(
     if (isRunResult(partial) && !o.json) process.stdout.write(runTable(verb, partial));
     throw err;
   }
+}
+
+/**
+ * `--dry-run`: each member's plan on stdout, then how every member would end (a plan, if that is
+ * what farmd answers); exit 1, as the run would, when a member would fail or be refused.
+ */
+export async function dryRun(
+  verb: "up" | "down",
+  stream: () => AsyncIterable<StreamedEvent>,
+  o: RunOptions,
+): Promise<void> {
+  const { result } = await follow<FarmRunResult | FarmPlan>(
+    null,
+    stream,
+    Boolean(o.json),
+    true,
+    farmPlanView(),
+  );
+  const failed = isRunResult(result) && result.members.some(memberFailed);
+  if (failed) process.exitCode = EXIT.failed;
+  if (o.json) return printJson({ ok: !failed, dryRun: true, result });
+  const text = isRunResult(result)
+    ? runTable(verb, result)
+    : planTable(result as FarmPlan) + planSummary(result as FarmPlan);
+  process.stdout.write(`dry run: nothing was changed.\n${text}`);
 }

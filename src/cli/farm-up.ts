@@ -1,14 +1,11 @@
 // `farmctl farm up SPEC`: brings the farm to its spec through farmd, member by member.
 import { Option, type Command } from "commander";
-import type { FarmRun, FarmRunResult, FarmUpRequest } from "../api/farm.js";
+import type { FarmRun, FarmUpRequest } from "../api/farm.js";
 import { connect } from "../client/connect.js";
 import { startConfirmed } from "./farm-confirm.js";
 import { specInput, specOptions, type SpecOptions } from "./farm-options.js";
 import { readPlanFile } from "./farm-plan-file.js";
-import { followFarm, type RunOptions } from "./farm-run.js";
-import { runTable } from "./farm-view.js";
-import { follow } from "./follow.js";
-import { printJson } from "./output.js";
+import { dryRun, followFarm, type RunOptions } from "./farm-run.js";
 
 interface UpOptions extends SpecOptions, RunOptions {
   plan?: string;
@@ -49,17 +46,7 @@ export function registerFarmUp(farm: Command): void {
         onError: o.onError,
         prune: Boolean(o.prune),
       };
-      if (o.dryRun) {
-        const { result } = await follow<FarmRunResult>(
-          null,
-          () => client.planFarmUp(req),
-          Boolean(o.json),
-          true,
-        );
-        if (o.json) printJson({ ok: true, dryRun: true, result });
-        else process.stdout.write(`dry run: nothing was changed.\n${runTable("up", result!)}`);
-        return;
-      }
+      if (o.dryRun) return dryRun("up", () => client.planFarmUp(req), o);
       const opId = await startConfirmed((yes) => client.startFarmUp({ ...req, yes }), req.yes);
       if (opId) await followFarm(client, "up", opId, o);
     });

@@ -17,7 +17,7 @@ const progressView = () =>
 const PLAN_EVENTS = new Set<OpEvent["type"]>(["step-start", "command", "file-diff"]);
 
 /** A dry run's plan is its output, on stdout (`> plan.txt` keeps it); diagnostics stay on stderr. */
-function planView(): EventView {
+export function planView(): EventView {
   const plan = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: false });
   const diagnostics = progressView();
   return {

@@ -8,9 +8,11 @@ import { printJson } from "./output.js";
 import { closest } from "../api/suggest.js";
 import { table } from "./table.js";
 
-// The columns that fit a terminal; -o adds instance, lv, source, created, hostname, machineId.
+// The columns that fit a terminal; -o adds instance, lv, source, created, hostname, machineId,
+// farm, member.
 const DEFAULT_FIELDS = LIST_FIELDS.filter(
-  (f) => !["instance", "lv", "source", "created", "hostname", "machineId"].includes(f),
+  (f) =>
+    !["instance", "lv", "source", "created", "hostname", "machineId", "farm", "member"].includes(f),
 );
 
 const bytes = (n: number | null) => (n === null ? "-" : formatBytes(n));
@@ -34,6 +36,8 @@ const COLUMN: Record<ListField, [string, (r: VmRow) => string]> = {
   origin: ["ORIGIN", (r) => r.origin],
   hostname: ["HOSTNAME", (r) => r.hostname ?? "-"],
   machineId: ["MACHINE_ID", (r) => r.machineId ?? "-"],
+  farm: ["FARM", (r) => r.farm ?? "-"],
+  member: ["MEMBER", (r) => r.member ?? "-"],
 };
 
 /** The fields -o names; an unknown one is a usage error (64) with the likely one and the list. */
@@ -74,6 +78,8 @@ function detail(d: VmDetail): string {
     ["disk", `${v.lv ?? "-"} (${bytes(v.diskBytes)})`],
     ["source", v.source ?? "-"],
     ["created", v.created ?? "-"],
+    ["farm", v.farm ? `${v.farm} (member ${v.member ?? "?"})` : "-"],
+    ["vars", formatVars(d.vars)],
   ];
   const files = d.files.map(
     (f) =>
@@ -85,6 +91,13 @@ function detail(d: VmDetail): string {
     ? `\noperations:\n${d.operations.map((o) => `  ${o.id} ${o.kind} ${o.state} ${o.createdAt}`).join("\n")}\n`
     : "";
   return `${v.name}\n${rows.map(([k, x]) => `  ${k.padEnd(9)} ${x}`).join("\n")}\n${guest}${files.join("")}${ops}`;
+}
+
+/** `k=v` pairs sorted by key, JSON-quoted where a value holds a blank or a quote. */
+function formatVars(vars: Record<string, string>): string {
+  const pairs = Object.entries(vars).sort(([a], [b]) => a.localeCompare(b));
+  if (!pairs.length) return "-";
+  return pairs.map(([k, v]) => `${k}=${/^[^\s"']+$/.test(v) ? v : JSON.stringify(v)}`).join(" ");
 }
 
 const configOption = () => new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG");

@@ -13,15 +13,43 @@ interface Common {
 
 const configOption = () => new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG");
 
-function opsTable(ops: OperationRecord[]): string {
+/**
+ * The operations newest first, each farm operation followed by its member operations (oldest
+ * first, indented under it); a child whose parent is not listed stands on its own.
+ */
+export function nestOperations(ops: OperationRecord[]): { op: OperationRecord; depth: number }[] {
+  const listed = new Set(ops.map((o) => o.id));
+  const out: { op: OperationRecord; depth: number }[] = [];
+  const place = (op: OperationRecord, depth: number) => {
+    out.push({ op, depth });
+    const children = ops.filter((c) => c.parentId === op.id).reverse();
+    for (const c of children) place(c, depth + 1);
+  };
+  for (const o of ops) if (!o.parentId || !listed.has(o.parentId)) place(o, 0);
+  return out;
+}
+
+export function opsTable(ops: OperationRecord[]): string {
   return table(
     ["ID", "KIND", "TARGET", "STATE", "STARTED", "UPDATED"],
-    ops.map((o) => [o.id, o.kind, o.target, o.state, o.createdAt, o.updatedAt]),
+    nestOperations(ops).map(({ op: o, depth }) => [
+      `${"  ".repeat(Math.max(0, depth - 1))}${depth ? "└ " : ""}${o.id}`,
+      o.kind,
+      o.target,
+      o.state,
+      o.createdAt,
+      o.updatedAt,
+    ]),
   );
 }
 
-function opDetail(op: OperationRecord, steps: StepRecord[]): string {
-  const head = `operation ${op.id}: ${op.kind} ${op.target}, ${op.state} (started ${op.createdAt}, updated ${op.updatedAt})\n`;
+export function opDetail(
+  op: OperationRecord,
+  steps: StepRecord[],
+  children: OperationRecord[] = [],
+): string {
+  const parent = op.parentId ? ` under ${op.parentId}` : "";
+  const head = `operation ${op.id}: ${op.kind} ${op.target}, ${op.state}${parent} (started ${op.createdAt}, updated ${op.updatedAt})\n`;
   const err = op.error
     ? `error: ${(op.error as { message?: string }).message ?? JSON.stringify(op.error)}\n`
     : "";
@@ -34,7 +62,8 @@ function opDetail(op: OperationRecord, steps: StepRecord[]): string {
           `  ${String(s.seq + 1).padStart(2)} ${s.name.padEnd(14)} ${s.state}${s.error ? `: ${s.error}` : ""}`,
       )
       .join("\n") +
-    "\n"
+    "\n" +
+    children.map((c) => `  └ ${c.id} ${c.kind} ${c.target}, ${c.state}\n`).join("")
   );
 }
 
@@ -68,10 +97,10 @@ export function registerOps(program: Command): void {
           : void process.stdout.write(opsTable(ops));
       }
       if (o.follow) return followAfter(id, o);
-      const { operation, steps } = await client.operation(id);
+      const { operation, steps, children } = await client.operation(id);
       return o.json
-        ? printJson({ ok: true, operation, steps })
-        : void process.stdout.write(opDetail(operation, steps));
+        ? printJson({ ok: true, operation, steps, children })
+        : void process.stdout.write(opDetail(operation, steps, children));
     });
 
   program

@@ -30,7 +30,7 @@ export function parseVarFile(text: string, file: string): Record<string, string>
     if (!VAR_NAME.test(key))
       throw refuse(
         `'${key.slice(0, 80)}' is not a variable name`,
-        "use letters, digits and '_' (not starting with a digit, at most 64), like git_rev",
+        "use letters, digits and '_' (not starting with a digit, at most 64, not __proto__), like git_rev",
       );
     const value = unquote(s.slice(eq + 1).trim());
     if (CONTROL_CHAR.test(value))

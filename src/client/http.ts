@@ -162,6 +162,10 @@ export class FarmdClient {
     return (await this.json<{ opId: string }>("POST", ROUTES.farmDown, { request: req })).opId;
   }
 
+  async *planFarmDown(req: FarmDownRequest): AsyncGenerator<StreamedEvent> {
+    yield* this.lines(await this.open("POST", ROUTES.farmDown, { request: req, dryRun: true }));
+  }
+
   /** The farms, as a bare array (the contract) or wrapped as {farms} like the other lists. */
   async farms(): Promise<FarmSummary[]> {
     const doc = await this.json<FarmSummary[] | { farms: FarmSummary[] }>("GET", ROUTES.farms);
@@ -194,7 +198,10 @@ export class FarmdClient {
       .operations;
   }
 
-  operation(opId: string): Promise<{ operation: OperationRecord; steps: StepRecord[] }> {
+  /** `children`: a farm operation's member operations (empty for the others). */
+  operation(
+    opId: string,
+  ): Promise<{ operation: OperationRecord; steps: StepRecord[]; children: OperationRecord[] }> {
     return this.json("GET", ROUTES.operation(opId));
   }
 

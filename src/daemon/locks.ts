@@ -117,6 +117,7 @@ export function lockedGaneti(g: GanetiPort, lock: Mutex): GanetiPort {
     instanceDisks: (fqdn) => g.instanceDisks(fqdn),
     add: (p, onJob) => lock.run(() => g.add(p, onJob)),
     start: (fqdn) => g.start(fqdn),
+    setMemory: (fqdn, memory) => g.setMemory(fqdn, memory),
     shutdown: (fqdn, timeoutSec) => g.shutdown(fqdn, timeoutSec),
     remove: (fqdn, onJob) => lock.run(() => g.remove(fqdn, onJob)),
     waitJob: (jobId) => g.waitJob(jobId),

@@ -14,6 +14,8 @@ import { committedStep, Interrupted, rollback, runSaga } from "../ops/saga.js";
 import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
+import { Farms } from "../state/farms.js";
+import type { StatusDeps } from "../ops/farm/status.js";
 import { guardFull } from "../state/full.js";
 import { buildHost } from "./host.js";
 import type { AuditReport } from "../api/inventory.js";
@@ -25,12 +27,18 @@ import { cloneKind, fixKind, KINDS, type Kind } from "./kinds.js";
 import { EventHub, type Listener } from "./event-hub.js";
 import { admit, enter, HeldEvents } from "./admit.js";
 import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
+import { ExclusiveTargets, type Claim } from "./exclusive.js";
+import type { ChildOps, FarmExtras, TcpProbe } from "../ops/farm/deps.js";
+import { childOps } from "./children.js";
+import { probeTcp } from "../host/tcp-probe.js";
 import { guestfsCacheDir } from "../config/paths.js";
 import { Appliance } from "./appliance.js";
 import { limitedGuest } from "./guest-slots.js";
 
 /** The VMs an operation works on: its target, and a clone's source. */
 function involvedNames(kind: string, params: Record<string, unknown>): string[] {
+  // A farm operation names a farm, not a VM: its members' own operations are checked one by one.
+  if (kind.startsWith("farm-")) return [];
   const names = [params.name, kind === "clone" ? params.source : undefined];
   return names.filter((n): n is string => typeof n === "string");
 }
@@ -40,6 +48,9 @@ function kindOf(name: string) {
   if (!kind) throw new FarmError("internal", `unknown operation kind '${name}'`, 70);
   return kind;
 }
+
+/** Sees every event of an operation from its first, with the operation's id. */
+type ChildListener = (opId: string, event: OpEvent) => void;
 
 export type Log = (level: "info" | "warning" | "error", message: string) => void;
 
@@ -55,16 +66,20 @@ export interface OperationsOptions {
   deps?: Partial<CloneDeps>;
   /** FARMD_TEST_CRASH_AT: kills farmd at one step, for the crash tests. */
   crash?: CrashHook;
+  /** How a farm's `wait = "ssh"` reaches a member; tests simulate the guests' SSH servers. */
+  tcpProbe?: TcpProbe;
 }
 
 export class Operations {
   readonly inventory: Inventory;
   readonly journal: Journal;
+  readonly farms: Farms;
   private readonly locks: HostLocks;
   /** libguestfs' appliance, built at start (prepareGuest) so clones find it ready. */
   readonly appliance: Appliance;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly hub: EventHub;
+  private readonly exclusive: ExclusiveTargets;
   private accepting = true;
 
   get config(): Config {
@@ -76,8 +91,10 @@ export class Operations {
     const db = guardFull(o.db, o.stateDir);
     this.inventory = new Inventory(db);
     this.journal = new Journal(db);
+    this.farms = new Farms(db);
     this.locks = hostLocks(o.parallelCopies ?? 2, o.config.guest.parallel);
     this.hub = new EventHub(o.log);
+    this.exclusive = new ExclusiveTargets(this.journal);
     this.appliance = new Appliance({
       guest: this.guestPort(this.host(() => {}, false)),
       cacheDir: guestfsCacheDir(o.config, o.stateDir),
@@ -119,7 +136,7 @@ export class Operations {
     dryRun: boolean,
     signal?: AbortSignal,
     opId?: () => string | undefined,
-  ): CloneDeps & Pick<AuditDeps, "journal" | "resolve"> {
+  ): CloneDeps & Pick<AuditDeps, "journal" | "resolve"> & FarmExtras {
     const host = this.host(events, dryRun);
     const guest = this.guestPort(host);
     const { parallel } = this.o.config.guest;
@@ -142,6 +159,9 @@ export class Operations {
       dryRun,
       signal,
       parseFirstboot: firstBootIdentity,
+      children: this.children,
+      farms: this.farms,
+      tcpProbe: this.o.tcpProbe ?? probeTcp,
       ...this.o.deps,
       guest:
         guest &&
@@ -158,6 +178,14 @@ export class Operations {
         }),
     };
   }
+
+  /** A farm operation's members: clones and destroys run as operations under it. */
+  private readonly children: ChildOps = childOps({
+    start: (kind, req, parentId, listener) => this.start(kindOf(kind), req, { parentId, listener }),
+    ended: async (opId) => void (await this.running.get(opId)?.done),
+    cancel: (opId) => this.cancel(opId),
+    journal: () => this.journal,
+  });
 
   /** Stores and fans out an operation's event. */
   private sink(opId: string): EventSink {
@@ -180,6 +208,26 @@ export class Operations {
     return { ...deps, journal: this.journal, resolve: this.o.resolve ?? systemResolver };
   }
 
+  /** The adapters of a farm's plan, list and status: queries only. */
+  farmView(): StatusDeps {
+    return { ...this.deps(() => {}, false), farms: this.farms };
+  }
+
+  /** A farm operation's dry run: its preflight (read-only) alone; its refusal is thrown. */
+  async preview<Req extends object, Ctx extends { opId: string }>(
+    kind: Kind<Req, Ctx>,
+    req: Req,
+  ): Promise<Ctx> {
+    kind.check(req, this.o.config);
+    const ctx = kind.ctx(
+      "",
+      req,
+      this.deps(() => {}, false),
+    );
+    await admit(kind.steps(), ctx);
+    return ctx;
+  }
+
   /** Audits the host; with `fix`, runs the repairs as a `fix` operation and waits for its report. */
   async audit(fix: boolean): Promise<AuditReport> {
     if (!fix) return auditAndFix(this.viewDeps(), false);
@@ -197,15 +245,32 @@ export class Operations {
 
   /**
    * Admits an operation (its preflight passes, or its refusal is thrown and nothing is journaled),
-   * then runs it in the background and returns its id.
+   * then runs it in the background and returns its id. `parentId`: the farm operation it runs
+   * for; `listener` sees every event from the first (a farm operation forwards its members').
    */
   async start<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
+    opts: { parentId?: string; listener?: ChildListener } = {},
   ): Promise<string> {
     this.refuseIfStopping();
     kind.check(req, this.o.config);
     this.refuseIfRecovering(kind, req);
+    const exclusive = this.exclusive.claim(kind, req);
+    try {
+      return await this.admitAndRun(kind, req, opts, exclusive);
+    } catch (err) {
+      exclusive?.release();
+      throw err;
+    }
+  }
+
+  private async admitAndRun<Req extends object, Ctx extends { opId: string }>(
+    kind: Kind<Req, Ctx>,
+    req: Req,
+    opts: { parentId?: string; listener?: ChildListener },
+    exclusive: Claim | null,
+  ): Promise<string> {
     const abort = new AbortController();
     const held = new HeldEvents();
     let opId: string | undefined;
@@ -218,9 +283,20 @@ export class Operations {
     const admitted = await admit(steps, ctx);
     this.refuseIfStopping();
     this.refuseIfRecovering(kind, req);
-    opId = ctx.opId = this.journal.createOperation(kind.name, kind.target(req), {
-      ...req,
-    } as Record<string, unknown>);
+    opId = ctx.opId = this.journal.createOperation(
+      kind.name,
+      kind.target(req),
+      { ...req } as Record<string, unknown>,
+      opts.parentId ?? null,
+    );
+    exclusive?.held(opId);
+    if (opts.listener) {
+      const [id, listener] = [opId, opts.listener];
+      const off = this.hub.subscribe(opId, (_seq, e) => {
+        if (e.type === "end") off();
+        listener(id, e);
+      });
+    }
     const run = {
       opId,
       journal: this.journal,
@@ -228,10 +304,22 @@ export class Operations {
       signal: abort.signal,
       crashAt: this.o.crash?.forOperation(kind.name, opId),
     };
-    this.track(opId, abort, async () => {
-      await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
-      return kind.result(ctx);
-    });
+    const id = opId;
+    this.track(
+      opId,
+      abort,
+      async () => {
+        await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
+        // A farm operation whose steps all ran may still have failed members: it failed.
+        const failed = kind.failure?.(ctx);
+        if (failed) {
+          this.journal.setOperationState(id, "failed", failed.toJSON());
+          throw failed;
+        }
+        return kind.result(ctx);
+      },
+      () => exclusive?.release(),
+    );
     return opId;
   }
 
@@ -275,7 +363,12 @@ export class Operations {
     }
   }
 
-  private track(opId: string, abort: AbortController, job: () => Promise<unknown>): void {
+  private track(
+    opId: string,
+    abort: AbortController,
+    job: () => Promise<unknown>,
+    ended: () => void = () => {},
+  ): void {
     const events = this.sink(opId);
     const done = job()
       .then((result) =>
@@ -286,15 +379,22 @@ export class Operations {
           ...(result ? { result } : {}),
         }),
       )
-      .catch((err: unknown) =>
+      .catch((err: unknown) => {
+        const error = asFarmError(err);
+        // A farm operation with failed members still says how each member ended.
+        const result = error.details?.result;
         events({
           type: "end",
           opId,
           state: this.journal.operation(opId)!.state,
-          error: asFarmError(err).toJSON(),
-        }),
-      )
-      .finally(() => this.running.delete(opId));
+          ...(result ? { result } : {}),
+          error: error.toJSON(),
+        });
+      })
+      .finally(() => {
+        this.running.delete(opId);
+        ended();
+      });
     this.running.set(opId, { abort, done });
   }
 
@@ -322,6 +422,9 @@ export class Operations {
     }
     if (op.state !== "interrupted")
       throw new FarmError("not_running", `operation ${opId} is ${op.state}, nothing to cancel`, 65);
+    // A farm operation's interrupted members are rolled back with it.
+    for (const child of this.journal.children(opId))
+      if (child.state === "interrupted") this.cancel(child.id).catch(() => {});
     const abort = new AbortController();
     const done = this.settle(opId, "cancelled", abort.signal).finally(() =>
       this.running.delete(opId),
@@ -341,6 +444,13 @@ export class Operations {
       );
     }
     const kind = kindOf(op.kind);
+    if (kind.exclusive)
+      throw new FarmError(
+        "not_resumable",
+        `operation ${opId} is a ${op.kind}: a farm operation is run again, not resumed`,
+        65,
+        `cancel it (\`farmctl cancel ${opId}\`), then run the farm command again: up creates only what is missing, down destroys only what is left`,
+      );
     const steps = this.journal.steps(opId);
     const from = steps.findIndex((s) => s.state !== "done");
     const abort = new AbortController();

@@ -20,6 +20,7 @@ import { cloneKind, destroyKind, fixKind, importKind, type Kind } from "./kinds.
 import type { Operations } from "./operations.js";
 import { readJsonBody } from "./body.js";
 import { parseBody } from "./validate.js";
+import { farmRoutes } from "./farm-routes.js";
 
 /** The routes that start an operation, with the body each takes. */
 const STARTS: Record<
@@ -143,6 +144,7 @@ const API: Route[] = [
     handle: (c) =>
       send(c.res, 200, { ok: true, pid: process.pid, guestfs: c.ops.appliance.health() }),
   },
+  ...farmRoutes(send),
   ...Object.keys(STARTS).map((path): Route => ({
     method: "POST",
     path: exact(path),
@@ -186,6 +188,7 @@ const API: Route[] = [
       send(c.res, 200, {
         operation: c.ops.get(c.params[0]!),
         steps: c.ops.journal.steps(c.params[0]!),
+        children: c.ops.journal.children(c.params[0]!),
       }),
   },
   {

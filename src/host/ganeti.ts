@@ -167,6 +167,23 @@ export class Ganeti {
     await this.exec(["gnt-instance", "start", check(fqdn, FQDN, "instance name")], false);
   }
 
+  /**
+   * Sets the instance's memory (be/maxmem and minmem): the running guest keeps what it has until
+   * Ganeti restarts it; the balloon works within what it was started with.
+   */
+  async setMemory(fqdn: string, memory: string): Promise<void> {
+    await this.exec(
+      [
+        "gnt-instance",
+        "modify",
+        "-B",
+        `memory=${check(memory, MEMORY, "memory")}`,
+        check(fqdn, FQDN, "instance name"),
+      ],
+      false,
+    );
+  }
+
   /** Ganeti waits timeoutSec for an ACPI shutdown, then kills the VM (0: at once). */
   async shutdown(fqdn: string, timeoutSec: number): Promise<void> {
     if (!Number.isInteger(timeoutSec) || timeoutSec < 0) {

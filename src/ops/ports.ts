@@ -69,6 +69,8 @@ export interface GanetiPort {
   /** Add and remove run as Ganeti jobs: `onJob` gets the job's id (to journal) before the wait. */
   add(p: AddInstance, onJob?: OnJob): Promise<void>;
   start(fqdn: string): Promise<void>;
+  /** `gnt-instance modify -B memory=`: takes effect when Ganeti next starts the instance. */
+  setMemory(fqdn: string, memory: string): Promise<void>;
   /** Waits up to timeoutSec for the guest to power off, then Ganeti stops it (0: at once). */
   shutdown(fqdn: string, timeoutSec: number): Promise<void>;
   remove(fqdn: string, onJob?: OnJob): Promise<void>;

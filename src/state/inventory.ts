@@ -2,6 +2,7 @@
 import type { FarmMembership } from "../api/clone.js";
 import { AlreadyExists, NotFound } from "../api/errors.js";
 import type { MemberSpec } from "../api/farm.js";
+import type { RecordedMember } from "../ops/farm/plan.js";
 import type { GuestIdentity, SshHostKey } from "../api/vm.js";
 import { now, type Db } from "./db.js";
 
@@ -43,14 +44,7 @@ export type NewVm = Omit<VmRecord, "state" | "createdAt" | keyof GuestIdentity |
 
 type VmScope = "vars" | "farm" | "member";
 
-/** A farm's member as the inventory recorded it (F3's RecordedMember, src/ops/farm/plan.ts). */
-export interface RecordedMember {
-  farm: string;
-  member: string;
-  name: string;
-  spec: MemberSpec;
-  specHash: string;
-}
+export type { RecordedMember };
 
 interface Row {
   name: string;

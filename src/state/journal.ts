@@ -13,14 +13,20 @@ export class Journal {
 
   constructor(private readonly db: Db) {}
 
-  createOperation(kind: string, target: string, params: Record<string, unknown>): string {
+  /** `parentId`: the farm operation this one runs for (a member's clone or destroy). */
+  createOperation(
+    kind: string,
+    target: string,
+    params: Record<string, unknown>,
+    parentId: string | null = null,
+  ): string {
     const id = randomUUID().slice(0, 8);
     const t = now();
     this.db
       .prepare(
-        "INSERT INTO operations (id, kind, target, state, params, pid, created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+        "INSERT INTO operations (id, kind, target, state, params, pid, created_at, updated_at, parent_id) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
       )
-      .run(id, kind, target, JSON.stringify(params), process.pid, t, t);
+      .run(id, kind, target, JSON.stringify(params), process.pid, t, t, parentId);
     return id;
   }
 
@@ -50,7 +56,16 @@ export class Journal {
       error: r.error ? JSON.parse(r.error) : null,
       createdAt: r.created_at!,
       updatedAt: r.updated_at!,
+      parentId: r.parent_id ?? null,
     };
+  }
+
+  /** The operations a farm operation ran for its members, oldest first. */
+  children(parentId: string): OperationRecord[] {
+    const rows = this.db
+      .prepare("SELECT id FROM operations WHERE parent_id = ? ORDER BY rowid")
+      .all(parentId) as { id: string }[];
+    return rows.map((r) => this.operation(r.id)!);
   }
 
   list(limit = 100): OperationRecord[] {

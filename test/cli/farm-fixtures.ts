@@ -2,8 +2,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OpEvent } from "../../src/api/events.js";
-import type { FarmRunResult, MemberSpec, ResolvedFarm } from "../../src/api/farm.js";
-import { planFarm, type NameHolder, type RecordedMember } from "../../src/ops/farm/plan.js";
+import type { FarmRunResult, MemberSpec } from "../../src/api/farm.js";
+import type { NameHolder } from "../../src/ops/farm/plan.js";
+import { member, plan, record } from "../ops/farm/plan-fixtures.js";
 
 export const SPEC = `name = "rel-3-2"
 required_vars = ["release"]
@@ -32,49 +33,16 @@ export function writeSpec(dir: string): string {
   return file;
 }
 
-const member = (key: string, over: Partial<MemberSpec> = {}): MemberSpec => ({
-  key,
-  platform: null,
-  name: `rel-3-2-${key}`,
-  source: "reprepro",
-  group: "staging",
-  memory: "4G",
-  start: true,
-  protect: false,
-  vars: { branch: "release/3.2", release: "3.2.0" },
-  ...over,
-});
-
-export const BUILD = member("build-centos7", { platform: "centos-7", source: "builder-centos7" });
-export const REPO = member("repo");
-
-const farm = (members: MemberSpec[]): ResolvedFarm => ({
-  name: "rel-3-2",
-  file: "/srv/rel-3-2.toml",
-  run: { onError: "continue", wait: "ssh", waitTimeoutSec: 600 },
-  specHash: "c0ffee",
-  members,
-});
-
-const record = (m: MemberSpec): RecordedMember => ({
-  farm: "rel-3-2",
-  member: m.key,
-  name: m.name,
-  spec: m,
-  specHash: "c0ffee",
-});
+export const BUILD = member("build-centos7", { platform: "centos-7" });
+export const REPO = member("repo", { source: "reprepro" });
 
 /** What farmd plans for `members` over a farm recorded as `recorded`. */
-export function planOf(members: MemberSpec[], recorded: MemberSpec[], extra: NameHolder[] = []) {
-  const holders = new Map<string, NameHolder>(
-    recorded.map((m) => {
-      const claim = { farm: "rel-3-2", member: m.key };
-      return [m.name, { name: m.name, inventory: claim, tags: claim }];
-    }),
+export const planOf = (members: MemberSpec[], recorded: MemberSpec[], extra: NameHolder[] = []) =>
+  plan(
+    members,
+    recorded.map((m) => record(m)),
+    extra,
   );
-  for (const h of extra) holders.set(h.name, h);
-  return planFarm(farm(members), recorded.map(record), holders, null);
-}
 
 export const handMade = (name: string): NameHolder => ({
   name,

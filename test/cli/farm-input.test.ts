@@ -61,6 +61,13 @@ describe("readFarmInput", () => {
     );
   });
 
+  it("refuses an unquoted TOML date, which JSON would turn into a string farmd never saw", () => {
+    const dated = write("dated.toml", `${ISSUE_SPEC}\n[members.repo.vars]\nfrozen = 2026-12-02\n`);
+    expect(() => readFarmInput(dated, {}, noEnv)).toThrow(
+      `${dated}: members.repo.vars.frozen: is a TOML date, which no key of a spec takes`,
+    );
+  });
+
   it("refuses a missing spec with exit 64 and a missing var-file with exit 65", () => {
     const fail = (run: () => unknown) => {
       try {
@@ -80,8 +87,12 @@ describe("readFarmInput", () => {
     expect(badVar.message).toBe("--var 'novalue' is not KEY=VALUE");
     const twice = fail(() => readFarmInput(spec, { vars: ["a=1", "a=2"] }, noEnv));
     expect(twice.message).toBe("--var a is given twice");
-    const proto = readFarmInput(spec, { vars: ["__proto__=x"] }, noEnv).vars;
-    expect(Object.keys(proto)).toEqual(["__proto__"]);
+    // --var __proto__=x reaches farmd as a variable (not a prototype), which refuses its name.
+    const proto = readFarmInput(spec, { vars: ["__proto__=x", "release=1", "git_rev=2"] }, noEnv);
+    expect(Object.keys(proto.vars)).toEqual(["__proto__", "release", "git_rev"]);
+    expect(() => resolveFarm(JSON.parse(JSON.stringify(proto)))).toThrow(
+      "--var or --var-file: variable name '__proto__' is not an identifier",
+    );
   });
 
   it("passes a hostile value on for farmd to refuse (newline given on the command line)", () => {

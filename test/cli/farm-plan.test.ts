@@ -11,7 +11,7 @@ const planned = (plan: unknown) =>
 
 describe("farmctl farm plan", () => {
   it("sends the parsed spec with --var-file then --var over it, and the platform", async () => {
-    const spec = writeSpec(sim.dir);
+    writeSpec(sim.dir);
     const vars = join(sim.dir, "release.ini");
     writeFileSync(vars, "# the release\nrelease = 3.2.0\ngit_rev = abc123\n");
     planned(planOf([BUILD], [BUILD]));

@@ -1,6 +1,7 @@
 // `farmctl list -o`: the field names are the JSON keys, and -o picks them for the table and --json.
 import { describe, expect, it } from "vitest";
 import { LIST_FIELDS } from "../../src/api/inventory.js";
+import { devMember } from "../ops/farm-member.js";
 import { simulatedFarmd } from "./simulated-farmd.js";
 
 const sim = simulatedFarmd();
@@ -93,6 +94,29 @@ describe("the guest's identity", () => {
       "gallifrey-dev",
       "vm",
       "7e0b6b73a97347c4b8fdd04224408168",
+    ]);
+  });
+});
+
+describe("a farm's member", () => {
+  it("show names its farm, member and variables; list -o farm,member carries them", async () => {
+    // A member as `farm up` makes it (farmd's own clone request; the public body refuses `farm`).
+    await sim.h.destroy({ name: "gallifrey-dev" });
+    const farm = devMember({ release: "3.2.0", note: "two words" });
+    await sim.h.clone({ vars: farm.spec.vars, farm });
+    const show = (await farmctl("show", "gallifrey-dev")).stdout;
+    expect(show).toContain(
+      '  farm      rel-3-2 (member dev)\n  vars      note="two words" release=3.2.0\n',
+    );
+    expect((await farmctl("show", "gallifrey")).stdout).toContain("  farm      -\n  vars      -\n");
+    const json = JSON.parse((await farmctl("show", "gallifrey-dev", "--json")).stdout);
+    expect(json.vars).toEqual(farm.spec.vars);
+    expect(json.vm).toMatchObject({ farm: "rel-3-2", member: "dev" });
+    const rows = (await farmctl("list", "-o", "name,farm,member")).stdout.trimEnd().split("\n");
+    expect(rows.map((l) => l.split(/\s+/))).toEqual([
+      ["NAME", "FARM", "MEMBER"],
+      ["gallifrey", "-", "-"],
+      ["gallifrey-dev", "rel-3-2", "dev"],
     ]);
   });
 });

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { FarmdClient } from "../../src/client/http.js";
-import { Operations } from "../../src/daemon/operations.js";
+import { Operations, type OperationsOptions } from "../../src/daemon/operations.js";
 import { apiServer } from "../../src/daemon/server.js";
 import type { CloneDeps } from "../../src/ops/clone/steps.js";
 import { simulatedDeps, type Harness } from "../ops/clone-harness.js";
@@ -16,11 +16,15 @@ export interface ServedFarmd {
   close(): Promise<void>;
 }
 
-/** `deps` replaces simulated adapters (a gated libguestfs, say). */
+/**
+ * `deps` replaces simulated adapters (a gated libguestfs, say); `extra`: options over the
+ * simulated host's (a farm's SSH probe, ...).
+ */
 export async function serveFarmd(
   h: Harness,
   parallelCopies = 2,
   deps: Partial<CloneDeps> = {},
+  extra: Partial<OperationsOptions> = {},
 ): Promise<ServedFarmd> {
   const logs: string[] = [];
   const ops = new Operations({
@@ -32,6 +36,7 @@ export async function serveFarmd(
     runner: h.runner,
     resolve: h.resolve,
     deps: { ...simulatedDeps(h), ...deps },
+    ...extra,
   });
   const socket = join(h.root, "farmd.sock");
   const server: Server = apiServer(ops);

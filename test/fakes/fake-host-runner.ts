@@ -311,6 +311,12 @@ export class FakeHostRunner implements Runner {
         });
         return { stdout: "" };
       }
+      case "modify": {
+        if (!inst) throw new Error(`FakeHostRunner: modify of unknown instance ${fqdn}`);
+        const memory = argv[argv.indexOf("-B") + 1]!.slice("memory=".length);
+        inst.memoryMiB = parseInt(memory, 10) * (memory.endsWith("G") ? 1024 : 1);
+        return { stdout: `Modified instance ${fqdn}\n - be/memory -> ${inst.memoryMiB}\n` };
+      }
       case "start":
         if (!inst)
           return this.fail(argv, recording("gnt-instance-3.0.2-start-unknown-stderr.txt"), 1);

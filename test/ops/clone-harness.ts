@@ -83,13 +83,17 @@ export interface Harness {
   cleanup(): void;
 }
 
-/** `withGuest: false`: a farmd without a libguestfs adapter. */
-export function harness(extraToml = "", { withGuest = true } = {}): Harness {
+/** `withGuest: false`: a farmd without a libguestfs adapter; `templatesDir`: the admin's overrides. */
+export function harness(
+  extraToml = "",
+  { withGuest = true, templatesDir }: { withGuest?: boolean; templatesDir?: string } = {},
+): Harness {
   const root = mkdtempSync(join(tmpdir(), "farm-saga-"));
   cpSync(FIXTURE, join(root, "etc"), { recursive: true, verbatimSymlinks: true });
   const etc = (p: string) => join(root, "etc", p);
   const config = parseConfig(
     `state_dir = "${root}/state"
+${templatesDir ? `templates_dir = "${templatesDir}"` : ""}
 [dns]
 zone_file = "${etc("bind/db.farm")}"
 reload = ["reload-dns"]

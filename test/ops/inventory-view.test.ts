@@ -29,6 +29,8 @@ describe("farmctl list", () => {
         origin: "hand-made",
         hostname: null,
         machineId: null,
+        farm: null,
+        member: null,
       },
     ]);
   });

@@ -3,14 +3,14 @@
 import type { Templates } from "../templates.js";
 import { addBlock, findBlock, removeBlock, type Block } from "./blocks.js";
 import { statements, tokenize } from "./conf-tokens.js";
-import { checkEntry, ipToInt, isIpv4, type VmEntry } from "./entry.js";
+import { checkEntry, ipToInt, isIpv4, type VmEntry, hostContext } from "./entry.js";
 
 export const COMMENT = "#";
 export const TEMPLATE = "dhcpd-host.njk";
 
-export function render(templates: Templates, entry: VmEntry): string {
+export function render(templates: Pick<Templates, "render">, entry: VmEntry): string {
   checkEntry(entry, ["fqdn", "mac", "ip", "netmask"]);
-  return templates.render(TEMPLATE, { ...entry });
+  return templates.render(TEMPLATE, hostContext(entry));
 }
 
 export function addEntry(text: string, entry: VmEntry, rendered: string): string {

@@ -1,6 +1,7 @@
 // The data one VM contributes to bind, dhcpd, shorewall and nginx, and the checks every renderer
 // re-runs on it: a template is an injection path into four services' configs.
 import { BadInput } from "../../api/errors.js";
+import { CONTROL_CHAR } from "../../api/routes.js";
 
 export interface VmEntry {
   /** Short name, "gallifrey-dev" (a DNS label). */
@@ -25,7 +26,15 @@ export interface VmEntry {
   publicAddress: string;
   /** nginx server_name, "gallifrey-dev.dachary.org"; absent = no web proxy. */
   webName?: string;
+  /** The variables its templates see (a farm member's, or a clone's --var); absent = none. */
+  vars?: Record<string, string>;
+  /** Its farm and member key (issue 10); absent or null = no farm. */
+  farm?: string | null;
+  member?: string | null;
 }
+
+/** What every template sees besides the VM's values: `vars`, `farm` and `member` (issue 10). */
+export type TemplateScope = Required<Pick<VmEntry, "vars" | "farm" | "member">>;
 
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
@@ -74,6 +83,25 @@ export function isPublicAddress(s: unknown): s is string {
   return typeof s === "string" && (SHOREWALL_VAR.test(s) || IPV4.test(s));
 }
 
+// The same rule as a clone's --var (ops/guest/vars.ts), checked again where it reaches a config file.
+const VAR_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const SCOPE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+/** A farm or member name as a template sees it: null (no farm) or a plain name. */
+export function isScopeName(s: unknown): boolean {
+  return s === undefined || s === null || (typeof s === "string" && SCOPE_NAME.test(s));
+}
+
+/** Variables: identifiers to single-line strings (no control character: no line of its own). */
+export function isVars(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  return Object.entries(v).every(
+    ([k, x]) =>
+      VAR_KEY.test(k) && typeof x === "string" && x.length <= 1024 && !CONTROL_CHAR.test(x),
+  );
+}
+
 const CHECKS: { [K in keyof VmEntry]-?: (v: unknown) => boolean } = {
   name: isLabel,
   group: isLabel,
@@ -86,6 +114,9 @@ const CHECKS: { [K in keyof VmEntry]-?: (v: unknown) => boolean } = {
   shorewallParam: isShorewallParam,
   publicAddress: isPublicAddress,
   webName: isDnsName,
+  vars: isVars,
+  farm: isScopeName,
+  member: isScopeName,
 };
 
 /** Throws BadInput unless every named field is well-formed; called by each renderer on what it interpolates. */
@@ -107,4 +138,15 @@ export function checkFqdn(fqdn: string): void {
   if (!isDnsName(fqdn)) {
     throw new BadInput(`invalid instance name ${JSON.stringify(fqdn)}`, "use a DNS name");
   }
+}
+
+/** A host template's context: the entry's values with `vars`, `farm` and `member` always defined. */
+export function hostContext(entry: VmEntry): VmEntry & TemplateScope {
+  checkEntry(entry, ["vars", "farm", "member"]);
+  return {
+    ...entry,
+    vars: entry.vars ?? {},
+    farm: entry.farm ?? null,
+    member: entry.member ?? null,
+  };
 }

@@ -4,7 +4,7 @@ import { BadInput } from "../../api/errors.js";
 import type { Templates } from "../templates.js";
 import { addBlock, findBlock, removeBlock, type Block } from "./blocks.js";
 import { statements, tokenize } from "./conf-tokens.js";
-import { checkEntry, type VmEntry } from "./entry.js";
+import { checkEntry, type VmEntry, hostContext } from "./entry.js";
 
 export const COMMENT = "#";
 export const TEMPLATE = "nginx-site.njk";
@@ -28,12 +28,20 @@ function needWeb(entry: VmEntry): string {
   return entry.webName;
 }
 
-export function render(templates: Templates, entry: VmEntry, opts: SiteOptions = {}): string {
+export function render(
+  templates: Pick<Templates, "render">,
+  entry: VmEntry,
+  opts: SiteOptions = {},
+): string {
   needWeb(entry);
   const { logDir = "/var/log/nginx", listen = "80" } = opts;
   if (!PATH.test(logDir) || logDir.includes("..")) throw new BadInput(`invalid log dir ${logDir}`);
   if (!LISTEN.test(listen)) throw new BadInput(`invalid listen address ${listen}`);
-  return templates.render(TEMPLATE, { ...entry, logDir: logDir.replace(/\/+$/, ""), listen });
+  return templates.render(TEMPLATE, {
+    ...hostContext(entry),
+    logDir: logDir.replace(/\/+$/, ""),
+    listen,
+  });
 }
 
 /** sites-available/<webName>, as the seed names them. */

@@ -3,20 +3,20 @@
 import { BadInput } from "../../api/errors.js";
 import type { Templates } from "../templates.js";
 import { addBlock, findBlock, removeBlock, type Block } from "./blocks.js";
-import { checkEntry, type VmEntry } from "./entry.js";
+import { checkEntry, type VmEntry, hostContext } from "./entry.js";
 
 export const COMMENT = "#";
 export const RULE_TEMPLATE = "shorewall-rule.njk";
 export const PARAM_TEMPLATE = "shorewall-param.njk";
 
-export function renderRule(templates: Templates, entry: VmEntry): string {
+export function renderRule(templates: Pick<Templates, "render">, entry: VmEntry): string {
   checkEntry(entry, ["fqdn", "shorewallParam", "sshPort", "publicAddress"]);
-  return templates.render(RULE_TEMPLATE, { ...entry });
+  return templates.render(RULE_TEMPLATE, hostContext(entry));
 }
 
-export function renderParam(templates: Templates, entry: VmEntry): string {
+export function renderParam(templates: Pick<Templates, "render">, entry: VmEntry): string {
   checkEntry(entry, ["fqdn", "shorewallParam", "ip"]);
-  return templates.render(PARAM_TEMPLATE, { ...entry });
+  return templates.render(PARAM_TEMPLATE, hostContext(entry));
 }
 
 /** Lines with comments stripped and "\" continuations joined, each with its start offset. */

@@ -3,15 +3,15 @@
 import { BadInput } from "../../api/errors.js";
 import type { Templates } from "../templates.js";
 import { addBlock, findBlock, removeBlock, type Block } from "./blocks.js";
-import { checkEntry, checkFqdn, isIpv4, type VmEntry } from "./entry.js";
+import { checkEntry, checkFqdn, isIpv4, type VmEntry, hostContext } from "./entry.js";
 import { finalOrigin, findSerial, records } from "./zone-parse.js";
 
 export const COMMENT = ";";
 export const TEMPLATE = "zone-record.njk";
 
-export function render(templates: Templates, entry: VmEntry): string {
+export function render(templates: Pick<Templates, "render">, entry: VmEntry): string {
   checkEntry(entry, ["fqdn", "zoneName", "ip"]);
-  return templates.render(TEMPLATE, { ...entry });
+  return templates.render(TEMPLATE, hostContext(entry));
 }
 
 /** The zone's name, from instance = <zoneName>.<zone> ("farm"). */

@@ -5,7 +5,7 @@ import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Resolver } from "../../host/resolve.js";
 import type { VmRecord } from "../../state/inventory.js";
 import { nameConfig } from "../clone/preflight.js";
-import { vmEntry } from "../entry.js";
+import { recordedScope, vmEntry } from "../entry.js";
 import type { ViewDeps } from "../inventory/view.js";
 import { vmNames } from "../names.js";
 import type { InstanceInfo, LvInfo } from "../ports.js";
@@ -22,7 +22,8 @@ const FAMILY_LABEL = {
 } as const;
 
 export function entryOf(r: VmRecord, deps: AuditDeps): VmEntry {
-  return vmEntry(vmNames(r.name, r.group, nameConfig(deps.config)), r, r.webName, deps.config);
+  const names = vmNames(r.name, r.group, nameConfig(deps.config));
+  return vmEntry(names, r, r.webName, deps.config, recordedScope(r));
 }
 
 export async function checkVm(

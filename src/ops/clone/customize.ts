@@ -26,6 +26,9 @@ export function guestVm(ctx: CloneCtx, alloc = must(ctx.alloc, "the allocation")
     mac: alloc.mac,
     sshPort: alloc.sshPort,
     source: f.source.fqdn,
+    // A member's farm and key (issue 10); null for a plain clone.
+    farm: ctx.req.farm?.farm ?? null,
+    member: ctx.req.farm?.member ?? null,
   };
 }
 

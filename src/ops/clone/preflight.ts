@@ -8,6 +8,7 @@ import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
 import type { Families, FamilyUsage, GanetiPort, InstanceInfo, LvmPort } from "../ports.js";
 import { checkVars } from "../guest/vars.js";
+import { isScopeName } from "../../host/confedit/entry.js";
 import { farmTags } from "../../host/ganeti-tags.js";
 import type { CloneFacts, CloneRequest, SourceFacts, UsedValues } from "./request.js";
 
@@ -63,6 +64,12 @@ export function checkRequest(req: CloneRequest, config: Config): void {
 function checkMembership(req: CloneRequest): void {
   const m = req.farm!;
   farmTags(m.farm, m.member);
+  // Templates see them too: the plain names every config file takes.
+  if (!isScopeName(m.farm) || !isScopeName(m.member))
+    throw new BadInput(
+      `farm '${m.farm}' or member '${m.member}' is not a plain name`,
+      "use letters, digits, '_', '.' and '-' (at most 64)",
+    );
   if (m.spec.name !== req.name || m.spec.key !== m.member)
     throw new BadInput(
       `farm ${m.farm} member ${m.member} is VM '${m.spec.name}', not '${req.name}'`,
@@ -142,7 +149,7 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
   };
 }
 
-async function findSource(
+export async function findSource(
   req: CloneRequest,
   instances: InstanceInfo[],
   deps: PreflightDeps,

@@ -10,7 +10,7 @@ import { farmTags } from "../../host/ganeti-tags.js";
 import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
-import { vmEntry } from "../entry.js";
+import { cloneScope, vmEntry } from "../entry.js";
 import type {
   ConsolePort,
   CopyPort,
@@ -30,6 +30,7 @@ import {
 import { journalJob, settleJob } from "../ganeti-job.js";
 import type { SagaStep, StepHandle } from "../saga.js";
 import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
+import { checkHostTemplates } from "./host-templates.js";
 import { assertOwnLv } from "./own-lv.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
@@ -114,8 +115,11 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         ctx.facts = await preflight(ctx.req, ctx.deps);
         // A requested address, MAC or port already taken is refused here, before any operation.
         const alloc = pickFor(ctx, ctx.deps.inventory.held());
-        // Guest templates render now: a --var they need and were not given fails before any change.
+        // Templates render now: a --var they need and were not given fails before any change.
         checkGuestTemplates(ctx, guestVm(ctx, alloc));
+        const { target, webName } = ctx.facts;
+        const entry = vmEntry(target, alloc, webName, ctx.deps.config, cloneScope(ctx.req));
+        checkHostTemplates(ctx.deps.templates, entry);
         const { used: _used, ...facts } = ctx.facts;
         step.record({ facts });
       },
@@ -149,7 +153,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         ctx.alloc = ctx.deps.dryRun
           ? pick(inventory.held())
           : pickAllocation(inventory.reserve((held) => record(pick(held))));
-        ctx.entry = vmEntry(f.target, ctx.alloc, f.webName, config);
+        ctx.entry = vmEntry(f.target, ctx.alloc, f.webName, config, cloneScope(ctx.req));
         step.record({ reserved: !ctx.deps.dryRun, entry: ctx.entry, alloc: ctx.alloc });
       },
       async undo(ctx) {

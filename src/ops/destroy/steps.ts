@@ -7,7 +7,7 @@ import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Config } from "../../config/schema.js";
 import type { Inventory, VmRecord } from "../../state/inventory.js";
 import { nameConfig } from "../clone/preflight.js";
-import { vmEntry } from "../entry.js";
+import { recordedScope, vmEntry } from "../entry.js";
 import { learnEntry } from "../inventory/view.js";
 import { checkLabel, vmNames } from "../names.js";
 import type { Families, GanetiPort, LvmPort, RevertData } from "../ports.js";
@@ -184,6 +184,7 @@ async function destroyPreflight(ctx: DestroyCtx): Promise<void> {
       record,
       record.webName,
       config,
+      recordedScope(record),
     );
   }
   const inst = instances.find((i) => i.name === ctx.fqdn);

@@ -1,12 +1,12 @@
 // The planner of `farm plan` and `farm up`: what to do per member, from the resolved spec, the
 // farm's record and what holds each name on the host. Pure: the daemon gathers, this decides.
-import { createHash } from "node:crypto";
 import type { FarmAction, FarmPlan, MemberSpec, ResolvedFarm } from "../../api/farm.js";
 import { BadInput } from "../../api/errors.js";
+import { canonicalJson as canonical, sha256Hex } from "./canonical.js";
 import { diffMember } from "./member-diff.js";
 import { ownership } from "./ownership.js";
 
-/** A member as the inventory recorded it when last applied. */
+/** A member as the inventory recorded it when last applied (Inventory.members). */
 export interface RecordedMember {
   farm: string;
   member: string;
@@ -71,7 +71,9 @@ function memberAction(
   }
   const held = ownership(holders.get(rec.name), rec.name, farm, m.key, true);
   if (held.kind === "foreign") return { action: "refuse", ...at, reason: held.reason };
-  const { fixed, inPlace } = diffMember(rec.spec, m);
+  const { fixed, inPlace } = readable(rec.spec)
+    ? diffMember(rec.spec, m)
+    : { fixed: [{ field: "record", from: "unreadable", to: "the spec's member" }], inPlace: [] };
   // Renamed: the new name must be free as for a create.
   if (rec.name !== m.name && target.kind !== "free")
     return { action: "refuse", ...at, reason: refusal(target, m.name) };
@@ -80,6 +82,16 @@ function memberAction(
   if (fixed.length) return { action: "replace", ...at, reasons: [...fixed, ...inPlace] };
   if (inPlace.length) return { action: "update", ...at, changes: inPlace };
   return { action: "noop", ...at };
+}
+
+/** A record whose member_spec could not be read (the inventory gives {}): replaced, never diffed. */
+function readable(spec: MemberSpec): boolean {
+  return (
+    typeof spec?.name === "string" &&
+    typeof spec.source === "string" &&
+    typeof spec.vars === "object" &&
+    spec.vars !== null
+  );
 }
 
 function refusal(o: ReturnType<typeof ownership>, name: string): string {
@@ -116,28 +128,12 @@ function checkPlatform(farm: ResolvedFarm, recorded: RecordedMember[], platform:
     );
 }
 
-/** JSON with object keys sorted, so equal values hash equal whatever their key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object")
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
-}
-
 /** sha256 of the farm's recorded members: changes with any up or down that touched the farm. */
 export function farmBasis(recorded: RecordedMember[]): string {
   const sorted = [...recorded].sort((a, b) => (a.member < b.member ? -1 : 1));
-  return createHash("sha256")
-    .update(
-      canonical(
-        sorted.map(({ member, name, spec, specHash }) => ({ member, name, spec, specHash })),
-      ),
-    )
-    .digest("hex");
+  return sha256Hex(
+    canonical(sorted.map(({ member, name, spec, specHash }) => ({ member, name, spec, specHash }))),
+  );
 }
 
 /**

@@ -23,6 +23,10 @@ export function resolveFarm(input: FarmSpecInput): ResolvedFarm {
       "the variables must be an object of strings",
       "give them with --var KEY=VALUE",
     );
+  const reserved = protoKeys(input.spec, []).map(
+    (at) => `${at}: '__proto__' is reserved; rename it`,
+  );
+  if (reserved.length) throw specError(file, reserved, `rename these keys; ${SEE}`);
   const parsed = farmSpecSchema.safeParse(input.spec);
   if (!parsed.success)
     throw specError(
@@ -45,6 +49,16 @@ export function resolveFarm(input: FarmSpecInput): ResolvedFarm {
   return { name: spec.name, file, run, specHash, members };
 }
 
+/** Keys named __proto__ as deep as a spec goes (members.KEY.vars.NAME): zod would drop them
+ *  (a variable, a member) without a word. */
+function protoKeys(value: unknown, path: string[]): string[] {
+  if (value === null || typeof value !== "object" || path.length >= 4) return [];
+  return Object.keys(value).flatMap((k) => [
+    ...(k === "__proto__" ? [[...path, k].join(".")] : []),
+    ...protoKeys((value as Record<string, unknown>)[k], [...path, k]),
+  ]);
+}
+
 /** One member: [defaults], then its platform, then its own keys; undefined keys left out. */
 function member(
   spec: FarmSpec,
@@ -54,7 +68,8 @@ function member(
 ): MemberSpec {
   const own = spec.members[key]!;
   const platform = own.platform ?? null;
-  const fromPlatform = platform === null ? {} : (spec.platforms[platform] ?? {});
+  const fromPlatform =
+    platform !== null && Object.hasOwn(spec.platforms, platform) ? spec.platforms[platform]! : {};
   const o: Record<string, unknown> = {};
   for (const layer of [spec.defaults, fromPlatform, own])
     for (const k of CLONE_OPTIONS) if (layer[k] !== undefined) o[k] = layer[k];
@@ -120,10 +135,12 @@ function checkStructure(
         `${at}: balloon ${m.balloon} is above memory ${m.memory}; lower balloon or raise memory`,
       );
   }
-  if (platform !== null && !Object.hasOwn(spec.platforms, platform)) {
+  if (platform !== null && (typeof platform !== "string" || CONTROL_CHAR.test(platform)))
+    problems.push(`--platform: must be a platform's name; ${defined} (empty: all)`);
+  else if (platform !== null && !Object.hasOwn(spec.platforms, platform)) {
     const meant = closest(platform, platforms);
     problems.push(
-      `--platform '${String(platform).slice(0, 80)}' is not a platform of this farm${meant ? ` (did you mean ${meant}?)` : ""}; ${defined} (empty: all)`,
+      `--platform '${platform.slice(0, 80)}' is not a platform of this farm${meant ? ` (did you mean ${meant}?)` : ""}; ${defined} (empty: all)`,
     );
   }
 }
@@ -140,6 +157,13 @@ function checkVariables(
     throw new BadInput(bad.join("\n"), "fix the value given with --var or in the --var-file", {
       problems: bad,
     });
+  const crowded = members.flatMap((m) =>
+    varProblems(m.vars)
+      .filter((v) => v.key === "")
+      .map((v) => `${file}: members.${m.key}: the spec's, given and own vars: ${v.problem}`),
+  );
+  if (crowded.length)
+    throw new BadInput(crowded.join("\n"), "give fewer variables", { problems: crowded });
   const missing = spec.required_vars.flatMap((name) => {
     const lacking = members.filter((m) => !Object.hasOwn(m.vars, name)).map((m) => m.key);
     return lacking.length ? [{ name, lacking }] : [];

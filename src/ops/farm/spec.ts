@@ -33,6 +33,8 @@ const text = (what: string) =>
 const label = (what: string, example: string) =>
   text(`${what} like "${example}"`).superRefine(byCheck((v: string) => checkLabel(v, what)));
 
+const table = (what: string) => ({ error: `must be a table: ${what}` });
+
 const bool = (meaning: string) => z.boolean({ error: `must be true or false (${meaning})` });
 
 /** Each variable checked as a clone's --var is, its problem under its own key. */
@@ -50,6 +52,7 @@ const vars = z
   .record(
     z.string(),
     z.string({ error: 'must be a string; quote numbers and booleans, like "3.2"' }),
+    { error: 'must be a table of strings, like { sysbase = "centos-7" }' },
   )
   .superRefine((v, ctx) => {
     for (const { key, problem } of varProblems(v))
@@ -80,23 +83,29 @@ const cloneOptions = {
 export const CLONE_OPTIONS = Object.keys(cloneOptions) as (keyof typeof cloneOptions)[];
 
 export const memberSchema = z
-  .object({
-    ...cloneOptions,
-    platform: text('a platform of [platforms], like "centos-7"').optional(),
-    name: label("the VM's short name", "rel-3-2-repo").optional(),
-    vars: vars.optional(),
-    protect: bool("`farm down` refuses it without --force").optional(),
-  })
+  .object(
+    {
+      ...cloneOptions,
+      platform: label("the platform", "centos-7").optional(),
+      name: label("the VM's short name", "rel-3-2-repo").optional(),
+      vars: vars.optional(),
+      protect: bool("`farm down` refuses it without --force").optional(),
+    },
+    table("[members.<key>] with clone options, platform, name, vars, protect"),
+  )
   .strict();
 
 export const runSchema = z
-  .object({
-    on_error: z
-      .enum(["continue", "stop", "atomic"], { error: 'must be "continue", "stop" or "atomic"' })
-      .default("continue"),
-    wait: z.enum(["started", "ssh"], { error: 'must be "started" or "ssh"' }).default("started"),
-    wait_timeout: check.seconds('"10m"', 6 * 3600).default(600),
-  })
+  .object(
+    {
+      on_error: z
+        .enum(["continue", "stop", "atomic"], { error: 'must be "continue", "stop" or "atomic"' })
+        .default("continue"),
+      wait: z.enum(["started", "ssh"], { error: 'must be "started" or "ssh"' }).default("started"),
+      wait_timeout: check.seconds('"10m"', 6 * 3600).default(600),
+    },
+    table("[run] with on_error, wait, wait_timeout"),
+  )
   .strict();
 
 export const farmSpecSchema = z
@@ -109,10 +118,19 @@ export const farmSpecSchema = z
       .default([]),
     vars: vars.default({}),
     run: runSchema.prefault({}),
-    defaults: z.object(cloneOptions).strict().default({}),
-    platforms: z.record(z.string(), z.object(cloneOptions).strict()).default({}),
+    defaults: z.object(cloneOptions, table("[defaults] with clone options")).strict().default({}),
+    platforms: z
+      .record(
+        z.string(),
+        z.object(cloneOptions, table("[platforms.<name>] with clone options")).strict(),
+        table("one [platforms.<name>] a platform"),
+      )
+      .default({}),
     members: z.record(z.string(), memberSchema, {
-      error: "required: add at least one [members.<key>] table",
+      error: (i) =>
+        i.input === undefined
+          ? "required: add at least one [members.<key>] table"
+          : "must be a table: one [members.<key>] a member",
     }),
   })
   .strict();

@@ -7,7 +7,10 @@ import type { VmRecord } from "../../state/inventory.js";
 import type { TemplatePort } from "../ports.js";
 
 /** The VM's values a guest template sees (besides `vars`); each was validated before. */
-export type GuestVm = Pick<VmRecord, "name" | "group" | "fqdn" | "ip" | "mac" | "sshPort"> & {
+export type GuestVm = Pick<
+  VmRecord,
+  "name" | "group" | "fqdn" | "ip" | "mac" | "sshPort" | "farm" | "member"
+> & {
   /** The source VM's instance name. */
   source: string;
 };
@@ -30,15 +33,15 @@ export function templateContext(vm: GuestVm, vars: Record<string, string>) {
 }
 
 /**
- * Renders `template` with `vars` watched: the undefined name nunjucks fails on is the last one
- * read that was not given (nunjucks itself only says "undefined value"; `is defined` reads too).
+ * Runs `render` with `vars` watched: the undefined name nunjucks fails on is the last one read that
+ * was not given (nunjucks itself only says "undefined value"; `is defined` reads too). `what` names
+ * the template in the error, e.g. "guest template hosts.njk".
  */
-export function renderWatched(
-  templates: TemplatePort,
-  template: string,
-  vm: GuestVm,
+export function withWatchedVars<T>(
+  what: string,
   vars: Record<string, string>,
-): string {
+  render: (watched: Record<string, string>) => T,
+): T {
   let lastMissing: string | null = null;
   const watched = new Proxy(vars, {
     get(target, key) {
@@ -48,16 +51,28 @@ export function renderWatched(
     },
   });
   try {
-    return templates.render(guestTemplate(template), templateContext(vm, watched));
+    return render(watched);
   } catch (err) {
     // Only an undefined value is a missing variable; a syntax error stays the template's.
     if (lastMissing === null || !/undefined/.test(String((err as Error).message))) throw err;
     throw new BadInput(
-      `guest template ${template} uses vars.${lastMissing}, which this clone was not given`,
-      `give it: farmctl clone ... --var ${lastMissing}=VALUE (or "vars" in the API request)`,
-      { template, variable: lastMissing },
+      `${what} uses vars.${lastMissing}, which this clone was not given`,
+      `give it: --var ${lastMissing}=VALUE to farmctl clone (or "vars" in the API request), or in the farm spec's [vars]`,
+      { template: what.split(" ").at(-1), variable: lastMissing },
     );
   }
+}
+
+/** Renders a guest template with the VM's values, its farm and member, and `vars` watched. */
+export function renderWatched(
+  templates: TemplatePort,
+  template: string,
+  vm: GuestVm,
+  vars: Record<string, string>,
+): string {
+  return withWatchedVars(`guest template ${template}`, vars, (watched) =>
+    templates.render(guestTemplate(template), templateContext(vm, watched)),
+  );
 }
 
 export function renderGuestFiles(

@@ -19,7 +19,7 @@ function checkVar(key: string, value: unknown): void {
   if (!VAR_NAME.test(key))
     throw new BadInput(
       `variable name '${key.slice(0, 80)}' is not an identifier`,
-      "use letters, digits and '_' (not starting with a digit, at most 64), like git_revision",
+      "use letters, digits and '_' (not starting with a digit, at most 64, not __proto__), like git_revision",
     );
   if (typeof value !== "string")
     throw new BadInput(`variable ${key} must be a string`, `give it as --var ${key}=VALUE`);

@@ -7,7 +7,7 @@ import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Inventory, VmRecord } from "../../state/inventory.js";
 import type { Journal } from "../../state/journal.js";
 import { nameConfig } from "../clone/preflight.js";
-import { vmEntry } from "../entry.js";
+import { recordedScope, vmEntry } from "../entry.js";
 import { parseInstanceName, vmNames } from "../names.js";
 import type { Families, GanetiPort, InstanceInfo, LvmPort, MonitorPort } from "../ports.js";
 
@@ -42,6 +42,8 @@ function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
     origin: "farmctl",
     hostname: r.hostname,
     machineId: r.machineId,
+    farm: r.farm,
+    member: r.member,
   };
 }
 
@@ -98,6 +100,8 @@ async function handMadeRow(inst: InstanceInfo, deps: ViewDeps): Promise<VmRow> {
     origin: "hand-made",
     hostname: null,
     machineId: null,
+    farm: null,
+    member: null,
   };
 }
 
@@ -131,6 +135,7 @@ export async function showVm(deps: ViewDeps, name: string): Promise<VmDetail> {
           record,
           record.webName,
           deps.config,
+          recordedScope(record),
         )
       : (
           await learnEntry(
@@ -153,6 +158,13 @@ export async function showVm(deps: ViewDeps, name: string): Promise<VmDetail> {
     vm.state === "running" && deps.monitor.protocolFor(vm.instance)
       ? await deps.monitor.queryBalloon(vm.instance).catch(() => null)
       : null;
-  const sshHostKeys = record && record.fqdn === vm.instance ? record.sshHostKeys : null;
-  return { vm, files, operations, liveBalloonBytes, sshHostKeys };
+  const own = record && record.fqdn === vm.instance ? record : null;
+  return {
+    vm,
+    files,
+    operations,
+    liveBalloonBytes,
+    sshHostKeys: own?.sshHostKeys ?? null,
+    vars: own?.vars ?? {},
+  };
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { BadInput } from "../../../src/api/errors.js";
 import * as dhcpd from "../../../src/host/confedit/dhcpd.js";
-import { checkEntry, isNetmask, type VmEntry } from "../../../src/host/confedit/entry.js";
+import {
+  checkEntry,
+  hostContext,
+  isNetmask,
+  isScopeName,
+  isVars,
+  type VmEntry,
+} from "../../../src/host/confedit/entry.js";
 import * as nginx from "../../../src/host/confedit/nginx.js";
 import * as shorewall from "../../../src/host/confedit/shorewall.js";
 import * as zone from "../../../src/host/confedit/zone.js";
@@ -98,5 +105,52 @@ describe("entry checks", () => {
 
   it("names the field in the error", () => {
     expect(() => zone.render(t, { ...DEV, ip: "1.2.3.4\nx IN A 5.6.7.8" })).toThrow(/invalid ip/);
+  });
+});
+
+describe("a template's vars, farm and member", () => {
+  it("reaches every renderer, checked before it renders", () => {
+    for (const [what, render] of RENDERERS) {
+      const bad: Partial<VmEntry>[] = [
+        { vars: { "bad-key": "x" } },
+        { vars: { ok: "line\nbreak" } },
+        { vars: { ok: "x".repeat(1025) } },
+        { farm: "rel 3" },
+        { member: "a;b" },
+        { farm: "" },
+      ];
+      for (const b of bad) {
+        expect(() => render({ ...DEV, ...b }), `${what} ${JSON.stringify(b)}`).toThrow(BadInput);
+      }
+      expect(() => render({ ...DEV, vars: { release: "3.2 ; }" }, farm: "rel-3-2" })).not.toThrow();
+    }
+  });
+
+  it("is always defined in the context: {} and null for a VM of no farm", () => {
+    expect(hostContext(DEV)).toMatchObject({ vars: {}, farm: null, member: null });
+    const m = hostContext({ ...DEV, vars: { a: "1" }, farm: "rel-3-2", member: "dev" });
+    expect(m).toMatchObject({ vars: { a: "1" }, farm: "rel-3-2", member: "dev", ip: DEV.ip });
+  });
+
+  it("tells plain names and variables from the rest", () => {
+    expect([null, undefined, "rel-3-2", "build_centos7", "a.b"].map(isScopeName)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(["", "-x", "a b", "a/b", "x".repeat(65), 3].map(isScopeName)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(isVars({ git_rev: "0a1b", empty: "" })).toBe(true);
+    expect(isVars([])).toBe(false);
+    expect(isVars({ n: 1 })).toBe(false);
+    expect(isVars({ "1x": "a" })).toBe(false);
   });
 });

@@ -203,6 +203,15 @@ vars = { sysbase = "centos-7" }
     );
   });
 
+  it("refuses a member whose merged variables are more than a clone takes", () => {
+    const many = (n: number, p: string) =>
+      Array.from({ length: n }, (_, i) => `${p}${i} = "x"`).join("\n");
+    const spec = `name = "f"\n[vars]\n${many(40, "s")}\n[members.a]\nsource = "g"\n[members.b]\nsource = "g"\n[members.b.vars]\n${many(30, "m")}`;
+    expect(refusal(() => resolve(spec, { vars: {} }))).toBe(
+      "rel.toml: members.b: the spec's, given and own vars: 70 variables given; at most 64; give fewer --var",
+    );
+  });
+
   it("keeps templates out of variables: a value is data, passed as written", () => {
     const farm = resolve(MINIMAL, { vars: { rev: "{{ 7 * 7 }}" } });
     expect(farm.members[0]!.vars.rev).toBe("{{ 7 * 7 }}");

@@ -159,6 +159,46 @@ describe("farm spec validation", () => {
       "rel.toml: members.b: VM name 'f-a' is also members.a's; give one a different name",
     ],
     [
+      "members not tables",
+      'name = "f"\nmembers = 3',
+      "rel.toml: members: must be a table: one [members.<key>] a member",
+    ],
+    [
+      "a member not a table",
+      'name = "f"\n[members]\na = 1',
+      "rel.toml: members.a: must be a table: [members.<key>] with clone options, platform, name, vars, protect",
+    ],
+    [
+      "[run] not a table",
+      `run = 1\n${ok}`,
+      "rel.toml: run: must be a table: [run] with on_error, wait, wait_timeout",
+    ],
+    [
+      "platforms as a list",
+      `platforms = []\n${ok}`,
+      "rel.toml: platforms: must be a table: one [platforms.<name>] a platform",
+    ],
+    [
+      "vars not a table",
+      `vars = "x"\n${ok}`,
+      'rel.toml: vars: must be a table of strings, like { sysbase = "centos-7" }',
+    ],
+    [
+      "a platform that is not a name",
+      member('platform = "Centos 7"'),
+      /^rel\.toml: members\.a\.platform: the platform 'Centos 7' is not a valid name/,
+    ],
+    [
+      "a member named __proto__",
+      `${ok}[members.__proto__]\nsource = "g"`,
+      "rel.toml: members.__proto__: '__proto__' is reserved; rename it",
+    ],
+    [
+      "a var named __proto__",
+      `${ok}[vars]\n__proto__ = "x"`,
+      "rel.toml: vars.__proto__: '__proto__' is reserved; rename it",
+    ],
+    [
       "a balloon above memory",
       member('memory = "1G"\nballoon = "2G"'),
       "rel.toml: members.a: balloon 2G is above memory 1G; lower balloon or raise memory",
@@ -186,6 +226,9 @@ describe("farm spec validation", () => {
       "rel.toml: --platform 'centos7' is not a platform of this farm (did you mean centos-7?); defined: centos-7 (empty: all)",
     );
     expect(resolve(spec, { platform: "centos-7" }).members).toHaveLength(1);
+    expect(refusal(() => resolve(spec, { platform: "centos-7\nx" }))).toBe(
+      "rel.toml: --platform: must be a platform's name; defined: centos-7 (empty: all)",
+    );
   });
 
   it("refuses a spec that is not a table, and never uses a control character of the file name", () => {

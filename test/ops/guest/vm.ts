@@ -9,4 +9,6 @@ export const VM: GuestVm = {
   mac: "52:54:86:b3:3f:10",
   sshPort: 22006,
   source: "gallifrey.xivo.vm.farm",
+  farm: null,
+  member: null,
 };
