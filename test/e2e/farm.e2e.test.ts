@@ -297,7 +297,7 @@ describe.skipIf(skip !== null)(
     it(
       "on_error atomic undoes what the run created when a member fails",
       async () => {
-        // huge's clone gets through every check, then Ganeti refuses to start it: no node has 200G.
+        // huge passes farmd's checks; after its copy, Ganeti's instance policy refuses 200G at add.
         const atomic = await writeSpec(
           tb,
           "farm-e2e-atomic.toml",
