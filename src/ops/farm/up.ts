@@ -93,7 +93,7 @@ export function farmUpSteps(): SagaStep<FarmUpCtx>[] {
         const deps = farmDeps(ctx.deps);
         const farm = ctx.farm!;
         ctx.outcomes = await upMembers(
-          { opId: ctx.opId, deps, signal: deps.signal },
+          { opId: ctx.opId, deps, signal: deps.signal, record: (d) => step.record(d) },
           {
             farm,
             actions: ctx.plan!.actions,
