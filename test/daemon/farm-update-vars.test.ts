@@ -1,19 +1,11 @@
 // `farm up` changing a member's variables over the simulated host01, with an admin's override
 // template that prints `vars.release`: exactly the families using it are rewritten (remove, then
 // add), every other file stays byte for byte, and a refusing checker leaves the files as they were.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { OpEvent } from "../../src/api/events.js";
 import { harness, withoutSerial, zoneSerial, type Harness } from "../ops/clone-harness.js";
+import { overridesDir } from "../ops/template-overrides.js";
 import { farmdFor, spec, statuses, up } from "./farm-helpers.js";
-
-let dir = "";
-afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = "";
-});
 
 const SITE = `server {
  listen {{ listen }};
@@ -33,9 +25,7 @@ zone farm/IN: not loaded due to errors.
 
 /** A harness whose templates_dir holds `files`, and a farmd over it. */
 async function withOverrides(files: Record<string, string>) {
-  dir = mkdtempSync(join(tmpdir(), "farm-tpl-"));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  const h = harness("", { templatesDir: dir });
+  const h = harness("", { templatesDir: overridesDir(files) });
   return { h, ...(await farmdFor(h)) };
 }
 

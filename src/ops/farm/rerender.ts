@@ -1,12 +1,13 @@
 // A variable update's host side: each family whose fragments render differently with the new
 // variables (an admin's override using `vars`) gets the VM's block rewritten, remove then add, each
-// checked and reloaded as a clone's edit under the family's lock; their undo data is journaled, and
-// a failure puts every file this update touched back as it was.
+// checked and reloaded as a clone's edit under the family's lock. Its undo data is journaled in the
+// farm operation's step, so a failure, or a rollback after a crash or cancel, puts the files back.
 import type { VmEntry } from "../../host/confedit/entry.js";
 import { asFarmError, FarmError } from "../../api/errors.js";
 import type { VmRecord } from "../../state/inventory.js";
 import { entryOf } from "../audit/checks.js";
 import { changedFamilies, type HostFamily } from "../clone/host-templates.js";
+import type { CloneDeps } from "../clone/steps.js";
 import type { RevertData } from "../ports.js";
 import type { FarmRun } from "./members.js";
 
@@ -17,9 +18,21 @@ interface Rewrite {
   added?: RevertData;
 }
 
-/** What a variable update did on the host, and how to put it back. */
+/** A member's rewrite in the journal; only a "rewriting" one is left to undo. */
+interface Journaled {
+  vm: string;
+  oldVars: Record<string, string>;
+  vars: Record<string, string>;
+  state: "rewriting" | "recorded" | "undone";
+  done: Rewrite[];
+}
+
+const KEY = "rerender:";
+
+/** What a variable update did on the host; `recorded` once the record has the new variables. */
 export interface Rerendered {
   families: HostFamily[];
+  recorded(): void;
   undo(): Promise<void>;
 }
 
@@ -37,42 +50,75 @@ export async function rerenderHost(
   const before = entryOf(vm, deps);
   const after: VmEntry = { ...before, vars };
   const families = changedFamilies(deps.templates, before, after);
-  const done: Rewrite[] = [];
-  // Journaled at each commit, before the reload: an operation cut short shows what to put back.
-  const save = () => run.record?.({ [`rerender:${member}`]: { vm: vm.name, done } });
+  const j: Journaled = { vm: vm.name, oldVars: vm.vars, vars, state: "rewriting", done: [] };
+  // Journaled at each commit, before the reload: a rollback after a crash knows what to put back.
+  const save = (state: Journaled["state"] = j.state) => {
+    j.state = state;
+    if (j.done.length) run.record?.({ [KEY + member]: j });
+  };
   const undo = async () => {
-    const failures = await undoRewrites(run, before, after, done);
-    if (failures.length) throw undoFailed(before.name, failures);
+    const failures = await undoRewrites(deps, before, after, j.done);
+    save("undone");
+    if (failures.length) throw undoFailed(`${vm.name}'s blocks`, failures);
   };
   try {
     for (const family of families) {
       const rewrite: Rewrite = { family };
-      done.push(rewrite);
+      j.done.push(rewrite);
       const edit = deps.families[family];
       await edit.remove(before, (r) => ((rewrite.removed = r), save()));
       await edit.add(after, (r) => ((rewrite.added = r), save()));
     }
   } catch (err) {
-    const failures = await undoRewrites(run, before, after, done);
+    const failures = await undoRewrites(deps, before, after, j.done);
+    save("undone");
     if (!failures.length) throw err;
-    throw undoFailed(before.name, failures, asFarmError(err).message);
+    throw undoFailed(`${vm.name}'s blocks`, failures, asFarmError(err).message);
   }
-  return { families, undo };
+  return { families, undo, recorded: () => save("recorded") };
 }
+
+/**
+ * The members step's undo (a cancelled or crashed farm operation): the rewrites that did not reach
+ * their record are taken back; one whose record has the new variables stays, as the record says.
+ */
+export async function undoUnrecorded(
+  deps: CloneDeps,
+  data: Record<string, unknown>,
+  record: (d: Record<string, unknown>) => void,
+): Promise<void> {
+  const failures: string[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const j = value as Journaled;
+    if (!key.startsWith(KEY) || j.state !== "rewriting") continue;
+    const vm = deps.inventory.get(j.vm);
+    if (vm && !sameVars(vm.vars, j.vars)) {
+      const before = entryOf({ ...vm, vars: j.oldVars }, deps);
+      const after = { ...before, vars: j.vars };
+      const left = await undoRewrites(deps, before, after, j.done);
+      if (left.length) failures.push(`${j.vm}: ${left.join(", ")}`);
+    }
+    record({ [key]: { ...j, state: "undone" } });
+  }
+  if (failures.length) throw undoFailed("the members' blocks", failures);
+}
+
+const sameVars = (a: Record<string, string>, b: Record<string, string>) =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 /**
  * Last rewrite first: the add taken back, then the old block put back (exact bytes where nobody
  * touched the file since); says what could not be put back.
  */
 async function undoRewrites(
-  run: FarmRun,
+  deps: Pick<CloneDeps, "families">,
   before: VmEntry,
   after: VmEntry,
   done: Rewrite[],
 ): Promise<string[]> {
   const failures: string[] = [];
   for (const r of [...done].reverse()) {
-    const edit = run.deps.families[r.family];
+    const edit = deps.families[r.family];
     try {
       if (r.added) await edit.revert(after, r.added);
       if (r.removed) await edit.restore(before, r.removed);
@@ -83,10 +129,10 @@ async function undoRewrites(
   return failures;
 }
 
-function undoFailed(vm: string, failures: string[], cause?: string): FarmError {
+function undoFailed(what: string, failures: string[], cause?: string): FarmError {
   return new FarmError(
     "undo_failed",
-    `${cause ? `${cause}; then ` : ""}putting back ${vm}'s blocks as they were failed: ${failures.join("; ")}`,
+    `${cause ? `${cause}; then ` : ""}putting back ${what} as they were failed: ${failures.join("; ")}`,
     1,
     "run `farmctl audit`: `farmctl audit --fix` adds a missing block again",
   );

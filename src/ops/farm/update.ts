@@ -44,6 +44,7 @@ export async function updateInPlace(
         memoryBytes,
         ...(reached !== undefined ? { balloonBytes: reached } : {}),
       });
+      rerendered?.recorded();
     } catch (err) {
       // The host's blocks follow the record: a member not updated keeps its old ones.
       await rerendered?.undo().catch((undo: unknown) => {
