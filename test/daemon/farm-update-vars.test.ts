@@ -3,6 +3,7 @@
 // add), every other file stays byte for byte, and a refusing checker leaves the files as they were.
 import { describe, expect, it } from "vitest";
 import type { OpEvent } from "../../src/api/events.js";
+import { recording } from "../fakes/scripted-runner.js";
 import { harness, withoutSerial, zoneSerial, type Harness } from "../ops/clone-harness.js";
 import { overridesDir } from "../ops/template-overrides.js";
 import { farmdFor, spec, statuses, up } from "./farm-helpers.js";
@@ -127,6 +128,30 @@ describe("farm up: a variable update re-renders what uses the variables", () => 
     expect(checks).toBeGreaterThan(2);
     expect(zoneMask(h)).toEqual(before);
     expect(h.snapshot().get(h.config.dns.zone_file)).toContain("; release 3.2.0\n");
+    expect(h.inventory.get("rel-a")!.vars).toEqual({ release: "3.2.0" });
+  });
+
+  it("a failure after the rewrite (Ganeti gone before the balloon) puts the site back too", async () => {
+    const { h, socket, client } = await withOverrides({ "nginx-site.njk": SITE });
+    await up(socket, client, rel({ release: "3.2.0" }));
+    const before = h.snapshot();
+    // Once the site is rewritten (nginx reloaded twice), Ganeti no longer answers.
+    const reloads = () => h.runner.calls.filter((a) => a[0] === "reload-proxy").length;
+    const already = reloads();
+    h.runner.faults.push((a) =>
+      a[0] === "gnt-instance" && a[1] === "list" && reloads() >= already + 2
+        ? { exitCode: 1, stderr: recording("gnt-instance-3.0.2-list-no-cluster-stderr.txt") }
+        : undefined,
+    );
+    const r = await up(
+      socket,
+      client,
+      spec("rel", { a: { memory: "3G", vars: { release: "3.2.1" } } }),
+    );
+    expect(statuses(r.result)).toEqual({ a: "failed" });
+    expect(r.result.members[0]!.error).toContain("Cluster not initialized");
+    expect(reloads()).toBe(already + 4);
+    expect(h.snapshot()).toEqual(before);
     expect(h.inventory.get("rel-a")!.vars).toEqual({ release: "3.2.0" });
   });
 });
