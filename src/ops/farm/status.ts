@@ -1,11 +1,12 @@
 // `farm status` and `farm list`: the farms' records against the host (Ganeti's state and tags).
-import type { FarmStatus, FarmSummary, MemberStatus } from "../../api/farm.js";
+import type { FarmStatus, FarmSummary, MemberStatus, ResolvedFarm } from "../../api/farm.js";
 import { NotFound } from "../../api/errors.js";
 import { parseSize } from "../../config/size.js";
 import { formatSize } from "../../config/size.js";
 import { parseFarmTags } from "../../host/ganeti-tags.js";
 import type { Farms } from "../../state/farms.js";
 import type { CloneDeps } from "../clone/steps.js";
+import { diffMember } from "./member-diff.js";
 import type { RecordedMember } from "./plan.js";
 
 export interface StatusDeps extends CloneDeps {
@@ -50,10 +51,8 @@ export async function farmStatus(deps: StatusDeps, name: string): Promise<FarmSt
             `memory is ${formatSize(inst.memoryBytes)} in Ganeti, ${formatSize(want)} in the record`,
           );
       }
-      if (m.specHash !== record.specHash)
-        drift.push(
-          "applied from another version of the spec (run `farm plan` to see the difference)",
-        );
+      const stale = specDrift(m, record.spec, record.specHash);
+      if (stale) drift.push(stale);
       return {
         member: m.member,
         name: m.name,
@@ -67,4 +66,20 @@ export async function farmStatus(deps: StatusDeps, name: string): Promise<FarmSt
       };
     }),
   };
+}
+
+/**
+ * The member against the spec the farm last applied: a later `up` that left it unchanged (its
+ * own options and variables the same, another member's changed) is no drift; a member that spec
+ * would change (not planned: another --platform, or it failed) names the fields that differ.
+ */
+function specDrift(m: RecordedMember, spec: ResolvedFarm | null, specHash: string): string | null {
+  const how = "(run `farm plan` to see the difference)";
+  if (!spec)
+    return m.specHash === specHash ? null : `applied from another version of the spec ${how}`;
+  const wanted = spec.members.find((w) => w.key === m.member);
+  if (!wanted) return "not in the spec last applied: an orphan (`farm up --prune` destroys it)";
+  const { fixed, inPlace } = diffMember(m.spec, wanted);
+  const fields = [...fixed, ...inPlace].map((c) => c.field);
+  return fields.length ? `the spec last applied changes ${fields.join(", ")} ${how}` : null;
 }
