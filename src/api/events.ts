@@ -39,6 +39,7 @@ export type OpEvent =
       status: "started" | MemberOutcome["status"];
       opId: string | null;
       error?: string;
+      note?: string;
     }
   /** An event of a member's child operation, forwarded by the farm operation (its "end" included). */
   | { type: "member-event"; member: string; opId: string; event: OpEvent }

@@ -89,6 +89,8 @@ export interface MemberOutcome {
   /** The child operation (clone, destroy, ...) when one ran. */
   opId: string | null;
   error: string | null;
+  /** What an update in place did on the host: "re-rendered: dns, proxy", or that nothing uses the variables. */
+  note?: string;
 }
 
 export interface FarmRunResult {

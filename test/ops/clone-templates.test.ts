@@ -1,41 +1,22 @@
 // Every template farmd renders sees `vars`, `farm` and `member` (issue 10): an admin's override of
 // the zone record using them, a variable not given refused at preflight, and destroy and audit
 // finding the entries by their VM whatever the variables and whatever the templates say since.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Templates } from "../../src/host/templates.js";
 import { auditAndFix } from "../../src/ops/audit/audit.js";
 import { renderWatched } from "../../src/ops/guest/files.js";
 import { failure } from "../fakes/scripted-runner.js";
-import { harness, withoutSerial, type Harness } from "./clone-harness.js";
+import { withoutSerial, type Harness } from "./clone-harness.js";
 import { devMember } from "./farm-member.js";
 import { VM } from "./guest/vm.js";
-
-let h: Harness | undefined;
-let dir = "";
-afterEach(() => {
-  h?.cleanup();
-  h = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = "";
-});
+import { overridesDir, withOverrides } from "./template-overrides.js";
 
 const ZONE_WITH_SCOPE = `{{ zoneName }}\tIN\tA\t{{ ip }}
 ; release {{ vars.release }}{% if farm %} farm {{ farm }} member {{ member }}{% else %} no farm{% endif %}
 `;
 
-/** An override dir holding `files`; the harness's farmd renders with it. */
-function withOverrides(files: Record<string, string>): Harness {
-  dir = mkdtempSync(join(tmpdir(), "farm-tpl-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  h = harness("", { templatesDir: dir });
-  return h;
-}
 const zone = (h: Harness) => readFileSync(h.config.dns.zone_file, "utf8");
 
 const member = devMember({ release: "3.2.0" });
@@ -84,7 +65,7 @@ describe("host templates see vars, farm and member", () => {
     const before = h.snapshot();
     await h.clone({ vars: { release: "3.2.0", note: "a;b}c" }, farm: member });
     // The admin edits the template since: it now needs a variable this VM never had.
-    writeFileSync(join(dir, "zone-record.njk"), "{{ vars.nosuch }}\n");
+    writeFileSync(join(h.config.templates_dir, "zone-record.njk"), "{{ vars.nosuch }}\n");
     await h.destroy({ name: "gallifrey-dev" });
     expect(withoutSerial(h.snapshot())).toEqual(withoutSerial(before));
   });
@@ -106,12 +87,10 @@ describe("host templates see vars, farm and member", () => {
 
 describe("guest templates see farm and member", () => {
   it("renders them next to vars, null for a plain clone", () => {
-    dir = mkdtempSync(join(tmpdir(), "farm-tpl-"));
-    mkdirSync(join(dir, "guest"));
-    writeFileSync(
-      join(dir, "guest", "release.njk"),
-      "{{ vars.release }} {% if farm %}{{ farm }}/{{ member }}{% else %}-{% endif %}\n",
-    );
+    const dir = overridesDir({
+      "guest/release.njk":
+        "{{ vars.release }} {% if farm %}{{ farm }}/{{ member }}{% else %}-{% endif %}\n",
+    });
     const t = new Templates(dir);
     const vars = { release: "3.2.0" };
     expect(renderWatched(t, "release.njk", { ...VM, farm: "rel-3-2", member: "dev" }, vars)).toBe(

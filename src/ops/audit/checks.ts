@@ -21,7 +21,7 @@ const FAMILY_LABEL = {
   proxy: "nginx site and symlink",
 } as const;
 
-export function entryOf(r: VmRecord, deps: AuditDeps): VmEntry {
+export function entryOf(r: VmRecord, deps: Pick<AuditDeps, "config">): VmEntry {
   const names = vmNames(r.name, r.group, nameConfig(deps.config));
   return vmEntry(names, r, r.webName, deps.config, recordedScope(r));
 }

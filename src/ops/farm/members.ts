@@ -18,6 +18,8 @@ export interface FarmRun {
   opId: string;
   deps: FarmDeps;
   signal?: AbortSignal;
+  /** Journals facts in the farm operation's running step (an update's undo data). */
+  record?: (data: Record<string, unknown>) => void;
 }
 
 /** A member's `member` event: started (with its child's id, if it has one), or how it ended. */
@@ -27,6 +29,7 @@ export function announce(
 ): void {
   const status = "status" in o ? o.status : "started";
   const error = "error" in o && o.error ? { error: o.error } : {};
+  const note = "note" in o && o.note ? { note: o.note } : {};
   run.deps.events({
     type: "member",
     member: o.member,
@@ -35,6 +38,7 @@ export function announce(
     status,
     opId: o.opId,
     ...error,
+    ...note,
   });
 }
 

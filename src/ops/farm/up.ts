@@ -16,6 +16,7 @@ import { farmDeps, type OpDeps } from "./deps.js";
 import { nameHolders } from "./holders.js";
 import { checkSavedPlan, planFarm } from "./plan.js";
 import { resolveFarm } from "./resolve.js";
+import { undoUnrecorded } from "./rerender.js";
 import { upMembers } from "./up-members.js";
 
 export interface FarmUpCtx {
@@ -93,7 +94,7 @@ export function farmUpSteps(): SagaStep<FarmUpCtx>[] {
         const deps = farmDeps(ctx.deps);
         const farm = ctx.farm!;
         ctx.outcomes = await upMembers(
-          { opId: ctx.opId, deps, signal: deps.signal },
+          { opId: ctx.opId, deps, signal: deps.signal, record: (d) => step.record(d) },
           {
             farm,
             actions: ctx.plan!.actions,
@@ -107,6 +108,10 @@ export function farmUpSteps(): SagaStep<FarmUpCtx>[] {
         // left without any (atomic undid them all) has none, as after `farm down`.
         if (deps.inventory.members(farm.name).length) deps.farms.upsert(farm, ctx.opId);
         else deps.farms.delete(farm.name);
+      },
+      // A cancel or a crash mid-update: the host blocks rewritten for variables not yet recorded go back.
+      async undo(ctx, step) {
+        await undoUnrecorded(ctx.deps, step.data, (d) => step.record(d));
       },
     },
   ];
