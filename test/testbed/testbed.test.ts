@@ -7,19 +7,46 @@ import { Testbed, unavailableReason } from "./testbed.js";
 
 const skip = unavailableReason();
 
-/** What is left of a testbed in `dir` whose namespaces had `nsIds`: loops, processes, netns. */
-async function leftovers(dir: string, nsIds: string[]) {
+/** Whether `pid`'s namespace of `kind` carries the testbed's token, as testbed.sh's ns_is_ours asks. */
+async function carriesToken(pid: string, kind: string, token: string): Promise<boolean> {
+  try {
+    if (kind === "mnt")
+      return readFileSync(`/proc/${pid}/root/etc/farm-testbed.env`, "utf8").includes(
+        `FARM_TESTBED_TOKEN=${token}`,
+      );
+    const lo = await execa("nsenter", [
+      `--net=/proc/${pid}/ns/net`,
+      "ip",
+      "-o",
+      "link",
+      "show",
+      "lo",
+    ]);
+    return lo.stdout.includes(`farm-testbed ${token}`);
+  } catch {
+    return false; // gone meanwhile, or not a testbed's namespace
+  }
+}
+
+/**
+ * What is left of a testbed in `dir` whose namespaces had `nsIds` and `token`: loops, processes,
+ * netns. A namespace inode is reused once freed (other tests make namespaces meanwhile, e.g. the
+ * shorewall checker's), so a process counts only if its namespace also carries the token.
+ */
+async function leftovers(dir: string, nsIds: string[], token: string) {
   const loops = (await execa("losetup", ["-l", "-n", "-O", "NAME,BACK-FILE"])).stdout
     .split("\n")
     .filter((l) => l.includes(dir));
   const procs: string[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     for (const ns of ["net", "mnt"]) {
+      let id: string;
       try {
-        if (nsIds.includes(readlinkSync(`/proc/${pid}/ns/${ns}`))) procs.push(pid);
+        id = readlinkSync(`/proc/${pid}/ns/${ns}`);
       } catch {
-        // gone meanwhile
+        continue; // gone meanwhile
       }
+      if (nsIds.includes(id) && (await carriesToken(pid, ns, token))) procs.push(pid);
     }
   }
   const netns = (await execa("ip", ["netns", "list"])).stdout.trim();
@@ -32,6 +59,7 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
   const tb = new Testbed();
   const devAllBefore = existsSync("/dev/all");
   let ids: string[] = [];
+  let token = "";
   afterAll(() => tb.down(), 300_000);
 
   it("a failed up takes down everything it made", async () => {
@@ -42,8 +70,9 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
       delete process.env.FARM_TESTBED_FAIL_AT;
     }
     ids = readFileSync(`${tb.dir}/ns.ids`, "utf8").trim().split("\n");
+    token = readFileSync(`${tb.dir}/token`, "utf8").trim();
     expect(ids).toHaveLength(3);
-    expect(await leftovers(tb.dir, ids)).toEqual(none);
+    expect(await leftovers(tb.dir, ids, token)).toEqual(none);
     expect(existsSync("/dev/all")).toBe(devAllBefore);
     // its logs are kept, and say where it stopped
     expect(readFileSync(`${tb.dir}/up.phase`, "utf8").trim()).toBe("farmd");
@@ -52,6 +81,7 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
   it("comes up again in the same dir; Ganeti's own LVM calls reach the stand-ins", async () => {
     await tb.up();
     ids = readFileSync(`${tb.dir}/ns.ids`, "utf8").trim().split("\n");
+    token = readFileSync(`${tb.dir}/token`, "utf8").trim();
     const source = "gallifrey.xivo.vm.farm";
     expect(await tb.run(["gnt-instance", "list", "--no-headers", "-o", "name,status"])).toMatch(
       new RegExp(`^${source}\\s+running$`, "m"),
@@ -65,7 +95,7 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
     expect(log).toMatch(/lvrename\[\d+\] argv: lvrename all gallifrey \S+\.disk0/);
     expect(log).toMatch(/lvchange\[\d+\] argv: lvchange -ay \/dev\/all\/\S+\.disk0/);
     expect(log).toMatch(/lvremove\[\d+\] deactivated all\/\S+\.disk0/);
-    expect((await leftovers(tb.dir, ids)).loops).toHaveLength(1); // the PV's own loop only
+    expect((await leftovers(tb.dir, ids, token)).loops).toHaveLength(1); // the PV's own loop only
   }, 600_000);
 
   it("lvremove refuses an LV a process holds open, as LVM does; a snapshot keeps the caller's tags", async () => {
@@ -107,7 +137,7 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
     const dir = tb.dir;
     await tb.down();
     expect(existsSync(dir)).toBe(false);
-    expect(await leftovers(dir, ids)).toEqual(none);
+    expect(await leftovers(dir, ids, token)).toEqual(none);
     expect(existsSync("/dev/all")).toBe(devAllBefore);
   }, 300_000);
 });
