@@ -1,31 +1,12 @@
 // A farm operation's events: one line as each member starts and ends, its failures and warnings,
 // and the members' copies on one line (redrawn on a TTY, every 25 % per member otherwise).
 import type { OpEvent } from "../api/events.js";
-import type { MemberOutcome } from "../api/farm.js";
 import { planView, type EventView } from "./follow.js";
 import { formatBytes } from "./format.js";
 import { ProgressView, type Output } from "./progress.js";
 
 /** A member's child operation started or ended (MemberOutcome's status). */
-interface MemberEvent {
-  type: "member";
-  member: string;
-  name: string;
-  action: MemberOutcome["action"];
-  status: "started" | MemberOutcome["status"];
-  opId: string | null;
-  error?: string;
-}
-
-/** An event of a member's child operation, forwarded by the farm operation. */
-interface MemberChildEvent {
-  type: "member-event";
-  member: string;
-  opId: string;
-  event: OpEvent;
-}
-
-type FarmEvent = MemberEvent | MemberChildEvent;
+type MemberEvent = Extract<OpEvent, { type: "member" }>;
 
 const STEP = 25;
 
@@ -40,9 +21,8 @@ export class FarmProgressView implements EventView {
   }
 
   handle(e: OpEvent): void {
-    const f = e as OpEvent | FarmEvent;
-    if (f.type === "member") return this.member(f);
-    if (f.type === "member-event") return this.child(f.member, f.event);
+    if (e.type === "member") return this.member(e);
+    if (e.type === "member-event") return this.child(e.member, e.event);
     this.own.handle(e);
   }
 
@@ -52,7 +32,8 @@ export class FarmProgressView implements EventView {
       return this.write(`[${e.member}] ${e.action} ${e.name} ...${op}\n`);
     }
     this.copies.delete(e.member);
-    this.write(`[${e.member}] ${e.status}${e.error ? `: ${e.error}` : ""}\n`);
+    const why = e.error ?? e.note;
+    this.write(`[${e.member}] ${e.status}${why ? `: ${why}` : ""}\n`);
   }
 
   private child(member: string, e: OpEvent): void {
@@ -107,13 +88,12 @@ export function farmPlanView(
     write(`== ${member}${what} ==\n`);
   };
   return {
-    handle(e) {
-      const f = e as OpEvent | FarmEvent;
+    handle(f) {
       if (f.type === "member") {
         if (f.status === "started") heading(f.member, `: ${f.action} ${f.name}`);
         return;
       }
-      if (f.type !== "member-event") return base.handle(e);
+      if (f.type !== "member-event") return base.handle(f);
       heading(f.member);
       base.handle(f.event);
     },

@@ -55,6 +55,12 @@ describe("farm progress", () => {
     ]);
   });
 
+  it("says what an update in place did when its member ends", () => {
+    const note = "re-rendered: proxy";
+    const updated = { ...(ended("a") as object), action: "update", note } as unknown as OpEvent;
+    expect(render(false, [updated])).toBe(`[a] done: ${note}\n`);
+  });
+
   it("shows the farm operation's own events as a clone's", () => {
     expect(render(false, [{ type: "warning", message: "VG nearly full" }])).toBe(
       "     warning: VG nearly full\n",
