@@ -1,15 +1,12 @@
 // farmd's operations: each clone runs as a journaled job whose events are stored and streamed;
 // family edits and Ganeti adds are serialized, copies limited; crashed jobs are rolled back at start.
 import type { CloneRequest, CloneResult } from "../api/clone.js";
-import { firstBootIdentity } from "../ops/guest/firstboot.js";
 import { asFarmError, FarmError, NotFound } from "../api/errors.js";
 import type { EventSink, OpEvent } from "../api/events.js";
 import type { Config } from "../config/schema.js";
 import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
-import { findExecutable } from "../host/which.js";
 import type { CloneDeps } from "../ops/clone/steps.js";
-import type { GuestPort } from "../ops/ports.js";
 import { committedStep, Interrupted, rollback, runSaga } from "../ops/saga.js";
 import { openMemoryDb, type Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
@@ -17,7 +14,6 @@ import { Journal } from "../state/journal.js";
 import { Farms } from "../state/farms.js";
 import type { StatusDeps } from "../ops/farm/status.js";
 import { guardFull } from "../state/full.js";
-import { buildHost } from "./host.js";
 import type { AuditReport } from "../api/inventory.js";
 import { systemResolver } from "../host/resolve.js";
 import { auditAndFix } from "../ops/audit/audit.js";
@@ -26,14 +22,20 @@ import type { CrashHook } from "./crash-hook.js";
 import { cloneKind, fixKind, KINDS, type Kind } from "./kinds.js";
 import { EventHub, type Listener } from "./event-hub.js";
 import { admit, enter, HeldEvents } from "./admit.js";
-import { hostLocks, limitedCopier, lockedFamilies, lockedGaneti, type HostLocks } from "./locks.js";
+import { hostLocks, type HostLocks } from "./locks.js";
 import { ExclusiveTargets, type Claim } from "./exclusive.js";
-import type { ChildOps, FarmExtras, TcpProbe } from "../ops/farm/deps.js";
+import type { ChildOps, TcpProbe } from "../ops/farm/deps.js";
 import { childOps } from "./children.js";
-import { probeTcp } from "../host/tcp-probe.js";
 import { guestfsCacheDir } from "../config/paths.js";
 import { Appliance } from "./appliance.js";
-import { limitedGuest } from "./guest-slots.js";
+import {
+  guestPortOf,
+  hostOf,
+  logEvent,
+  operationDeps,
+  type DepsSources,
+  type OperationDeps,
+} from "./op-deps.js";
 
 /** The VMs an operation works on: its target, and a clone's source. */
 function involvedNames(kind: string, params: Record<string, unknown>): string[] {
@@ -96,7 +98,10 @@ export class Operations {
     this.hub = new EventHub(o.log);
     this.exclusive = new ExclusiveTargets(this.journal);
     this.appliance = new Appliance({
-      guest: this.guestPort(this.host(() => {}, false)),
+      guest: guestPortOf(
+        o,
+        hostOf(o, () => {}, false),
+      ),
       cacheDir: guestfsCacheDir(o.config, o.stateDir),
       wanted: o.config.guest.customize.length > 0,
       log: o.log,
@@ -108,74 +113,25 @@ export class Operations {
     this.appliance.start();
   }
 
-  private host(events: EventSink, dryRun: boolean) {
-    return buildHost(this.o.config, {
-      dryRun,
-      events,
-      stateDir: this.o.stateDir,
-      runner: this.o.runner,
-      resolve: this.o.resolve,
-    });
-  }
-
-  /** Tests put a simulated libguestfs in deps: it is limited like the real one. */
-  private guestPort(host: { guest?: GuestPort }): GuestPort | undefined {
-    return this.o.deps && "guest" in this.o.deps ? this.o.deps.guest : host.guest;
-  }
-
-  /** An operation waiting for a shared resource shows as "queued", with what it waits for. */
-  private queued(events: EventSink, opId: () => string | undefined, what: string | null): void {
-    const id = opId();
-    if (!id) return;
-    this.journal.setOperationState(id, what ? "queued" : "running");
-    if (what) events({ type: "info", message: `waiting for ${what}` });
-  }
-
   private deps(
     events: EventSink,
     dryRun: boolean,
     signal?: AbortSignal,
     opId?: () => string | undefined,
-  ): CloneDeps & Pick<AuditDeps, "journal" | "resolve"> & FarmExtras {
-    const host = this.host(events, dryRun);
-    const guest = this.guestPort(host);
-    const { parallel } = this.o.config.guest;
-    const waitingFor = (w: string | null) => this.queued(events, opId ?? (() => undefined), w);
+  ): OperationDeps {
+    return operationDeps(this.depsSources, events, dryRun, signal, opId);
+  }
+
+  /** What operationDeps assembles each operation's adapters from. */
+  private get depsSources(): DepsSources {
     return {
-      config: this.o.config,
-      ...host,
-      families: lockedFamilies(host.families, this.locks),
-      ganeti: lockedGaneti(host.ganeti, this.locks.ganeti),
-      copier: limitedCopier(host.copier, this.locks.copies, (waiting) =>
-        waitingFor(
-          waiting ? `a copy slot ([copy] parallel = ${this.o.parallelCopies ?? 2})` : null,
-        ),
-      ),
+      o: this.o,
+      locks: this.locks,
       inventory: this.inventory,
       journal: this.journal,
-      resolve: this.o.resolve ?? systemResolver,
-      findExecutable: (t) => findExecutable(t),
-      events,
-      dryRun,
-      signal,
-      parseFirstboot: firstBootIdentity,
-      children: this.children,
       farms: this.farms,
-      tcpProbe: this.o.tcpProbe ?? probeTcp,
-      ...this.o.deps,
-      guest:
-        guest &&
-        limitedGuest(guest, {
-          slots: this.locks.guests,
-          appliance: this.appliance,
-          signal,
-          queued: (w) =>
-            waitingFor(
-              w === "slot"
-                ? `a libguestfs slot ([guest] parallel = ${parallel})`
-                : w && "the guestfs appliance farmd is building",
-            ),
-        }),
+      children: this.children,
+      appliance: this.appliance,
     };
   }
 
@@ -191,14 +147,7 @@ export class Operations {
   private sink(opId: string): EventSink {
     return (event) => {
       this.hub.publish(opId, event, () => this.journal.appendEvent(opId, event));
-      if (event.type === "step-failed" || event.type === "undo-failed")
-        this.o.log("error", `op ${opId}: ${event.step}: ${event.error}`);
-      else if (event.type === "warning") this.o.log("warning", `op ${opId}: ${event.message}`);
-      else if (event.type === "step-done" || event.type === "end")
-        this.o.log(
-          "info",
-          `op ${opId}: ${event.type === "end" ? `ended ${event.state}` : `${event.step} done in ${event.ms} ms`}`,
-        );
+      logEvent(this.o.log, opId, event);
     };
   }
 
