@@ -10,6 +10,8 @@ export const EXIT = {
   unavailable: 69,
   internal: 70,
   tempFail: 75,
+  /** Not allowed: a role, an owner, or the socket's permissions (sysexits EX_NOPERM). */
+  noPerm: 77,
 } as const;
 
 export interface ErrorJson {

@@ -84,6 +84,7 @@ export function httpStatus(code: string): number {
     not_resumable: 409,
     config_invalid: 500,
     forbidden: 403,
+    unauthenticated: 401,
     state_full: 507,
     too_large: 413,
     bad_json: 400,

@@ -1,5 +1,4 @@
 // farmd's farm routes: plan, up and down (operations, like clone), list and status.
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { FarmRunResult } from "../api/farm.js";
 import { FARM_MAX_BODY, farmDownBody, farmPlanBody, farmUpBody, ROUTES } from "../api/routes.js";
@@ -14,17 +13,9 @@ import { readJsonBody } from "./body.js";
 import { farmDownKind, farmUpKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
 import { parseBody } from "./validate.js";
+import { exact, type Call, type Route, type Send } from "./route.js";
 
-export interface FarmCall {
-  ops: Operations;
-  req: IncomingMessage;
-  res: ServerResponse;
-  params: string[];
-}
-
-type Send = (res: ServerResponse, status: number, body: unknown) => void;
-
-const exact = (path: string) => new RegExp(`^${path.replace(/\//g, "\\/")}$`);
+type FarmCall = Call;
 
 /**
  * POST /v1/farms/up and /down: the operation (202 {opId}), or with dryRun its preflight, then
@@ -57,11 +48,13 @@ function farmOperation<Req extends { yes: boolean }, Ctx extends { opId: string 
   };
 }
 
-export function farmRoutes(send: Send) {
+// up and down: an operator's farm is its own (the handler checks the owner, sources and quota).
+export function farmRoutes(send: Send): Route[] {
   return [
     {
       method: "POST" as const,
       path: exact(ROUTES.farmPlan),
+      role: "reader",
       handle: async (c: FarmCall) => {
         const body = await readJsonBody(c.req, FARM_MAX_BODY);
         const input = parseBody(farmPlanBody, body, "farm plan request");
@@ -71,11 +64,13 @@ export function farmRoutes(send: Send) {
     {
       method: "POST" as const,
       path: exact(ROUTES.farmUp),
+      role: "operator",
       handle: farmOperation(send, farmUpKind, farmUpBody, previewUp),
     },
     {
       method: "POST" as const,
       path: exact(ROUTES.farmDown),
+      role: "operator",
       handle: farmOperation(send, farmDownKind, farmDownBody, async (_ops, ctx) =>
         plannedDown(ctx),
       ),
@@ -83,12 +78,14 @@ export function farmRoutes(send: Send) {
     {
       method: "GET" as const,
       path: exact(ROUTES.farms),
+      role: "reader",
       handle: (c: FarmCall) => send(c.res, 200, listFarms(c.ops.farmView())),
     },
     {
       method: "GET" as const,
       // plan, up and down are POST routes: GET /v1/farms/plan asks for a farm named "plan".
       path: /^\/v1\/farms\/([^/]+)$/,
+      role: "reader",
       handle: async (c: FarmCall) =>
         send(c.res, 200, await farmStatus(c.ops.farmView(), c.params[0]!)),
     },

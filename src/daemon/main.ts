@@ -16,6 +16,7 @@ import { stderrLog } from "./log.js";
 import { logBugs } from "./bugs.js";
 import { Operations } from "./operations.js";
 import { apiServer } from "./server.js";
+import { socketIdentify } from "./identify.js";
 
 /** A socket another farmd answers on is in use; one nobody answers on was left by a crash. */
 function socketInUse(path: string): Promise<boolean> {
@@ -65,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
     );
 
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
-  const server = apiServer(ops);
+  const server = apiServer(ops, socketIdentify);
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
   const stop = async (signal: string) => {

@@ -21,6 +21,8 @@ import type { Operations } from "./operations.js";
 import { readJsonBody } from "./body.js";
 import { parseBody } from "./validate.js";
 import { farmRoutes } from "./farm-routes.js";
+import { exact, type Call, type Identify, type Route } from "./route.js";
+import { Forbidden, roleAtLeast } from "../api/auth.js";
 
 /** The routes that start an operation, with the body each takes. */
 const STARTS: Record<
@@ -88,28 +90,12 @@ function streamEvents(
   if (!res.writableEnded && !live) res.end();
 }
 
-export function apiServer(ops: Operations): Server {
+export function apiServer(ops: Operations, identify: Identify): Server {
   return createServer((req, res) => {
-    handle(ops, req, res).catch((err: unknown) => sendError(res, err));
+    handle(ops, identify, req, res).catch((err: unknown) => sendError(res, err));
   });
 }
 
-interface Call {
-  ops: Operations;
-  req: IncomingMessage;
-  res: ServerResponse;
-  url: URL;
-  /** The path's parameters, percent-decoded. */
-  params: string[];
-}
-
-interface Route {
-  method: "GET" | "POST";
-  path: RegExp;
-  handle(call: Call): Promise<void> | void;
-}
-
-const exact = (path: string) => new RegExp(`^${path.replace(/\//g, "\\/")}$`);
 const VM = /^\/v1\/vms\/([^/]+)$/;
 const OP = /^\/v1\/operations\/([^/]+)$/;
 const opAction = (action: string) => new RegExp(`^\\/v1\\/operations\\/([^/]+)\\/${action}$`);
@@ -141,6 +127,7 @@ const API: Route[] = [
   {
     method: "GET",
     path: exact(ROUTES.health),
+    role: "reader",
     handle: (c) =>
       send(c.res, 200, { ok: true, pid: process.pid, guestfs: c.ops.appliance.health() }),
   },
@@ -148,21 +135,26 @@ const API: Route[] = [
   ...Object.keys(STARTS).map((path): Route => ({
     method: "POST",
     path: exact(path),
+    // clone and destroy check the source, quota and owner in their handler; import and fix are admin's.
+    role: path === ROUTES.clone || path === ROUTES.destroy ? "operator" : "admin",
     handle: startOrPlan,
   })),
   {
     method: "GET",
     path: exact(ROUTES.vms),
+    role: "reader",
     handle: async (c) => send(c.res, 200, { vms: await listVms(c.ops.viewDeps()) }),
   },
   {
     method: "GET",
     path: VM,
+    role: "reader",
     handle: async (c) => send(c.res, 200, await showVm(c.ops.viewDeps(), c.params[0]!)),
   },
   {
     method: "POST",
     path: /^\/v1\/vms\/([^/]+)\/balloon$/,
+    role: "operator",
     handle: async (c) => {
       const { size, force } = parseBody(balloonBody, await readJsonBody(c.req), "balloon request");
       return send(c.res, 200, await balloonVm(c.ops.viewDeps(), c.params[0]!, size, { force }));
@@ -171,6 +163,8 @@ const API: Route[] = [
   {
     method: "POST",
     path: exact(ROUTES.audit),
+    // audit --fix is admin's, checked in the handler once the body says so.
+    role: "reader",
     handle: async (c) => {
       const { fix } = parseBody(auditBody, await readJsonBody(c.req), "audit request");
       return send(c.res, 200, await c.ops.audit(fix));
@@ -179,11 +173,13 @@ const API: Route[] = [
   {
     method: "GET",
     path: exact(ROUTES.operations),
+    role: "reader",
     handle: (c) => send(c.res, 200, { operations: c.ops.journal.list() }),
   },
   {
     method: "GET",
     path: OP,
+    role: "reader",
     handle: (c) =>
       send(c.res, 200, {
         operation: c.ops.get(c.params[0]!),
@@ -194,11 +190,13 @@ const API: Route[] = [
   {
     method: "GET",
     path: opAction("events"),
+    role: "reader",
     handle: (c) => streamEvents(c.ops, c.params[0]!, afterParam(c.url), followParam(c.url), c.res),
   },
   {
     method: "POST",
     path: opAction("cancel"),
+    role: "operator",
     handle: (c) => {
       c.ops.cancel(c.params[0]!).catch(() => {}); // the client follows the rollback through the events
       return send(c.res, 202, { opId: c.params[0] });
@@ -207,6 +205,7 @@ const API: Route[] = [
   {
     method: "POST",
     path: opAction("resume"),
+    role: "admin",
     handle: (c) => {
       c.ops.resume(c.params[0]!);
       return send(c.res, 202, { opId: c.params[0] });
@@ -214,7 +213,12 @@ const API: Route[] = [
   },
 ];
 
-async function handle(ops: Operations, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  ops: Operations,
+  identify: Identify,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = requestUrl(req);
   const matching = API.filter((r) => r.path.test(url.pathname));
   const route = matching.find((r) => r.method === req.method);
@@ -242,7 +246,16 @@ async function handle(ops: Operations, req: IncomingMessage, res: ServerResponse
     .exec(url.pathname)!
     .slice(1)
     .map((p) => pathParam(p!));
-  await route.handle({ ops, req, res, url, params });
+  const identity = await identify(req);
+  if (!roleAtLeast(identity.role, route.role)) {
+    await drain(req);
+    throw new Forbidden(
+      `${req.method} ${url.pathname} needs role ${route.role}; ${identity.owner} has role ${identity.role}`,
+      `ask an admin of this farmd for a certificate with role ${route.role} (farmctl ca issue)`,
+      { role: route.role },
+    );
+  }
+  await route.handle({ ops, req, res, url, params, identity });
 }
 
 async function drain(req: IncomingMessage): Promise<void> {

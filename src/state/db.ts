@@ -75,6 +75,24 @@ export const MIGRATIONS: readonly string[] = [
      updated_at TEXT NOT NULL
    );
    ALTER TABLE operations ADD COLUMN parent_id TEXT; -- a farm operation's member clones and destroys`,
+  // v5: the remote API (issue 11): owners, leases, farmd's CA's certificates.
+  `ALTER TABLE vms ADD COLUMN owner TEXT;           -- Identity.owner of the clone; null: made before v5
+   ALTER TABLE vms ADD COLUMN expires_at TEXT;      -- the lease's end (ISO 8601); null: no lease
+   ALTER TABLE operations ADD COLUMN owner TEXT;    -- Identity.owner who started it
+   ALTER TABLE farms ADD COLUMN owner TEXT;         -- Identity.owner of the first farm up
+   CREATE TABLE certificates (
+     serial TEXT PRIMARY KEY,                       -- lower-case hex, no colons
+     name TEXT NOT NULL,
+     role TEXT NOT NULL,                            -- reader | operator | admin
+     sources TEXT,                                  -- JSON list of glob patterns; null: any source
+     max_vms INTEGER,                               -- null: no quota
+     fingerprint TEXT NOT NULL UNIQUE,              -- SHA-256 of the DER, as Node's fingerprint256
+     not_before TEXT NOT NULL,
+     not_after TEXT NOT NULL,
+     issued_at TEXT NOT NULL,
+     revoked_at TEXT
+   );
+   CREATE INDEX certificates_name ON certificates(name);`,
 ];
 
 export const dbPath = (stateDir: string): string => join(stateDir, "farmd.sqlite");

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { FarmdClient } from "../../src/client/http.js";
 import { Operations, type OperationsOptions } from "../../src/daemon/operations.js";
+import { socketIdentify } from "../../src/daemon/identify.js";
 import { apiServer } from "../../src/daemon/server.js";
 import type { CloneDeps } from "../../src/ops/clone/steps.js";
 import { simulatedDeps, type Harness } from "../ops/clone-harness.js";
@@ -39,7 +40,7 @@ export async function serveFarmd(
     ...extra,
   });
   const socket = join(h.root, "farmd.sock");
-  const server: Server = apiServer(ops);
+  const server: Server = apiServer(ops, socketIdentify);
   await new Promise<void>((r) => server.listen(socket, r));
   return {
     ops,
