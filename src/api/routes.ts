@@ -23,6 +23,13 @@ export const ROUTES = {
   farmPlan: "/v1/farms/plan",
   farmUp: "/v1/farms/up",
   farmDown: "/v1/farms/down",
+  // issue 11: farmd's CA, leases, the audit log.
+  ca: "/v1/ca",
+  caInit: "/v1/ca/init",
+  caIssue: "/v1/ca/issue",
+  caRevoke: "/v1/ca/revoke",
+  renew: (name: string) => `/v1/vms/${encodeURIComponent(name)}/renew`,
+  log: "/v1/log",
 } as const;
 
 /** A control character (newline, NUL, ...): never part of a name, an address or a size. */

@@ -1,5 +1,6 @@
 // farmd's operations: each clone runs as a journaled job whose events are stored and streamed;
 // family edits and Ganeti adds are serialized, copies limited; crashed jobs are rolled back at start.
+import type { Identity } from "../api/auth.js";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import { asFarmError, FarmError, NotFound } from "../api/errors.js";
 import type { EventSink, OpEvent } from "../api/events.js";
@@ -70,6 +71,13 @@ export interface OperationsOptions {
   crash?: CrashHook;
   /** How a farm's `wait = "ssh"` reaches a member; tests simulate the guests' SSH servers. */
   tcpProbe?: TcpProbe;
+}
+
+/** `parentId`: the farm operation it runs for; `identity`: who asked (recorded as the owner). */
+export interface StartOptions {
+  parentId?: string;
+  listener?: ChildListener;
+  identity?: Identity;
 }
 
 export class Operations {
@@ -200,7 +208,7 @@ export class Operations {
   async start<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
-    opts: { parentId?: string; listener?: ChildListener } = {},
+    opts: StartOptions = {},
   ): Promise<string> {
     this.refuseIfStopping();
     kind.check(req, this.o.config);
@@ -217,7 +225,7 @@ export class Operations {
   private async admitAndRun<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
-    opts: { parentId?: string; listener?: ChildListener },
+    opts: StartOptions,
     exclusive: Claim | null,
   ): Promise<string> {
     const abort = new AbortController();
