@@ -10,6 +10,8 @@ import { registerDestroy } from "./destroy.js";
 import { registerFarm } from "./farm.js";
 import { registerOps } from "./ops.js";
 import { printError } from "./output.js";
+import { useRemoteFlags } from "../client/connect.js";
+import type { RemoteOptions } from "../client/remote.js";
 
 export function program(): Command {
   const p = new Command("farmctl")
@@ -17,7 +19,13 @@ export function program(): Command {
     .version(`farmctl ${VERSION}`)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError("(run `farmctl --help` for usage)");
+    .showHelpAfterError("(run `farmctl --help` for usage)")
+    // A remote farmd (see farmctl(1)): flags over FARMCTL_REMOTE/_CERT/_KEY/_CA over config.toml.
+    .option("--remote <url>", "farmd's TLS listener, like https://host01.farm:8443")
+    .option("--cert <file>", "client certificate (PEM) from `farmctl ca issue`, for --remote")
+    .option("--key <file>", "its private key (PEM), for --remote")
+    .option("--ca <file>", "farmd's CA certificate (default: the ones after the leaf in --cert)")
+    .hook("preAction", (root) => useRemoteFlags(root.opts<RemoteOptions>()));
   registerClone(p);
   registerDestroy(p);
   registerInventory(p);

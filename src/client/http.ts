@@ -1,5 +1,5 @@
-// farmd's API over its unix socket, typed; the CLI's only way to the daemon.
-import { request, type IncomingMessage } from "node:http";
+// farmd's API, typed; the CLI's only way to the daemon (its unix socket or its TLS listener).
+import type { IncomingMessage } from "node:http";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { DestroyRequest } from "../api/destroy.js";
 import type {
@@ -17,6 +17,7 @@ import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
 import type { Health } from "../api/health.js";
+import { unixTransport, type Transport } from "./transport.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
 
@@ -26,7 +27,12 @@ export function remoteError(e: ErrorJson): FarmError {
 }
 
 export class FarmdClient {
-  constructor(readonly socketPath: string) {}
+  readonly transport: Transport;
+
+  /** `target`: farmd's unix socket path, or a transport (httpsTransport for a remote farmd). */
+  constructor(target: string | Transport) {
+    this.transport = typeof target === "string" ? unixTransport(target) : target;
+  }
 
   private open(
     method: string,
@@ -34,61 +40,34 @@ export class FarmdClient {
     body?: unknown,
     signal?: AbortSignal,
   ): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      // agent: false: no pooled keep-alive socket that could outlive a farmd restart.
-      const req = request(
-        {
-          socketPath: this.socketPath,
-          method,
-          path,
-          agent: false,
-          signal,
-          headers: { "content-type": "application/json" },
-        },
-        resolve,
-      );
-      req.on("error", (err: NodeJS.ErrnoException) => reject(this.connectError(err)));
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-  }
-
-  private connectError(err: NodeJS.ErrnoException): FarmError {
-    if (err.code === "ENOENT" || err.code === "ECONNREFUSED") {
-      return new Unavailable(
-        `farmd is not running (no answer on ${this.socketPath})`,
-        "start it: `systemctl start farmd`, or run `farmd` as root (see farmd(8))",
-      );
-    }
-    if (err.code === "EACCES") {
-      return new FarmError(
-        "forbidden",
-        `not allowed to talk to farmd on ${this.socketPath}`,
-        77,
-        "run as root, or as a member of the group farmd.toml's socket_group names",
-      );
-    }
-    return new Unavailable(
-      `cannot reach farmd on ${this.socketPath}: ${err.message}`,
-      "check that farmd runs (see farmd(8))",
-    );
+    return this.transport.open(method, path, body, signal);
   }
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.open(method, path, body);
-    let text = "";
-    for await (const chunk of res) text += chunk;
-    const doc = JSON.parse(text) as { error?: ErrorJson } & T;
+    const doc = await this.answer<{ error?: ErrorJson } & T>(res);
     if (doc.error) throw remoteError(doc.error);
     return doc;
   }
 
+  /** A whole JSON answer; anything else (a proxy's error page, say) is named as such. */
+  private async answer<T>(res: IncomingMessage): Promise<T> {
+    let text = "";
+    for await (const chunk of res) text += chunk;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Unavailable(
+        `${this.transport.where} answered HTTP ${res.statusCode} with something that is not farmd's JSON`,
+        "check that the socket or --remote URL is farmd's (see farmd(8))",
+      );
+    }
+  }
+
   /** Yields NDJSON lines of a streaming response as they arrive. */
   private async *lines(res: IncomingMessage): AsyncGenerator<StreamedEvent> {
-    if (res.statusCode !== 200) {
-      let text = "";
-      for await (const chunk of res) text += chunk;
-      throw remoteError((JSON.parse(text) as { error: ErrorJson }).error);
-    }
+    if (res.statusCode !== 200)
+      throw remoteError((await this.answer<{ error: ErrorJson }>(res)).error);
     let buf = "";
     for await (const chunk of res) {
       buf += chunk;

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import * as check from "./checks.js";
 import { parsePortRange } from "./checks.js";
+import { apiProblems, apiSection } from "./api.js";
 import { guestCustomize, guestFiles } from "./guest.js";
 import { parseSize } from "./size.js";
 
@@ -165,6 +166,7 @@ const shape = z
       })
       .strict()
       .prefault({}),
+    api: apiSection,
   })
   .strict();
 
@@ -183,6 +185,7 @@ function crossChecks(c: z.infer<typeof shape>, ctx: z.RefinementCtx): void {
     problem(["balloon", "target"], `must be at least [balloon] min (${c.balloon.min})`);
   if (bytes(c.balloon.target) > bytes(c.ganeti.memory))
     problem(["balloon", "target"], `must be at most [ganeti] memory (${c.ganeti.memory})`);
+  for (const [key, message] of apiProblems(c.api)) problem(["api", key], message);
 }
 
 /** The SSH ports farmctl may forward: [firewall] ssh_ports, else 256 ports from ssh_port_base. */

@@ -90,10 +90,18 @@ function streamEvents(
   if (!res.writableEnded && !live) res.end();
 }
 
-export function apiServer(ops: Operations, identify: Identify): Server {
-  return createServer((req, res) => {
+/** The API's request handler, shared by the unix socket and the TLS listener. */
+export function apiHandler(
+  ops: Operations,
+  identify: Identify,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     handle(ops, identify, req, res).catch((err: unknown) => sendError(res, err));
-  });
+  };
+}
+
+export function apiServer(ops: Operations, identify: Identify): Server {
+  return createServer(apiHandler(ops, identify));
 }
 
 const VM = /^\/v1\/vms\/([^/]+)$/;

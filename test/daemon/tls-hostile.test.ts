@@ -1,0 +1,175 @@
+// Hostile clients of farmd's TLS listener: oversized and malformed requests get a JSON 4xx, slow
+// ones are cut off within the [api] timeouts, connections beyond max_connections are closed; the
+// unix socket answers throughout and nothing changes on the host.
+import { connect as netConnect, type Socket } from "node:net";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FarmdClient } from "../../src/client/http.js";
+import { httpsTransport } from "../../src/client/transport.js";
+import type { TlsListener } from "../../src/daemon/tls.js";
+import { harness, type Harness } from "../ops/clone-harness.js";
+import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
+import { TestCa, type IssuedCert } from "./tls-certs.js";
+import { serveTls, tlsCall } from "./tls-server.js";
+
+let h: Harness;
+let served: ServedFarmd;
+let ca: TestCa;
+let admin: IssuedCert;
+let listener: TlsListener;
+
+const port = (l: TlsListener) => Number(new URL(l.url).port);
+const json = (text: string) => JSON.parse(text) as Record<string, any>;
+
+beforeAll(async () => {
+  h = harness();
+  served = await serveFarmd(h);
+  ca = await TestCa.create(join(h.root, "ca"));
+  admin = await ca.issue("builder", "admin");
+  listener = await serveTls(
+    served,
+    ca,
+    "handshake_timeout = 1\nheaders_timeout = 1\nrequest_timeout = 2\nidle_timeout = 1\n",
+  );
+});
+
+afterAll(async () => {
+  await listener?.close();
+  await served?.close();
+  h?.cleanup();
+});
+
+/** A TLS connection with the admin's certificate: sends `bytes`, resolves with all it got back
+ *  once farmd closes it, and how long after the handshake that was. */
+function rawTls(l: TlsListener, bytes: string): Promise<{ text: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({
+      host: "127.0.0.1",
+      port: port(l),
+      ca: ca.caPem,
+      servername: "localhost",
+      cert: readFileSync(admin.certFile),
+      key: readFileSync(admin.keyFile),
+    });
+    let text = "";
+    let start = 0;
+    s.on("secureConnect", () => ((start = performance.now()), s.write(bytes)));
+    s.on("data", (b: Buffer) => (text += b.toString()));
+    s.on("error", reject);
+    s.on("close", () => resolve({ text, ms: performance.now() - start }));
+  });
+}
+
+/** The JSON error of a raw answer, and its status line. */
+function rawAnswer(text: string): { status: number; error: Record<string, any> } {
+  const [head, body] = text.split("\r\n\r\n");
+  return { status: Number(head!.split(" ")[1]), error: json(body!).error };
+}
+
+/** A plain TCP connection: resolves when farmd closes it, with how long it was open. */
+function rawTcp(l: TlsListener): { socket: Socket; closed: Promise<number> } {
+  const socket = netConnect(port(l), "127.0.0.1");
+  const start = performance.now();
+  socket.on("error", () => {}); // a reset is one way of being closed
+  return {
+    socket,
+    closed: new Promise((r) => socket.on("close", () => r(performance.now() - start))),
+  };
+}
+
+const post = (body: string | Buffer, headers?: Record<string, string>) =>
+  tlsCall(listener.url, ca, admin, "POST", "/v1/clone", body, headers);
+
+describe("farmd's TLS listener against hostile clients", () => {
+  it("refuses an oversized body and malformed JSON with the unix socket's answers", async () => {
+    const huge = await post(Buffer.alloc(1024 * 1024, "a"));
+    expect(huge.status).toBe(413);
+    expect(json(huge.body).error.code).toBe("too_large");
+    const broken = await post('{"request": {"source": ');
+    expect(broken.status).toBe(400);
+    expect(json(broken.body).error).toMatchObject({ code: "bad_json", exitCode: 65 });
+    expect(h.runner.mutations()).toEqual([]);
+  });
+
+  it("answers a request that is not HTTP and oversized headers with a JSON 400 and 431", async () => {
+    const garbage = rawAnswer((await rawTls(listener, "\u0000\u0001 hello?\r\n\r\n")).text);
+    expect(garbage.status).toBe(400);
+    expect(garbage.error).toMatchObject({ code: "bad_request", exitCode: 64 });
+    const big = `GET /v1/vms HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`;
+    const headers = rawAnswer((await rawTls(listener, big)).text);
+    expect(headers.status).toBe(431);
+    expect(headers.error.code).toBe("too_large");
+  });
+
+  it("cuts off a client that sends its headers, its body or its handshake too slowly", async () => {
+    // headers_timeout = 1 s, request_timeout = 2 s, handshake_timeout = 1 s; checked every 0.5 s.
+    const slowHeaders = rawTls(listener, "GET /v1/vms HTTP/1.1\r\nHost: x\r\n");
+    const slowBody = rawTls(
+      listener,
+      "POST /v1/clone HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+        'Content-Length: 1000\r\n\r\n{"request":',
+    );
+    const noHandshake = rawTcp(listener);
+    // The unix socket answers while they hang on.
+    expect((await served.client.health()).ok).toBe(true);
+    const headers = await slowHeaders;
+    expect(rawAnswer(headers.text)).toMatchObject({ status: 408, error: { code: "timeout" } });
+    expect(headers.ms).toBeGreaterThan(900);
+    expect(headers.ms).toBeLessThan(4000);
+    const body = await slowBody;
+    expect(rawAnswer(body.text)).toMatchObject({ status: 408, error: { code: "timeout" } });
+    expect(body.ms).toBeGreaterThan(1900);
+    expect(body.ms).toBeLessThan(5000);
+    expect(await noHandshake.closed).toBeLessThan(4000);
+    expect(h.runner.mutations()).toEqual([]);
+  });
+
+  it("closes a kept-alive connection idle for idle_timeout", async () => {
+    const kept = await rawTls(listener, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(kept.text).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(kept.ms).toBeGreaterThan(900);
+    expect(kept.ms).toBeLessThan(4000);
+  });
+
+  it("closes connections beyond max_connections while the unix socket keeps answering", async () => {
+    const limited = await serveTls(served, ca, "max_connections = 4\nhandshake_timeout = 60\n");
+    const held = Array.from({ length: 4 }, () => rawTcp(limited));
+    await Promise.all(held.map((c) => new Promise((r) => c.socket.once("connect", r))));
+    await waitFor(() => connections(limited), 4);
+    const fifth = rawTcp(limited);
+    expect(await fifth.closed).toBeLessThan(4000);
+    expect(served.logs.join("\n")).toContain("[api] max_connections (4) reached");
+    const client = new FarmdClient(
+      httpsTransport({
+        url: new URL(limited.url.replace("127.0.0.1", "localhost")),
+        cert: readFileSync(admin.certFile, "utf8"),
+        key: readFileSync(admin.keyFile, "utf8"),
+        ca: ca.caPem,
+        certFile: admin.certFile,
+      }),
+    );
+    await expect(client.health()).rejects.toMatchObject({ code: "busy", exitCode: 75 });
+    expect((await served.client.health()).ok).toBe(true);
+    for (const c of held) c.socket.destroy();
+    await waitFor(() => connections(limited), 0);
+    expect((await client.health()).ok).toBe(true);
+    await limited.close();
+  });
+});
+
+function connections(l: TlsListener): Promise<number> {
+  return new Promise((resolve, reject) =>
+    l.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+  );
+}
+
+/** Waits until `read` gives `want`: farmd's own count of connections, not a guess at timing. */
+async function waitFor(read: () => Promise<number>, want: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if ((await read()) === want) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the count never reached ${want} (it is ${await read()})`);
+}

@@ -1,0 +1,162 @@
+// farmd's TLS listener over loopback, real TLS and real certificates (openssl): the same API as
+// the unix socket for a certificate of farmd's CA, 403 for a role too low, 401 for an unknown or
+// revoked certificate, and the handshake refused to another CA's, an expired one, or none at all.
+import { execa } from "execa";
+import { mkdirSync } from "node:fs";
+import { connect as tlsConnect } from "node:tls";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FarmdClient } from "../../src/client/http.js";
+import { remoteCredentials, remoteSettings } from "../../src/client/remote.js";
+import { httpsTransport } from "../../src/client/transport.js";
+import type { TlsListener } from "../../src/daemon/tls.js";
+import { harness, type Harness } from "../ops/clone-harness.js";
+import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
+import { TestCa, type IssuedCert } from "./tls-certs.js";
+import { serveTls, tlsCall } from "./tls-server.js";
+
+let h: Harness;
+let served: ServedFarmd;
+let ca: TestCa;
+let listener: TlsListener;
+const certs: Record<string, IssuedCert> = {};
+let stranger: IssuedCert;
+
+const json = (text: string) => JSON.parse(text) as Record<string, any>;
+const CLONE = JSON.stringify({ request: { source: "gallifrey", name: "gallifrey-dev" } });
+
+beforeAll(async () => {
+  h = harness();
+  served = await serveFarmd(h);
+  ca = await TestCa.create(join(h.root, "ca"));
+  for (const [name, role] of [
+    ["builder", "admin"],
+    ["ci-reader", "reader"],
+    ["ci-operator", "operator"],
+    ["to-revoke", "admin"],
+  ] as const)
+    certs[name] = await ca.issue(name, role);
+  certs.expired = await ca.issue("expired", "admin", {
+    dates: ["20200101000000Z", "20200201000000Z"],
+  });
+  certs.unrecorded = await ca.sign("unrecorded");
+  mkdirSync(join(h.root, "other"));
+  stranger = await (await TestCa.create(join(h.root, "other"), "another CA")).issue("x", "admin");
+  listener = await serveTls(served, ca);
+});
+
+afterAll(async () => {
+  await listener?.close();
+  await served?.close();
+  h?.cleanup();
+});
+
+describe("farmd's TLS listener", () => {
+  it("gives an admin's certificate the unix socket's answers, through farmctl's client too", async () => {
+    const local = await served.client.vms();
+    const answer = await tlsCall(listener.url, ca, certs.builder!, "GET", "/v1/vms");
+    expect(answer.status).toBe(200);
+    expect(json(answer.body)).toEqual({ vms: local });
+    const remote = new FarmdClient(
+      httpsTransport(
+        remoteCredentials(
+          remoteSettings(
+            { remote: `https://localhost:${new URL(listener.url).port}` },
+            {
+              FARMCTL_CERT: certs.builder!.pemFile,
+              FARMCTL_KEY: certs.builder!.keyFile,
+              XDG_CONFIG_HOME: join(h.root, "no-config"),
+            },
+          )!,
+        ),
+      ),
+    );
+    expect(await remote.vms()).toEqual(local);
+    expect((await remote.health()).ok).toBe(true);
+    expect(ca.serverNames).toEqual(["localhost", "127.0.0.1"]);
+  });
+
+  it("speaks TLS 1.3 only", async () => {
+    const err = await new Promise<Error>((resolve) => {
+      const s = tlsConnect({
+        host: "127.0.0.1",
+        port: Number(new URL(listener.url).port),
+        ca: ca.caPem,
+        servername: "localhost",
+        maxVersion: "TLSv1.2",
+      });
+      s.on("secureConnect", () => resolve(new Error("connected")));
+      s.on("error", resolve);
+    });
+    expect(err.message).toMatch(/protocol version|alert/i);
+  });
+
+  it("refuses a reader's clone with 403 naming the role needed, and changes nothing", async () => {
+    const list = await tlsCall(listener.url, ca, certs["ci-reader"]!, "GET", "/v1/vms");
+    expect(list.status).toBe(200);
+    const clone = await tlsCall(listener.url, ca, certs["ci-reader"]!, "POST", "/v1/clone", CLONE);
+    expect(clone.status).toBe(403);
+    expect(json(clone.body).error).toMatchObject({
+      code: "forbidden",
+      exitCode: 77,
+      message: expect.stringMatching(/needs role operator; cert:ci-reader has role reader/),
+    });
+    expect(h.runner.mutations()).toEqual([]);
+  });
+
+  it("answers 401 to a certificate of its CA that it has no record of, or that was revoked", async () => {
+    const unknown = await tlsCall(listener.url, ca, certs.unrecorded!, "GET", "/v1/vms");
+    expect(unknown.status).toBe(401);
+    expect(json(unknown.body).error).toMatchObject({ code: "unauthenticated", exitCode: 77 });
+    const before = await tlsCall(listener.url, ca, certs["to-revoke"]!, "GET", "/v1/vms");
+    expect(before.status).toBe(200);
+    ca.revoke("to-revoke");
+    const after = await tlsCall(listener.url, ca, certs["to-revoke"]!, "POST", "/v1/clone", CLONE);
+    expect(after.status).toBe(401);
+    expect(json(after.body).error.message).toMatch(/to-revoke is revoked/);
+    expect(h.runner.mutations()).toEqual([]);
+  });
+
+  it("refuses at the handshake another CA's certificate, an expired one and none", async () => {
+    const cases: [IssuedCert | null, string][] = [
+      [stranger, "certificate UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+      [certs.expired!, "certificate CERT_HAS_EXPIRED"],
+      [null, "peer did not return a certificate"],
+    ];
+    for (const [client, why] of cases) {
+      const refused = await tlsCall(listener.url, ca, client, "GET", "/v1/vms").then(
+        (a) => `answered ${a.status}`,
+        (err: NodeJS.ErrnoException) => err.code ?? err.message,
+      );
+      // TLS 1.3: the client's certificate is checked after the client's side of the handshake.
+      expect(refused, why).toMatch(/^(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ECONNRESET)$/);
+      expect(served.logs).toContain(`warning: TLS: refused a client from 127.0.0.1: ${why}`);
+    }
+    expect((await served.client.health()).ok).toBe(true);
+  });
+
+  it("is plain HTTPS: curl with the certificate gets the unix socket's JSON", async () => {
+    const c = certs.builder!;
+    const curl = (...args: string[]) =>
+      execa(
+        "curl",
+        [
+          "-sS",
+          "--cert",
+          c.certFile,
+          "--key",
+          c.keyFile,
+          "--cacert",
+          join(ca.dir, "ca.pem"),
+          ...args,
+        ],
+        { reject: false },
+      );
+    const got = await curl(`${listener.url}/v1/vms`);
+    expect(got.exitCode, got.stderr).toBe(0);
+    expect(json(got.stdout)).toEqual({ vms: await served.client.vms() });
+    const op = await curl("-w", "\\n%{http_code}", `${listener.url}/v1/operations/nope`);
+    expect(op.stdout.split("\n").at(-1)).toBe("404");
+    expect(json(op.stdout.split("\n")[0]!).error.code).toBe("not_found");
+  });
+});
