@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulatedFarmd } from "./simulated-farmd.js";
+import { farmctl as farmctlOf, startFarmd } from "./farmd-process.js";
 
 const sim = simulatedFarmd();
 const farmctl = (...args: string[]) => sim.farmctl(...args);
@@ -165,5 +166,39 @@ describe("farmctl ca", () => {
     const again = await farmctl("ca", "revoke", "ci-runner");
     expect(again.exitCode).toBe(65);
     expect(again.stderr).toContain("no unrevoked certificate named 'ci-runner'");
+  });
+});
+
+describe("the farmd process", () => {
+  it("serves its CA from its state directory: init, issue, list", async () => {
+    const farmd = await startFarmd();
+    try {
+      const init = await farmctlOf(farmd.config, "ca", "init");
+      expect(init.exitCode).toBe(0);
+      const dir = join(farmd.dir, "state/ca");
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dir, "ca.key")).mode & 0o777).toBe(0o600);
+      const issue = await farmctlOf(
+        farmd.config,
+        "ca",
+        "issue",
+        "bot",
+        "--role",
+        "reader",
+        "--out",
+        farmd.dir,
+      );
+      expect(issue.exitCode).toBe(0);
+      const pem = readFileSync(join(farmd.dir, "bot.pem"), "utf8");
+      expect(
+        new X509Certificate(pem).checkIssued(
+          new X509Certificate(readFileSync(join(dir, "ca.pem"))),
+        ),
+      ).toBe(true);
+      const list = await farmctlOf(farmd.config, "ca", "list");
+      expect(list.stdout).toMatch(/^bot +reader +active /m);
+    } finally {
+      await farmd.stop();
+    }
   });
 });

@@ -98,6 +98,15 @@ describe("ca issue", () => {
     expect(readdirSync(join(t().stateDir, "ca")).sort()).toEqual(["ca.key", "ca.pem"]);
   });
 
+  it("removes a work directory a crash left, with the key in it", async () => {
+    await t().ca.init();
+    const left = join(t().stateDir, "ca/.work-crashed");
+    mkdirSync(left, { mode: 0o700 });
+    writeFileSync(join(left, "key.pem"), "a key\n", { mode: 0o600 });
+    await t().ca.issue({ name: "ci", role: "reader" });
+    expect(readdirSync(join(t().stateDir, "ca")).sort()).toEqual(["ca.key", "ca.pem"]);
+  });
+
   it("defaults to 365 days, no sources and no quota", async () => {
     await t().ca.init();
     const { record } = await t().ca.issue({ name: "viewer", role: "reader" });

@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -185,6 +186,9 @@ export class Ca {
     [use, altNames]: Parameters<typeof leafExtensions>,
     days: number,
   ): Promise<string> {
+    // One signing at a time (serially): a work dir already there was left by a crash, key and all.
+    for (const left of readdirSync(ca.dir).filter((f) => f.startsWith(".work-")))
+      rmSync(join(ca.dir, left), { recursive: true, force: true });
     const workDir = mkdtempSync(join(ca.dir, ".work-"));
     try {
       return await this.openssl.signed({

@@ -65,17 +65,15 @@ function writeConfig(workDir: string, extensions: Extensions): string {
 export class Openssl {
   constructor(private readonly runner: Runner) {}
 
+  /** openssl with no config of the host's: every setting comes from the argv and farmd's file. */
+  private async run(args: string[], input?: string): Promise<string> {
+    const env = { OPENSSL_CONF: "/dev/null" };
+    return (await this.runner.run(["openssl", ...args], { env, input })).stdout;
+  }
+
   /** A new EC P-256 private key, PKCS#8 PEM (never written by openssl itself). */
   async newKey(): Promise<string> {
-    const r = await this.runner.run([
-      "openssl",
-      "genpkey",
-      "-algorithm",
-      "EC",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-    ]);
-    return r.stdout;
+    return this.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
   }
 
   /** A CA certificate signed by its own key (the file `keyFile`). */
@@ -87,8 +85,7 @@ export class Openssl {
     serial: string;
   }): Promise<string> {
     const config = writeConfig(o.workDir, CA_EXTENSIONS);
-    const r = await this.runner.run([
-      "openssl",
+    return this.run([
       "req",
       "-x509",
       "-new",
@@ -106,7 +103,6 @@ export class Openssl {
       "-set_serial",
       `0x${o.serial}`,
     ]);
-    return r.stdout;
   }
 
   /** A certificate for `keyPem`'s public key, signed by the CA in caCertFile/caKeyFile; the
@@ -125,8 +121,7 @@ export class Openssl {
     // openssl cannot read a key from a socket (Node's stdin): it goes in the private work dir.
     const keyFile = join(o.workDir, "key.pem");
     writeFileSync(keyFile, o.keyPem, { mode: 0o600, flag: "wx" });
-    const csr = await this.runner.run([
-      "openssl",
+    const csr = await this.run([
       "req",
       "-new",
       "-config",
@@ -136,9 +131,8 @@ export class Openssl {
       "-subj",
       subjectArg(o.subject),
     ]);
-    const cert = await this.runner.run(
+    return this.run(
       [
-        "openssl",
         "x509",
         "-req",
         "-CA",
@@ -155,8 +149,7 @@ export class Openssl {
         "-set_serial",
         `0x${o.serial}`,
       ],
-      { input: csr.stdout },
+      csr,
     );
-    return cert.stdout;
   }
 }
