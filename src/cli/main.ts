@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
 import { VERSION } from "../api/version.js";
 import { registerAudit } from "./audit.js";
+import { registerCa } from "./ca.js";
 import { registerClone } from "./clone.js";
 import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
@@ -32,6 +33,7 @@ export function program(): Command {
   registerAudit(p);
   registerOps(p);
   registerFarm(p);
+  registerCa(p);
   return p;
 }
 

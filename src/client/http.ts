@@ -18,6 +18,8 @@ import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
 import type { Health } from "../api/health.js";
 import { unixTransport, type Transport } from "./transport.js";
+import type { CertRecord } from "../api/auth.js";
+import type { CaInitResult, CaListing, IssuedCert, IssueRequest } from "../api/ca.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
 
@@ -190,6 +192,23 @@ export class FarmdClient {
 
   async resume(opId: string): Promise<void> {
     await this.json("POST", ROUTES.resume(opId));
+  }
+
+  caInit(): Promise<CaInitResult> {
+    return this.json("POST", ROUTES.caInit, {});
+  }
+
+  /** The new certificate with its key: the only copy of the key farmd gives. */
+  caIssue(req: IssueRequest): Promise<IssuedCert> {
+    return this.json("POST", ROUTES.caIssue, req);
+  }
+
+  caList(): Promise<CaListing> {
+    return this.json("GET", ROUTES.ca);
+  }
+
+  async caRevoke(name: string): Promise<CertRecord[]> {
+    return (await this.json<{ revoked: CertRecord[] }>("POST", ROUTES.caRevoke, { name })).revoked;
   }
 }
 

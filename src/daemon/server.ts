@@ -21,6 +21,8 @@ import type { Operations } from "./operations.js";
 import { readJsonBody } from "./body.js";
 import { parseBody } from "./validate.js";
 import { farmRoutes } from "./farm-routes.js";
+import { caRoutes } from "./ca-routes.js";
+import type { Ca } from "./ca/ca.js";
 import { exact, type Call, type Identify, type Route } from "./route.js";
 import { Forbidden, roleAtLeast } from "../api/auth.js";
 
@@ -90,18 +92,20 @@ function streamEvents(
   if (!res.writableEnded && !live) res.end();
 }
 
-/** The API's request handler, shared by the unix socket and the TLS listener. */
+/** The API's request handler (its routes and the CA's), shared by the unix socket and the TLS listener. */
 export function apiHandler(
   ops: Operations,
   identify: Identify,
+  ca: Ca,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes = [...API, ...caRoutes(send, ca)];
   return (req, res) => {
-    handle(ops, identify, req, res).catch((err: unknown) => sendError(res, err));
+    handle(routes, ops, identify, req, res).catch((err: unknown) => sendError(res, err));
   };
 }
 
-export function apiServer(ops: Operations, identify: Identify): Server {
-  return createServer(apiHandler(ops, identify));
+export function apiServer(ops: Operations, identify: Identify, ca: Ca): Server {
+  return createServer(apiHandler(ops, identify, ca));
 }
 
 const VM = /^\/v1\/vms\/([^/]+)$/;
@@ -222,13 +226,14 @@ const API: Route[] = [
 ];
 
 async function handle(
+  routes: Route[],
   ops: Operations,
   identify: Identify,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const url = requestUrl(req);
-  const matching = API.filter((r) => r.path.test(url.pathname));
+  const matching = routes.filter((r) => r.path.test(url.pathname));
   const route = matching.find((r) => r.method === req.method);
   if (!route) {
     // Refused without reading it: the body is drained so the client still gets the answer.

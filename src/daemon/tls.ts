@@ -4,19 +4,13 @@
 import { createServer, type Server } from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { Identity } from "../api/auth.js";
 import { Unauthenticated } from "../api/auth.js";
 import { FarmError } from "../api/errors.js";
 import type { ApiConfig, ListenAddress } from "../config/api.js";
+import type { Ca } from "./ca/ca.js";
 import type { Log, Operations } from "./operations.js";
 import type { Identify } from "./route.js";
 import { apiHandler } from "./server.js";
-
-/** What the listener needs of farmd's CA (src/daemon/ca/ca.ts). */
-export interface ListenerCa {
-  serverCredentials(names: string[]): Promise<{ keyPem: string; certPem: string; caPem: string }>;
-  verifyPeer(peer: { serialNumber: string; fingerprint256: string }): Identity;
-}
 
 export interface TlsListener {
   server: Server;
@@ -31,7 +25,7 @@ const CHECK_INTERVAL_MS = 500;
 const REFRESH_MS = 24 * 3600 * 1000;
 
 /** The identity of a request: its connection's client certificate, looked up in the CA's records. */
-export function tlsIdentify(ca: ListenerCa): Identify {
+export function tlsIdentify(ca: Pick<Ca, "verifyPeer">): Identify {
   return async (req) => {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     if (!peer?.serialNumber)
@@ -48,7 +42,7 @@ export async function startTlsListener(o: {
   address: ListenAddress;
   names: string[];
   ops: Operations;
-  ca: ListenerCa;
+  ca: Ca;
   log: Log;
 }): Promise<TlsListener> {
   const credentials = async () => {
@@ -66,7 +60,7 @@ export async function startTlsListener(o: {
       requestTimeout: o.api.request_timeout * 1000,
       connectionsCheckingInterval: CHECK_INTERVAL_MS,
     },
-    apiHandler(o.ops, tlsIdentify(o.ca)),
+    apiHandler(o.ops, tlsIdentify(o.ca), o.ca),
   );
   server.maxConnections = o.api.max_connections;
   server.keepAliveTimeout = o.api.idle_timeout * 1000;

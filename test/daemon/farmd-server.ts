@@ -6,11 +6,15 @@ import { FarmdClient } from "../../src/client/http.js";
 import { Operations, type OperationsOptions } from "../../src/daemon/operations.js";
 import { socketIdentify } from "../../src/daemon/identify.js";
 import { apiServer } from "../../src/daemon/server.js";
+import { Ca } from "../../src/daemon/ca/ca.js";
+import { ExecaRunner } from "../../src/host/runner.js";
 import type { CloneDeps } from "../../src/ops/clone/steps.js";
 import { simulatedDeps, type Harness } from "../ops/clone-harness.js";
 
 export interface ServedFarmd {
   ops: Operations;
+  /** farmd's CA in the state directory, with the real openssl. */
+  ca: Ca;
   client: FarmdClient;
   socket: string;
   logs: string[];
@@ -40,10 +44,12 @@ export async function serveFarmd(
     ...extra,
   });
   const socket = join(h.root, "farmd.sock");
-  const server: Server = apiServer(ops, socketIdentify);
+  const ca = new Ca({ db: h.db, stateDir: join(h.root, "state"), runner: new ExecaRunner() });
+  const server: Server = apiServer(ops, socketIdentify, ca);
   await new Promise<void>((r) => server.listen(socket, r));
   return {
     ops,
+    ca,
     client: new FarmdClient(socket),
     socket,
     logs,

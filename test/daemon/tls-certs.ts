@@ -1,24 +1,19 @@
-// Certificates for the TLS tests, made by the real openssl: a CA (farmd's, or "another CA"), client
-// certificates (valid, expired, unrecorded), and the records a listener verifies peers against.
-import { X509Certificate } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// Certificates farmd's CA would not issue, made by the real openssl for the TLS tests: another CA's,
+// and with farmd's own CA key an expired one and one missing from its records.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { Unauthenticated, type Identity, type Role } from "../../src/api/auth.js";
-import type { ListenerCa } from "../../src/daemon/tls.js";
 
-export interface IssuedCert {
+export interface CertFiles {
   name: string;
   /** The leaf then the CA certificate, as `farmctl ca issue` writes NAME.pem. */
   pemFile: string;
-  /** The leaf alone. */
-  certFile: string;
   keyFile: string;
-  serialNumber: string;
-  fingerprint256: string;
 }
 
-const openssl = (cwd: string, ...args: string[]) => execa("openssl", args, { cwd });
+/** openssl with `words` split on spaces (none of them holds one) then `more`, in `cwd`. */
+const openssl = (cwd: string, words: string, ...more: string[]) =>
+  execa("openssl", [...words.split(" "), ...more], { cwd });
 
 const CA_CONF = `[ca]
 default_ca = test
@@ -30,149 +25,67 @@ new_certs_dir = issued
 default_md = sha256
 policy = anything
 unique_subject = no
-copy_extensions = copy
 [anything]
 commonName = supplied
 [client]
 basicConstraints = CA:FALSE
 keyUsage = digitalSignature
 extendedKeyUsage = clientAuth
-[server]
-basicConstraints = CA:FALSE
-keyUsage = digitalSignature
-extendedKeyUsage = serverAuth
 `;
 
-/** A CA made with openssl in `dir`; it also plays farmd's Ca records for the listener. */
-export class TestCa implements ListenerCa {
-  private readonly records = new Map<
-    string,
-    { cert: IssuedCert; role: Role; revoked: boolean; recorded: boolean }
-  >();
-  serverNames: string[] = [];
-
-  private constructor(readonly dir: string) {}
-
-  static async create(dir: string, subject = "farmd test CA"): Promise<TestCa> {
+/** A CA for openssl's `ca` command in `dir`: a new one, or farmd's own key and certificate. */
+export class TestCa {
+  private constructor(readonly dir: string) {
     mkdirSync(join(dir, "issued"), { recursive: true });
     writeFileSync(join(dir, "ca.cnf"), CA_CONF);
     writeFileSync(join(dir, "index.txt"), "");
     writeFileSync(join(dir, "serial.txt"), "01\n");
-    await openssl(dir, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key");
+  }
+
+  static async create(dir: string, subject: string): Promise<TestCa> {
+    const ca = new TestCa(dir);
+    await openssl(dir, "ecparam -name prime256v1 -genkey -noout -out ca.key");
     await openssl(
       dir,
-      "req",
-      "-x509",
-      "-new",
-      "-key",
-      "ca.key",
+      "req -x509 -new -key ca.key -days 30 -out ca.pem",
       "-subj",
       `/CN=${subject}`,
-      "-days",
-      "30",
       "-addext",
       "basicConstraints=critical,CA:TRUE",
       "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign",
-      "-out",
-      "ca.pem",
+      "keyUsage=critical,keyCertSign",
     );
-    return new TestCa(dir);
+    return ca;
   }
 
-  get caPem(): string {
-    return readFileSync(join(this.dir, "ca.pem"), "utf8");
+  /** Signs with farmd's CA key and certificate (copied from its `caDir`). */
+  static adopt(dir: string, caDir: string): TestCa {
+    const ca = new TestCa(dir);
+    copyFileSync(join(caDir, "ca.key"), join(dir, "ca.key"));
+    copyFileSync(join(caDir, "ca.pem"), join(dir, "ca.pem"));
+    return ca;
   }
 
-  /** A certificate signed by this CA; `dates` overrides its validity (openssl's YYYYMMDDHHMMSSZ). */
-  async sign(
-    name: string,
-    o: { dates?: [string, string]; ext?: string; san?: string } = {},
-  ): Promise<IssuedCert> {
+  /** A client certificate; `dates` sets its validity (openssl's YYYYMMDDHHMMSSZ), else 2 days. */
+  async sign(name: string, dates?: [string, string]): Promise<CertFiles> {
     const d = this.dir;
-    await openssl(d, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.ec`);
-    await openssl(d, "pkcs8", "-topk8", "-nocrypt", "-in", `${name}.ec`, "-out", `${name}.key`);
-    const san = o.san ? ["-addext", `subjectAltName=${o.san}`] : [];
+    await openssl(d, `ecparam -name prime256v1 -genkey -noout -out ${name}.ec`);
+    await openssl(d, `pkcs8 -topk8 -nocrypt -in ${name}.ec -out ${name}.key`);
+    await openssl(d, `req -new -key ${name}.key -out ${name}.csr`, "-subj", `/CN=${name}`);
+    const validity = dates ? ["-startdate", dates[0], "-enddate", dates[1]] : ["-days", "2"];
     await openssl(
       d,
-      "req",
-      "-new",
-      "-key",
-      `${name}.key`,
-      "-subj",
-      `/CN=${name}`,
-      ...san,
-      "-out",
-      `${name}.csr`,
-    );
-    const dates = o.dates ? ["-startdate", o.dates[0], "-enddate", o.dates[1]] : ["-days", "2"];
-    await openssl(
-      d,
-      "ca",
-      "-batch",
-      "-config",
-      "ca.cnf",
-      "-cert",
-      "ca.pem",
-      "-keyfile",
-      "ca.key",
-      "-rand_serial",
-      "-notext",
+      "ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -rand_serial -notext",
       "-extensions",
-      o.ext ?? "client",
-      ...dates,
+      "client",
+      ...validity,
       "-in",
       `${name}.csr`,
       "-out",
       `${name}.crt`,
     );
-    const leaf = readFileSync(join(d, `${name}.crt`), "utf8");
-    writeFileSync(join(d, `${name}.pem`), leaf + this.caPem);
-    const x = new X509Certificate(leaf);
-    return {
-      name,
-      pemFile: join(d, `${name}.pem`),
-      certFile: join(d, `${name}.crt`),
-      keyFile: join(d, `${name}.key`),
-      serialNumber: x.serialNumber,
-      fingerprint256: x.fingerprint256,
-    };
-  }
-
-  /** A client certificate in the records, as `farmctl ca issue NAME --role ROLE` makes one. */
-  async issue(name: string, role: Role, o: { dates?: [string, string] } = {}): Promise<IssuedCert> {
-    const cert = await this.sign(name, o);
-    this.records.set(cert.serialNumber, { cert, role, revoked: false, recorded: true });
-    return cert;
-  }
-
-  revoke(name: string): void {
-    for (const r of this.records.values()) if (r.cert.name === name) r.revoked = true;
-  }
-
-  async serverCredentials(names: string[]) {
-    this.serverNames = names;
-    const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
-    const server = await this.sign("server", { ext: "server", san });
-    return {
-      keyPem: readFileSync(server.keyFile, "utf8"),
-      certPem: readFileSync(server.certFile, "utf8"),
-      caPem: this.caPem,
-    };
-  }
-
-  verifyPeer(peer: { serialNumber: string; fingerprint256: string }): Identity {
-    const r = this.records.get(peer.serialNumber);
-    if (!r || r.cert.fingerprint256 !== peer.fingerprint256)
-      throw new Unauthenticated(
-        `certificate ${peer.serialNumber} is not one farmd's CA issued`,
-        "ask an admin for a certificate (farmctl ca issue)",
-      );
-    if (r.revoked)
-      throw new Unauthenticated(
-        `certificate ${r.cert.name} is revoked`,
-        "ask an admin for a new one",
-      );
-    return { owner: `cert:${r.cert.name}`, role: r.role, via: "tls", sources: null, maxVms: null };
+    const pem = readFileSync(join(d, `${name}.crt`), "utf8") + readFileSync(join(d, "ca.pem"));
+    writeFileSync(join(d, `${name}.pem`), pem);
+    return { name, pemFile: join(d, `${name}.pem`), keyFile: join(d, `${name}.key`) };
   }
 }

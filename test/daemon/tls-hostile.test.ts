@@ -11,13 +11,12 @@ import { httpsTransport } from "../../src/client/transport.js";
 import type { TlsListener } from "../../src/daemon/tls.js";
 import { harness, type Harness } from "../ops/clone-harness.js";
 import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
-import { TestCa, type IssuedCert } from "./tls-certs.js";
-import { serveTls, tlsCall } from "./tls-server.js";
+import type { CertFiles } from "./tls-certs.js";
+import { issueFiles, serveTls, tlsCall, until } from "./tls-server.js";
 
 let h: Harness;
 let served: ServedFarmd;
-let ca: TestCa;
-let admin: IssuedCert;
+let admin: CertFiles;
 let listener: TlsListener;
 
 const port = (l: TlsListener) => Number(new URL(l.url).port);
@@ -26,13 +25,11 @@ const json = (text: string) => JSON.parse(text) as Record<string, any>;
 beforeAll(async () => {
   h = harness();
   served = await serveFarmd(h);
-  ca = await TestCa.create(join(h.root, "ca"));
-  admin = await ca.issue("builder", "admin");
   listener = await serveTls(
     served,
-    ca,
     "handshake_timeout = 1\nheaders_timeout = 1\nrequest_timeout = 2\nidle_timeout = 1\n",
   );
+  admin = await issueFiles(served, h.root, "builder", "admin");
 });
 
 afterAll(async () => {
@@ -48,9 +45,9 @@ function rawTls(l: TlsListener, bytes: string): Promise<{ text: string; ms: numb
     const s = tlsConnect({
       host: "127.0.0.1",
       port: port(l),
-      ca: ca.caPem,
+      ca: served.ca.required().caPem,
       servername: "localhost",
-      cert: readFileSync(admin.certFile),
+      cert: readFileSync(admin.pemFile),
       key: readFileSync(admin.keyFile),
     });
     let text = "";
@@ -80,7 +77,7 @@ function rawTcp(l: TlsListener): { socket: Socket; closed: Promise<number> } {
 }
 
 const post = (body: string | Buffer, headers?: Record<string, string>) =>
-  tlsCall(listener.url, ca, admin, "POST", "/v1/clone", body, headers);
+  tlsCall(listener.url, served, admin, "POST", "/v1/clone", body, headers);
 
 describe("farmd's TLS listener against hostile clients", () => {
   it("refuses an oversized body and malformed JSON with the unix socket's answers", async () => {
@@ -134,26 +131,26 @@ describe("farmd's TLS listener against hostile clients", () => {
   });
 
   it("closes connections beyond max_connections while the unix socket keeps answering", async () => {
-    const limited = await serveTls(served, ca, "max_connections = 4\nhandshake_timeout = 60\n");
+    const limited = await serveTls(served, "max_connections = 4\nhandshake_timeout = 60\n");
     const held = Array.from({ length: 4 }, () => rawTcp(limited));
     await Promise.all(held.map((c) => new Promise((r) => c.socket.once("connect", r))));
-    await waitFor(() => connections(limited), 4);
+    await until(async () => (await connections(limited)) === 4, "4 connections held");
     const fifth = rawTcp(limited);
     expect(await fifth.closed).toBeLessThan(4000);
     expect(served.logs.join("\n")).toContain("[api] max_connections (4) reached");
     const client = new FarmdClient(
       httpsTransport({
         url: new URL(limited.url.replace("127.0.0.1", "localhost")),
-        cert: readFileSync(admin.certFile, "utf8"),
+        cert: readFileSync(admin.pemFile, "utf8"),
         key: readFileSync(admin.keyFile, "utf8"),
-        ca: ca.caPem,
-        certFile: admin.certFile,
+        ca: served.ca.required().caPem,
+        certFile: admin.pemFile,
       }),
     );
     await expect(client.health()).rejects.toMatchObject({ code: "busy", exitCode: 75 });
     expect((await served.client.health()).ok).toBe(true);
     for (const c of held) c.socket.destroy();
-    await waitFor(() => connections(limited), 0);
+    await until(async () => (await connections(limited)) === 0, "the held connections closed");
     expect((await client.health()).ok).toBe(true);
     await limited.close();
   });
@@ -163,13 +160,4 @@ function connections(l: TlsListener): Promise<number> {
   return new Promise((resolve, reject) =>
     l.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
   );
-}
-
-/** Waits until `read` gives `want`: farmd's own count of connections, not a guess at timing. */
-async function waitFor(read: () => Promise<number>, want: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if ((await read()) === want) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the count never reached ${want} (it is ${await read()})`);
 }

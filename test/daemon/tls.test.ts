@@ -2,7 +2,8 @@
 // the unix socket for a certificate of farmd's CA, 403 for a role too low, 401 for an unknown or
 // revoked certificate, and the handshake refused to another CA's, an expired one, or none at all.
 import { execa } from "execa";
-import { mkdirSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
 import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,15 +13,14 @@ import { httpsTransport } from "../../src/client/transport.js";
 import type { TlsListener } from "../../src/daemon/tls.js";
 import { harness, type Harness } from "../ops/clone-harness.js";
 import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
-import { TestCa, type IssuedCert } from "./tls-certs.js";
-import { serveTls, tlsCall } from "./tls-server.js";
+import { TestCa, type CertFiles } from "./tls-certs.js";
+import { issueFiles, serveTls, tlsCall as call, until } from "./tls-server.js";
 
 let h: Harness;
 let served: ServedFarmd;
-let ca: TestCa;
 let listener: TlsListener;
-const certs: Record<string, IssuedCert> = {};
-let stranger: IssuedCert;
+const certs: Record<string, CertFiles> = {};
+let stranger: CertFiles;
 
 const json = (text: string) => JSON.parse(text) as Record<string, any>;
 const CLONE = JSON.stringify({ request: { source: "gallifrey", name: "gallifrey-dev" } });
@@ -28,21 +28,21 @@ const CLONE = JSON.stringify({ request: { source: "gallifrey", name: "gallifrey-
 beforeAll(async () => {
   h = harness();
   served = await serveFarmd(h);
-  ca = await TestCa.create(join(h.root, "ca"));
+  listener = await serveTls(served);
+  const dir = join(h.root, "certs");
+  mkdirSync(dir);
   for (const [name, role] of [
     ["builder", "admin"],
     ["ci-reader", "reader"],
-    ["ci-operator", "operator"],
     ["to-revoke", "admin"],
   ] as const)
-    certs[name] = await ca.issue(name, role);
-  certs.expired = await ca.issue("expired", "admin", {
-    dates: ["20200101000000Z", "20200201000000Z"],
-  });
-  certs.unrecorded = await ca.sign("unrecorded");
-  mkdirSync(join(h.root, "other"));
-  stranger = await (await TestCa.create(join(h.root, "other"), "another CA")).issue("x", "admin");
-  listener = await serveTls(served, ca);
+    certs[name] = await issueFiles(served, dir, name, role);
+  // Signed with farmd's CA key, yet not issued by it: one past its end, one it has no record of.
+  const signer = TestCa.adopt(join(h.root, "signer"), served.ca.dir);
+  certs.expired = await signer.sign("expired", ["20200101000000Z", "20200201000000Z"]);
+  certs.unrecorded = await signer.sign("unrecorded");
+  const other = await TestCa.create(join(h.root, "other"), "another CA");
+  stranger = await other.sign("stranger");
 });
 
 afterAll(async () => {
@@ -54,7 +54,7 @@ afterAll(async () => {
 describe("farmd's TLS listener", () => {
   it("gives an admin's certificate the unix socket's answers, through farmctl's client too", async () => {
     const local = await served.client.vms();
-    const answer = await tlsCall(listener.url, ca, certs.builder!, "GET", "/v1/vms");
+    const answer = await call(listener.url, served, certs.builder!, "GET", "/v1/vms");
     expect(answer.status).toBe(200);
     expect(json(answer.body)).toEqual({ vms: local });
     const remote = new FarmdClient(
@@ -73,7 +73,9 @@ describe("farmd's TLS listener", () => {
     );
     expect(await remote.vms()).toEqual(local);
     expect((await remote.health()).ok).toBe(true);
-    expect(ca.serverNames).toEqual(["localhost", "127.0.0.1"]);
+    const server = new X509Certificate(readFileSync(join(served.ca.dir, "server.pem")));
+    expect(server.subjectAltName).toBe("DNS:localhost, IP Address:127.0.0.1");
+    expect(server.checkIssued(served.ca.required().cert)).toBe(true);
   });
 
   it("speaks TLS 1.3 only", async () => {
@@ -81,7 +83,7 @@ describe("farmd's TLS listener", () => {
       const s = tlsConnect({
         host: "127.0.0.1",
         port: Number(new URL(listener.url).port),
-        ca: ca.caPem,
+        ca: served.ca.required().caPem,
         servername: "localhost",
         maxVersion: "TLSv1.2",
       });
@@ -92,9 +94,9 @@ describe("farmd's TLS listener", () => {
   });
 
   it("refuses a reader's clone with 403 naming the role needed, and changes nothing", async () => {
-    const list = await tlsCall(listener.url, ca, certs["ci-reader"]!, "GET", "/v1/vms");
+    const list = await call(listener.url, served, certs["ci-reader"]!, "GET", "/v1/vms");
     expect(list.status).toBe(200);
-    const clone = await tlsCall(listener.url, ca, certs["ci-reader"]!, "POST", "/v1/clone", CLONE);
+    const clone = await call(listener.url, served, certs["ci-reader"]!, "POST", "/v1/clone", CLONE);
     expect(clone.status).toBe(403);
     expect(json(clone.body).error).toMatchObject({
       code: "forbidden",
@@ -105,32 +107,33 @@ describe("farmd's TLS listener", () => {
   });
 
   it("answers 401 to a certificate of its CA that it has no record of, or that was revoked", async () => {
-    const unknown = await tlsCall(listener.url, ca, certs.unrecorded!, "GET", "/v1/vms");
+    const unknown = await call(listener.url, served, certs.unrecorded!, "GET", "/v1/vms");
     expect(unknown.status).toBe(401);
     expect(json(unknown.body).error).toMatchObject({ code: "unauthenticated", exitCode: 77 });
-    const before = await tlsCall(listener.url, ca, certs["to-revoke"]!, "GET", "/v1/vms");
+    const before = await call(listener.url, served, certs["to-revoke"]!, "GET", "/v1/vms");
     expect(before.status).toBe(200);
-    ca.revoke("to-revoke");
-    const after = await tlsCall(listener.url, ca, certs["to-revoke"]!, "POST", "/v1/clone", CLONE);
+    served.ca.revoke("to-revoke");
+    const after = await call(listener.url, served, certs["to-revoke"]!, "POST", "/v1/clone", CLONE);
     expect(after.status).toBe(401);
-    expect(json(after.body).error.message).toMatch(/to-revoke is revoked/);
+    expect(json(after.body).error.message).toMatch(/'to-revoke' \(serial \w+\) is revoked/);
     expect(h.runner.mutations()).toEqual([]);
   });
 
   it("refuses at the handshake another CA's certificate, an expired one and none", async () => {
-    const cases: [IssuedCert | null, string][] = [
-      [stranger, "certificate UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+    const cases: [CertFiles | null, string][] = [
+      [stranger, "certificate SELF_SIGNED_CERT_IN_CHAIN"],
       [certs.expired!, "certificate CERT_HAS_EXPIRED"],
       [null, "peer did not return a certificate"],
     ];
     for (const [client, why] of cases) {
-      const refused = await tlsCall(listener.url, ca, client, "GET", "/v1/vms").then(
+      const refused = await call(listener.url, served, client, "GET", "/v1/vms").then(
         (a) => `answered ${a.status}`,
         (err: NodeJS.ErrnoException) => err.code ?? err.message,
       );
       // TLS 1.3: the client's certificate is checked after the client's side of the handshake.
       expect(refused, why).toMatch(/^(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ECONNRESET)$/);
-      expect(served.logs).toContain(`warning: TLS: refused a client from 127.0.0.1: ${why}`);
+      const line = `warning: TLS: refused a client from 127.0.0.1: ${why}`;
+      await until(() => served.logs.includes(line), `farmd logs '${line}'`);
     }
     expect((await served.client.health()).ok).toBe(true);
   });
@@ -143,11 +146,11 @@ describe("farmd's TLS listener", () => {
         [
           "-sS",
           "--cert",
-          c.certFile,
+          c.pemFile,
           "--key",
           c.keyFile,
           "--cacert",
-          join(ca.dir, "ca.pem"),
+          served.ca.required().certFile,
           ...args,
         ],
         { reject: false },
