@@ -17,6 +17,7 @@ import { logBugs } from "./bugs.js";
 import { Operations } from "./operations.js";
 import { apiServer } from "./server.js";
 import { socketIdentify } from "./identify.js";
+import { listenFromConfig, type TlsListener } from "./tls.js";
 import { Ca } from "./ca/ca.js";
 import { ExecaRunner } from "../host/runner.js";
 
@@ -72,17 +73,19 @@ async function main(argv: string[]): Promise<void> {
   const server = apiServer(ops, socketIdentify, ca);
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
-  const stop = async (signal: string) => {
+  let tls: TlsListener | null = null;
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     log("info", `${signal}: taking no new operations, interrupting running ones`);
     server.close();
+    void tls?.close();
     await ops.stop();
     db.close();
     rmSync(socket, { force: true });
     lock.release();
     log("info", "stopped");
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
@@ -93,6 +96,14 @@ async function main(argv: string[]): Promise<void> {
   chmodSync(socket, 0o660);
   if (gid !== undefined) chownSync(socket, 0, gid);
   log("info", `listening on ${socket}`);
+  try {
+    tls = await listenFromConfig({ api: config.api, ops, ca, log });
+  } catch (err) {
+    const e = asFarmError(err);
+    log("error", `${e.message}${e.hint ? ` (${e.hint})` : ""}`);
+    return stop("[api] listen", e.exitCode);
+  }
+  if (tls) log("info", `listening on ${tls.url} (TLS 1.3, client certificates of farmd's CA)`);
   // The appliance builds behind the API (minutes under TCG); clones that need it wait for it.
   ops.prepareGuest();
   // Recovery runs behind the API: its operations show as `recovering`, conflicting requests get 75.

@@ -5,8 +5,8 @@ import { createServer, type Server } from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { Unauthenticated } from "../api/auth.js";
-import { FarmError } from "../api/errors.js";
-import type { ApiConfig, ListenAddress } from "../config/api.js";
+import { Busy, ConfigError, FarmError } from "../api/errors.js";
+import { apiNames, parseListen, type ApiConfig, type ListenAddress } from "../config/api.js";
 import type { Ca } from "./ca/ca.js";
 import type { Log, Operations } from "./operations.js";
 import type { Identify } from "./route.js";
@@ -115,6 +115,45 @@ export async function startTlsListener(o: {
         for (const socket of open) socket.destroy();
       }),
   };
+}
+
+/**
+ * farmd's listener as [api] configures it, or null when `listen` is "" or the CA was never
+ * initialised (farmd serves its socket then, and says how to start the listener). An address
+ * it cannot listen on is refused: busy (75) when in use, else a configuration error (78).
+ */
+export async function listenFromConfig(o: {
+  api: ApiConfig;
+  ops: Operations;
+  ca: Ca;
+  log: Log;
+}): Promise<TlsListener | null> {
+  const address = parseListen(o.api.listen);
+  if (!address) return null;
+  if (!o.ca.files()) {
+    o.log(
+      "warning",
+      `not listening on ${o.api.listen} ([api] listen): farmd's CA was never initialised; ` +
+        "run `farmctl ca init`, then restart farmd",
+    );
+    return null;
+  }
+  try {
+    return await startTlsListener({ ...o, address, names: apiNames(o.api) });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE")
+      throw new Busy(
+        `${o.api.listen} ([api] listen) is in use`,
+        "stop what listens there, or change [api] listen",
+      );
+    if (e.code?.startsWith("EADDR") || e.code === "EACCES" || e.code === "ENOTFOUND")
+      throw new ConfigError(
+        `cannot listen on ${o.api.listen} ([api] listen): ${e.message}`,
+        "give an address of this host in [api] listen; see farmd.toml(5)",
+      );
+    throw err;
+  }
 }
 
 /** A request Node's parser refused (malformed, headers too large, too slow): a JSON answer, then close. */

@@ -37,8 +37,9 @@ export interface FarmdProcess {
   stop(): Promise<void>;
 }
 
-export async function startFarmd(extraToml = ""): Promise<FarmdProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "farmd-"));
+/** `given`: a directory to use (and keep) instead of a new one, to start farmd again on its state. */
+export async function startFarmd(extraToml = "", given?: string): Promise<FarmdProcess> {
+  const dir = given ?? mkdtempSync(join(tmpdir(), "farmd-"));
   const socket = join(dir, "farmd.sock");
   const config = join(dir, "farmd.toml");
   // No libguestfs appliance build at start: minutes of CPU and 700 MB per farmd under TCG.
@@ -54,7 +55,7 @@ export async function startFarmd(extraToml = ""): Promise<FarmdProcess> {
     process.off("exit", onExit);
     if (child.pid && child.exitCode === null) process.kill(child.pid, "SIGTERM");
     await child;
-    rmSync(dir, { recursive: true, force: true });
+    if (!given) rmSync(dir, { recursive: true, force: true });
   };
   // farmd logs this once the socket has its final mode and group: ready for any client.
   await outputShows(child.all, `listening on ${socket}`).catch(async (err: Error) => {

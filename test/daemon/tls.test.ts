@@ -23,6 +23,19 @@ const certs: Record<string, CertFiles> = {};
 let stranger: CertFiles;
 
 const json = (text: string) => JSON.parse(text) as Record<string, any>;
+/** curl's options for the admin's certificate and farmd's CA. */
+const curlTls = () => {
+  const c = certs.builder!;
+  return [
+    "-sS",
+    "--cert",
+    c.pemFile,
+    "--key",
+    c.keyFile,
+    "--cacert",
+    served.ca.required().certFile,
+  ];
+};
 const CLONE = JSON.stringify({ request: { source: "gallifrey", name: "gallifrey-dev" } });
 
 beforeAll(async () => {
@@ -139,27 +152,37 @@ describe("farmd's TLS listener", () => {
   });
 
   it("is plain HTTPS: curl with the certificate gets the unix socket's JSON", async () => {
-    const c = certs.builder!;
-    const curl = (...args: string[]) =>
-      execa(
-        "curl",
-        [
-          "-sS",
-          "--cert",
-          c.pemFile,
-          "--key",
-          c.keyFile,
-          "--cacert",
-          served.ca.required().certFile,
-          ...args,
-        ],
-        { reject: false },
-      );
+    const curl = (...args: string[]) => execa("curl", [...curlTls(), ...args], { reject: false });
     const got = await curl(`${listener.url}/v1/vms`);
     expect(got.exitCode, got.stderr).toBe(0);
     expect(json(got.stdout)).toEqual({ vms: await served.client.vms() });
     const op = await curl("-w", "\\n%{http_code}", `${listener.url}/v1/operations/nope`);
     expect(op.stdout.split("\n").at(-1)).toBe("404");
     expect(json(op.stdout.split("\n")[0]!).error.code).toBe("not_found");
+  });
+
+  it("runs a build system's cycle with curl, as the README shows: spawn, follow, terminate", async () => {
+    const api = listener.url;
+    const curl = async (...args: string[]) => (await execa("curl", [...curlTls(), ...args])).stdout;
+    const post = (path: string, body: unknown) =>
+      curl("-H", "content-type: application/json", "-d", JSON.stringify(body), api + path);
+    const follow = async (opId: string) =>
+      json(
+        (await curl("-N", `${api}/v1/operations/${opId}/events?follow=1`))
+          .trim()
+          .split("\n")
+          .at(-1)!,
+      );
+
+    const spawn = json(
+      await post("/v1/clone", { request: { source: "gallifrey", name: "builder-42" } }),
+    );
+    const end = await follow(spawn.opId);
+    expect(end).toMatchObject({ type: "end", state: "succeeded", result: { name: "builder-42" } });
+    expect(end.result.ip).toMatch(/^10\.10\.60\.\d+$/);
+    expect(json(await curl(`${api}/v1/vms/builder-42`)).vm.name).toBe("builder-42");
+    const terminate = json(await post("/v1/destroy", { request: { name: "builder-42" } }));
+    expect(await follow(terminate.opId)).toMatchObject({ type: "end", state: "succeeded" });
+    expect((await served.client.vms()).map((v) => v.name)).not.toContain("builder-42");
   });
 });
