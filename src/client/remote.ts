@@ -162,7 +162,7 @@ export function remoteCredentials(
       v.ca
         ? `${from.ca} ${v.ca} holds no PEM certificate`
         : `${from.cert} ${v.cert} holds only the client's certificate, not farmd's CA certificate`,
-      "give --ca FILE with farmd's CA certificate (`farmctl ca init` prints it; NAME.pem from `farmctl ca issue` has it after the leaf)",
+      "give --ca FILE with farmd's CA certificate (NAME.pem from `farmctl ca issue` has it after the leaf; on farmd's host it is <state_dir>/ca/ca.pem)",
       EXIT.badUsage,
     );
   return {

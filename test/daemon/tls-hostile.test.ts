@@ -154,6 +154,30 @@ describe("farmd's TLS listener against hostile clients", () => {
     expect((await client.health()).ok).toBe(true);
     await limited.close();
   });
+
+  it("keeps an event stream open past request_timeout, to its operation's end", async () => {
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    h.runner.ddGate = () => opened; // the copy waits until the slow client below is cut off
+    const clone = JSON.stringify({ request: { source: "gallifrey", name: "slow-copy" } });
+    const { opId } = json((await post(clone)).body);
+    const stream = rawTls(
+      listener,
+      `GET /v1/operations/${opId}/events?follow=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    let streamClosed = false;
+    void stream.then(() => (streamClosed = true));
+    const slowBody = await rawTls(
+      listener,
+      "POST /v1/clone HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+    );
+    expect(slowBody.ms).toBeGreaterThan(1900); // request_timeout = 2 s has passed for both
+    expect(h.runner.ddActive).toBe(1);
+    expect(streamClosed).toBe(false);
+    open();
+    const events = (await stream).text;
+    expect(events).toMatch(new RegExp(`"type":"end","opId":"${opId}","state":"succeeded"`));
+  });
 });
 
 function connections(l: TlsListener): Promise<number> {
