@@ -9,6 +9,7 @@ import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
 import { registerFarm } from "./farm.js";
 import { registerOps } from "./ops.js";
+import { registerLog } from "./log.js";
 import { printError } from "./output.js";
 
 export function program(): Command {
@@ -24,6 +25,7 @@ export function program(): Command {
   registerAudit(p);
   registerOps(p);
   registerFarm(p);
+  registerLog(p);
   return p;
 }
 

@@ -17,6 +17,7 @@ import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
 import type { Health } from "../api/health.js";
+import type { AuditEntry } from "../api/auth.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
 
@@ -211,6 +212,12 @@ export class FarmdClient {
 
   async resume(opId: string): Promise<void> {
     await this.json("POST", ROUTES.resume(opId));
+  }
+
+  /** The audit log's entries at or after `since` (ISO 8601), the last `limit`. */
+  async auditLog(since?: string, limit = 1000): Promise<AuditEntry[]> {
+    const q = new URLSearchParams({ limit: String(limit), ...(since ? { since } : {}) });
+    return (await this.json<{ entries: AuditEntry[] }>("GET", `${ROUTES.log}?${q}`)).entries;
   }
 }
 

@@ -5,7 +5,7 @@ import type { ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import type { AuditEntry, Identity } from "../api/auth.js";
 import { BadInput } from "../api/errors.js";
-import { ROUTES } from "../api/routes.js";
+import { ISO_TIME, ROUTES } from "../api/routes.js";
 import type { Log } from "./operations.js";
 import { exact, type Route, type Send } from "./route.js";
 
@@ -103,12 +103,10 @@ export class AuditLog {
   }
 }
 
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
-
 function sinceParam(url: URL): Date | null {
   const since = url.searchParams.get("since");
   if (since === null) return null;
-  if (!ISO.test(since) || Number.isNaN(Date.parse(since)))
+  if (!ISO_TIME.test(since) || Number.isNaN(Date.parse(since)))
     throw new BadInput(
       `query 'since=${since}' is not an ISO 8601 time`,
       "give a time like since=2026-12-02T17:00:00Z",
