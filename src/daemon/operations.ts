@@ -190,9 +190,9 @@ export class Operations {
   }
 
   /** Audits the host; with `fix`, runs the repairs as a `fix` operation and waits for its report. */
-  async audit(fix: boolean): Promise<AuditReport> {
+  async audit(fix: boolean, identity?: Identity): Promise<AuditReport> {
     if (!fix) return auditAndFix(this.viewDeps(), false);
-    const opId = await this.start(fixKind, {});
+    const opId = await this.start(fixKind, {}, { identity });
     await this.running.get(opId)?.done;
     const end = this.journal.events(opId).at(-1)?.event as OpEvent | undefined;
     if (end?.type === "end" && end.result) return end.result as AuditReport;

@@ -175,7 +175,7 @@ const API: Route[] = [
     handle: async (c) => {
       const { fix } = parseBody(auditBody, await readJsonBody(c.req), "audit request");
       if (fix) authorizeAuditFix(c.identity);
-      return send(c.res, 200, await c.ops.audit(fix));
+      return send(c.res, 200, await c.ops.audit(fix, c.identity));
     },
   },
   {

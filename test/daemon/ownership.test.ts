@@ -140,8 +140,19 @@ describe("the audit log", () => {
       `/v1/log?since=${encodeURIComponent(lines[1]!.time)}`,
     );
     expect(since.body.entries).toEqual(lines.slice(1));
+    // audit --fix runs as an operation of its caller's.
+    as(who("cert:root", "admin"));
+    expect((await post("/v1/audit", { fix: true })).status).toBe(200);
+    const fix = served.ops.journal.list().find((o) => o.kind === "fix")!;
+    expect(fix.owner).toBe("cert:root");
+    expect(auditLines().at(-1)).toMatchObject({
+      owner: "cert:root",
+      route: "/v1/audit",
+      status: 200,
+    });
+    as(READER);
     const bad = await call(served.socket, "GET", "/v1/log?since=yesterday");
     expect(bad.status).toBe(400);
-    expect(auditLines()).toHaveLength(3); // GETs are not logged
+    expect(auditLines()).toHaveLength(4); // GETs are not logged
   });
 });
