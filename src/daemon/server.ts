@@ -270,7 +270,9 @@ async function handle(
     await drain(req);
     throw new Forbidden(
       `${req.method} ${url.pathname} needs role ${route.role}; ${identity.owner} has role ${identity.role}`,
-      `ask an admin of this farmd for a certificate with role ${route.role} (farmctl ca issue)`,
+      identity.via === "socket"
+        ? `ask an admin of this farmd to map one of your groups to role ${route.role} in farmd.toml's socket_roles`
+        : `ask an admin of this farmd for a certificate with role ${route.role} (farmctl ca issue)`,
       { role: route.role },
     );
   }

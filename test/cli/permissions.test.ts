@@ -57,7 +57,7 @@ describe.skipIf(!root)("the farmd socket", () => {
     const r = await asNobody([`--groups=${USERS_GID}`], "cancel", "deadbeef");
     expect(r.exitCode).toBe(77);
     expect(r.stderr).toContain(
-      "farmctl: POST /v1/operations/deadbeef/cancel needs role operator; uid:65534 has role reader",
+      "farmctl: POST /v1/operations/deadbeef/cancel needs role operator; uid:65534 has role reader\n  ask an admin of this farmd to map one of your groups to role operator in farmd.toml's socket_roles",
     );
     const log = await execa("node", [FARMCTL, "log", "--json", "--config", farmd.config]);
     expect(JSON.parse(log.stdout).entries.at(-1)).toMatchObject({
