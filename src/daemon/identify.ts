@@ -7,6 +7,7 @@ import { ROLES, type Identity, type Role } from "../api/auth.js";
 import { peerUid, socketFd, type PeerCredDeps } from "../host/peer-cred.js";
 import { ExecaRunner } from "../host/runner.js";
 import type { Identify } from "./route.js";
+import type { Log } from "./operations.js";
 
 export interface SocketIdentifyOptions {
   /** farmd.toml's socket_roles: group name → role. */
@@ -14,6 +15,8 @@ export interface SocketIdentifyOptions {
   peer?: Partial<PeerCredDeps>;
   /** /etc; tests give a directory with their own passwd and group. */
   etc?: string;
+  /** farmd's log: a caller whose uid could not be found is said, as it loses root's rights. */
+  log?: Log;
 }
 
 const socketCaller = (owner: string, role: Role): Identity => ({
@@ -73,7 +76,14 @@ export function socketIdentify(o: SocketIdentifyOptions): Identify {
       const fd = socketFd(req.socket);
       identity = (fd === null ? Promise.resolve(null) : peerUid(fd, deps))
         .catch(() => null)
-        .then((uid) => identifyUid(uid, o));
+        .then((uid) => {
+          if (uid === null)
+            o.log?.(
+              "warning",
+              "a socket caller's uid could not be found (ss -xpnH, /proc): it is operator uid:?",
+            );
+          return identifyUid(uid, o);
+        });
       known.set(req.socket, identity);
     }
     return identity;

@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
     );
 
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
-  const server = apiServer(ops, socketIdentify({ roles: config.socket_roles }));
+  const server = apiServer(ops, socketIdentify({ roles: config.socket_roles, log }));
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
   const stop = async (signal: string) => {

@@ -140,4 +140,21 @@ describe.skipIf(!root)("socketIdentify on a real socket", () => {
     expect(await asNobody("GET", "admin")).toMatchObject({ owner: "uid:65534", role: "operator" });
     expect(lookups).toBe(1);
   });
+
+  it("is operator uid:? when the peer's uid cannot be found, and farmd's log says so", async () => {
+    const logs: string[] = [];
+    const noSs: Runner = {
+      run: async (argv) => ({ argv, exitCode: 127, stdout: "", stderr: "ss: not found" }),
+    };
+    current = socketIdentify({
+      roles: {},
+      etc,
+      peer: { runner: noSs },
+      log: (l, m) => logs.push(`${l}: ${m}`),
+    });
+    expect(await asNobody("POST", "operator")).toMatchObject({ owner: "uid:?", role: "operator" });
+    expect(logs).toEqual([
+      "warning: a socket caller's uid could not be found (ss -xpnH, /proc): it is operator uid:?",
+    ]);
+  });
 });
