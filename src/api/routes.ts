@@ -183,3 +183,18 @@ export const farmDownBody = z
       .strict(),
   })
   .strict();
+
+/** POST /v1/ca/issue: the CA checks each value (name, role, days, sources, quota) and names the fix. */
+export const caIssueBody = z
+  .object({
+    name: text,
+    role: text,
+    days: z.number().optional(),
+    sources: z.array(text).nullable().optional(),
+    maxVms: z.number().nullable().optional(),
+  })
+  .strict();
+
+export const caRevokeBody = z.object({ name: text }).strict();
+
+export const caInitBody = z.object({}).strict();

@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
 import { VERSION } from "../api/version.js";
 import { registerAudit } from "./audit.js";
+import { registerCa } from "./ca.js";
 import { registerClone } from "./clone.js";
 import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
@@ -26,6 +27,7 @@ export function program(): Command {
   registerOps(p);
   registerFarm(p);
   registerLog(p);
+  registerCa(p);
   return p;
 }
 

@@ -17,7 +17,8 @@ import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
 import type { Health } from "../api/health.js";
-import type { AuditEntry } from "../api/auth.js";
+import type { AuditEntry, CertRecord } from "../api/auth.js";
+import type { CaInitResult, CaListing, IssuedCert, IssueRequest } from "../api/ca.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
 
@@ -218,6 +219,23 @@ export class FarmdClient {
   async auditLog(since?: string, limit = 1000): Promise<AuditEntry[]> {
     const q = new URLSearchParams({ limit: String(limit), ...(since ? { since } : {}) });
     return (await this.json<{ entries: AuditEntry[] }>("GET", `${ROUTES.log}?${q}`)).entries;
+  }
+
+  caInit(): Promise<CaInitResult> {
+    return this.json("POST", ROUTES.caInit, {});
+  }
+
+  /** The new certificate with its key: the only copy of the key farmd gives. */
+  caIssue(req: IssueRequest): Promise<IssuedCert> {
+    return this.json("POST", ROUTES.caIssue, req);
+  }
+
+  caList(): Promise<CaListing> {
+    return this.json("GET", ROUTES.ca);
+  }
+
+  async caRevoke(name: string): Promise<CertRecord[]> {
+    return (await this.json<{ revoked: CertRecord[] }>("POST", ROUTES.caRevoke, { name })).revoked;
   }
 }
 

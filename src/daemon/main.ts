@@ -17,6 +17,8 @@ import { logBugs } from "./bugs.js";
 import { Operations } from "./operations.js";
 import { apiServer } from "./server.js";
 import { socketIdentify } from "./identify.js";
+import { Ca } from "./ca/ca.js";
+import { ExecaRunner } from "../host/runner.js";
 
 /** A socket another farmd answers on is in use; one nobody answers on was left by a crash. */
 function socketInUse(path: string): Promise<boolean> {
@@ -66,7 +68,8 @@ async function main(argv: string[]): Promise<void> {
     );
 
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
-  const server = apiServer(ops, socketIdentify({ roles: config.socket_roles, log }));
+  const ca = new Ca({ db, stateDir, runner: new ExecaRunner() });
+  const server = apiServer(ops, socketIdentify({ roles: config.socket_roles, log }), ca);
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
   const stop = async (signal: string) => {

@@ -21,6 +21,8 @@ import type { Operations } from "./operations.js";
 import { bodyOf, readJsonBody } from "./body.js";
 import { parseBody } from "./validate.js";
 import { farmRoutes } from "./farm-routes.js";
+import { caRoutes } from "./ca-routes.js";
+import type { Ca } from "./ca/ca.js";
 import { exact, type Call, type Identify, type Route } from "./route.js";
 import { Forbidden, roleAtLeast } from "../api/auth.js";
 import { auditLogRoute, bodyTarget, noteAnswer } from "./audit-log.js";
@@ -93,9 +95,10 @@ function streamEvents(
   if (!res.writableEnded && !live) res.end();
 }
 
-export function apiServer(ops: Operations, identify: Identify): Server {
+export function apiServer(ops: Operations, identify: Identify, ca: Ca): Server {
+  const routes = [...API, ...caRoutes(send, ca)];
   return createServer((req, res) => {
-    handle(ops, identify, req, res).catch((err: unknown) => sendError(res, err));
+    handle(routes, ops, identify, req, res).catch((err: unknown) => sendError(res, err));
   });
 }
 
@@ -224,13 +227,14 @@ const API: Route[] = [
 ];
 
 async function handle(
+  routes: Route[],
   ops: Operations,
   identify: Identify,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const url = requestUrl(req);
-  const matching = API.filter((r) => r.path.test(url.pathname));
+  const matching = routes.filter((r) => r.path.test(url.pathname));
   const route = matching.find((r) => r.method === req.method);
   if (!route) {
     // Refused without reading it: the body is drained so the client still gets the answer.

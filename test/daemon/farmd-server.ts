@@ -7,11 +7,15 @@ import { Operations, type OperationsOptions } from "../../src/daemon/operations.
 import { socketIdentify } from "../../src/daemon/identify.js";
 import type { Identify } from "../../src/daemon/route.js";
 import { apiServer } from "../../src/daemon/server.js";
+import { Ca } from "../../src/daemon/ca/ca.js";
+import { ExecaRunner } from "../../src/host/runner.js";
 import type { CloneDeps } from "../../src/ops/clone/steps.js";
 import { simulatedDeps, type Harness } from "../ops/clone-harness.js";
 
 export interface ServedFarmd {
   ops: Operations;
+  /** farmd's CA in the state directory, with the real openssl. */
+  ca: Ca;
   client: FarmdClient;
   socket: string;
   logs: string[];
@@ -42,10 +46,12 @@ export async function serveFarmd(
     ...more,
   });
   const socket = join(h.root, "farmd.sock");
-  const server: Server = apiServer(ops, identify);
+  const ca = new Ca({ db: h.db, stateDir: join(h.root, "state"), runner: new ExecaRunner() });
+  const server: Server = apiServer(ops, identify, ca);
   await new Promise<void>((r) => server.listen(socket, r));
   return {
     ops,
+    ca,
     client: new FarmdClient(socket),
     socket,
     logs,
