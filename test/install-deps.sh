@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   lvm2 bind9 bind9-utils bind9-dnsutils isc-dhcp-server nginx-light shorewall
   qemu-system-x86 socat dbus ganeti ganeti-instance-debootstrap
-  iproute2 util-linux coreutils curl patch mandoc groff-base
+  iproute2 util-linux coreutils curl openssl patch mandoc groff-base
   # the testbed (test/testbed/): shorewall start, the LVM stand-in's sparse copy
   iptables python3
   # the customize step (issue 9): guestfish, and the kernel libguestfs' appliance boots

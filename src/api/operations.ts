@@ -30,4 +30,6 @@ export interface OperationRecord {
   updatedAt: string;
   /** The farm operation this one ran under (a member's clone or destroy); null for the others. */
   parentId: string | null;
+  /** Who started it (Identity.owner); a farm's member operations are the farm operation's owner's. */
+  owner: string | null;
 }

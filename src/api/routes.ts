@@ -32,6 +32,9 @@ export const ROUTES = {
   log: "/v1/log",
 } as const;
 
+/** An ISO 8601 time with its zone, as the audit log's `since` takes it. */
+export const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
+
 /** A control character (newline, NUL, ...): never part of a name, an address or a size. */
 export const CONTROL_CHAR = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
 

@@ -9,10 +9,20 @@ import { closest } from "../api/suggest.js";
 import { table } from "./table.js";
 
 // The columns that fit a terminal; -o adds instance, lv, source, created, hostname, machineId,
-// farm, member.
+// farm, member, owner.
 const DEFAULT_FIELDS = LIST_FIELDS.filter(
   (f) =>
-    !["instance", "lv", "source", "created", "hostname", "machineId", "farm", "member"].includes(f),
+    ![
+      "instance",
+      "lv",
+      "source",
+      "created",
+      "hostname",
+      "machineId",
+      "farm",
+      "member",
+      "owner",
+    ].includes(f),
 );
 
 const bytes = (n: number | null) => (n === null ? "-" : formatBytes(n));
@@ -38,6 +48,7 @@ const COLUMN: Record<ListField, [string, (r: VmRow) => string]> = {
   machineId: ["MACHINE_ID", (r) => r.machineId ?? "-"],
   farm: ["FARM", (r) => r.farm ?? "-"],
   member: ["MEMBER", (r) => r.member ?? "-"],
+  owner: ["OWNER", (r) => r.owner ?? "-"],
 };
 
 /** The fields -o names; an unknown one is a usage error (64) with the likely one and the list. */
@@ -78,6 +89,7 @@ function detail(d: VmDetail): string {
     ["disk", `${v.lv ?? "-"} (${bytes(v.diskBytes)})`],
     ["source", v.source ?? "-"],
     ["created", v.created ?? "-"],
+    ["owner", v.owner ?? "-"],
     ["farm", v.farm ? `${v.farm} (member ${v.member ?? "?"})` : "-"],
     ["vars", formatVars(d.vars)],
   ];

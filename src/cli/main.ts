@@ -10,6 +10,7 @@ import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
 import { registerFarm } from "./farm.js";
 import { registerOps } from "./ops.js";
+import { registerLog } from "./log.js";
 import { printError } from "./output.js";
 import { useRemoteFlags } from "../client/connect.js";
 import type { RemoteOptions } from "../client/remote.js";
@@ -33,6 +34,7 @@ export function program(): Command {
   registerAudit(p);
   registerOps(p);
   registerFarm(p);
+  registerLog(p);
   registerCa(p);
   return p;
 }

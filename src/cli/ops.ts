@@ -31,12 +31,13 @@ export function nestOperations(ops: OperationRecord[]): { op: OperationRecord; d
 
 export function opsTable(ops: OperationRecord[]): string {
   return table(
-    ["ID", "KIND", "TARGET", "STATE", "STARTED", "UPDATED"],
+    ["ID", "KIND", "TARGET", "STATE", "OWNER", "STARTED", "UPDATED"],
     nestOperations(ops).map(({ op: o, depth }) => [
       `${"  ".repeat(Math.max(0, depth - 1))}${depth ? "└ " : ""}${o.id}`,
       o.kind,
       o.target,
       o.state,
+      o.owner ?? "-",
       o.createdAt,
       o.updatedAt,
     ]),
@@ -49,7 +50,8 @@ export function opDetail(
   children: OperationRecord[] = [],
 ): string {
   const parent = op.parentId ? ` under ${op.parentId}` : "";
-  const head = `operation ${op.id}: ${op.kind} ${op.target}, ${op.state}${parent} (started ${op.createdAt}, updated ${op.updatedAt})\n`;
+  const by = op.owner ? ` by ${op.owner}` : "";
+  const head = `operation ${op.id}: ${op.kind} ${op.target}, ${op.state}${parent} (started${by} ${op.createdAt}, updated ${op.updatedAt})\n`;
   const err = op.error
     ? `error: ${(op.error as { message?: string }).message ?? JSON.stringify(op.error)}\n`
     : "";

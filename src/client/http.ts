@@ -18,7 +18,7 @@ import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
 import type { Health } from "../api/health.js";
 import { unixTransport, type Transport } from "./transport.js";
-import type { CertRecord } from "../api/auth.js";
+import type { AuditEntry, CertRecord } from "../api/auth.js";
 import type { CaInitResult, CaListing, IssuedCert, IssueRequest } from "../api/ca.js";
 
 export type StreamedEvent = OpEvent & { seq?: number };
@@ -192,6 +192,12 @@ export class FarmdClient {
 
   async resume(opId: string): Promise<void> {
     await this.json("POST", ROUTES.resume(opId));
+  }
+
+  /** The audit log's entries at or after `since` (ISO 8601), the last `limit`. */
+  async auditLog(since?: string, limit = 1000): Promise<AuditEntry[]> {
+    const q = new URLSearchParams({ limit: String(limit), ...(since ? { since } : {}) });
+    return (await this.json<{ entries: AuditEntry[] }>("GET", `${ROUTES.log}?${q}`)).entries;
   }
 
   caInit(): Promise<CaInitResult> {

@@ -1,5 +1,6 @@
 // farmd.toml's schema: every key defaults to the seed host's value (DESIGN.md section 5).
 import { z } from "zod";
+import { ROLES } from "../api/auth.js";
 import * as check from "./checks.js";
 import { parsePortRange } from "./checks.js";
 import { apiProblems, apiSection } from "./api.js";
@@ -12,6 +13,7 @@ const absPath = z
   .regex(/^\/[^\0\n]*$/, "must be an absolute path")
   .refine((p) => !p.split("/").includes(".."), "must be an absolute path without '..'");
 const size = check.size("4G or 1024M");
+const groupName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name");
 
 /** A service farmctl reloads: through systemd (`unit`) or a command (`reload`). */
 const service = <T extends z.ZodRawShape>(shape: T, unit: string, checkWrap: string[] = []) =>
@@ -38,10 +40,9 @@ const shape = z
     state_dir: absPath.optional(),
     socket: absPath.default("/run/farmd/farmd.sock"),
     // Group allowed to use the API (the socket is 0660 root:<group>); unset: root's group only.
-    socket_group: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_-]*\$?$/, "must be a group name")
-      .optional(),
+    socket_group: groupName.optional(),
+    // Roles of the socket's non-root callers by group (issue 11): { "<group>" = "reader" | ... }.
+    socket_roles: z.record(groupName, z.enum(ROLES)).default({}),
     templates_dir: absPath.default("/etc/farmd/templates"),
     names: z
       .object({

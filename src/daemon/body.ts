@@ -5,6 +5,10 @@ import { BadInput, FarmError } from "../api/errors.js";
 
 export const MAX_BODY = 64 * 1024;
 
+/** Each request's body once read: its audit line names the target it gives. */
+const bodies = new WeakMap<IncomingMessage, Record<string, unknown>>();
+export const bodyOf = (req: IncomingMessage) => bodies.get(req);
+
 /** Keys that would reach an object's prototype if any code ever merged the body into an object. */
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -56,6 +60,7 @@ export async function readJsonBody(
       SEND_JSON,
     );
   refuseForbiddenKeys(body, "");
+  bodies.set(req, body as Record<string, unknown>);
   return body as Record<string, unknown>;
 }
 

@@ -14,6 +14,7 @@ import { farmDownKind, farmUpKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
 import { parseBody } from "./validate.js";
 import { exact, type Call, type Route, type Send } from "./route.js";
+import { authorizeStart } from "./authz.js";
 
 type FarmCall = Call;
 
@@ -32,7 +33,11 @@ function farmOperation<Req extends { yes: boolean }, Ctx extends { opId: string 
     const what = `${kind.name.replace("-", " ")} request`;
     const parsed = parseBody(body, await readJsonBody(c.req, FARM_MAX_BODY), what);
     const req = parsed.request as Req;
-    if (!parsed.dryRun) return send(c.res, 202, { opId: await c.ops.start(kind, req) });
+    authorizeStart(kind.name, req, c.identity, c.ops);
+    // Its members' operations and the farm's record are the farm operation's owner's.
+    const identity = c.identity;
+    if (!parsed.dryRun)
+      return send(c.res, 202, { opId: await c.ops.start(kind, req, { identity }) });
     const ctx = await c.ops.preview(kind, { ...req, yes: true });
     c.res.writeHead(200, { "content-type": "application/x-ndjson" });
     const write = (e: unknown) => {

@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
 
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
   const ca = new Ca({ db, stateDir, runner: new ExecaRunner() });
-  const server = apiServer(ops, socketIdentify, ca);
+  const server = apiServer(ops, socketIdentify({ roles: config.socket_roles, log }), ca);
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
   let tls: TlsListener | null = null;

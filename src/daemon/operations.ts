@@ -29,6 +29,7 @@ import type { ChildOps, TcpProbe } from "../ops/farm/deps.js";
 import { childOps } from "./children.js";
 import { guestfsCacheDir } from "../config/paths.js";
 import { Appliance } from "./appliance.js";
+import { AuditLog } from "./audit-log.js";
 import {
   guestPortOf,
   hostOf,
@@ -87,6 +88,8 @@ export class Operations {
   private readonly locks: HostLocks;
   /** libguestfs' appliance, built at start (prepareGuest) so clones find it ready. */
   readonly appliance: Appliance;
+  /** Who changed what through the API (issue 11). */
+  readonly auditLog: AuditLog;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly hub: EventHub;
   private readonly exclusive: ExclusiveTargets;
@@ -105,6 +108,7 @@ export class Operations {
     this.locks = hostLocks(o.parallelCopies ?? 2, o.config.guest.parallel);
     this.hub = new EventHub(o.log);
     this.exclusive = new ExclusiveTargets(this.journal);
+    this.auditLog = new AuditLog(o.stateDir, o.log);
     this.appliance = new Appliance({
       guest: guestPortOf(
         o,
@@ -186,9 +190,9 @@ export class Operations {
   }
 
   /** Audits the host; with `fix`, runs the repairs as a `fix` operation and waits for its report. */
-  async audit(fix: boolean): Promise<AuditReport> {
+  async audit(fix: boolean, identity?: Identity): Promise<AuditReport> {
     if (!fix) return auditAndFix(this.viewDeps(), false);
-    const opId = await this.start(fixKind, {});
+    const opId = await this.start(fixKind, {}, { identity });
     await this.running.get(opId)?.done;
     const end = this.journal.events(opId).at(-1)?.event as OpEvent | undefined;
     if (end?.type === "end" && end.result) return end.result as AuditReport;
@@ -245,6 +249,7 @@ export class Operations {
       kind.target(req),
       { ...req } as Record<string, unknown>,
       opts.parentId ?? null,
+      opts.identity?.owner ?? null,
     );
     exclusive?.held(opId);
     if (opts.listener) {

@@ -26,5 +26,6 @@ export type Send = (res: ServerResponse, status: number, body: unknown) => void;
 
 export const exact = (path: string): RegExp => new RegExp(`^${path.replace(/\//g, "\\/")}$`);
 
-/** How a connection's identity is found: the unix socket's peer, or a verified certificate. */
-export type Identify = (req: IncomingMessage) => Promise<Identity>;
+/** How a connection's identity is found: the unix socket's peer, or a verified certificate.
+ *  `need`: the route's least role (a GET any caller may make asks nobody who it is). */
+export type Identify = (req: IncomingMessage, need?: Role) => Promise<Identity>;

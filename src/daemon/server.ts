@@ -18,13 +18,15 @@ import { balloonVm } from "../ops/inventory/balloon.js";
 import { listVms, showVm } from "../ops/inventory/view.js";
 import { cloneKind, destroyKind, fixKind, importKind, type Kind } from "./kinds.js";
 import type { Operations } from "./operations.js";
-import { readJsonBody } from "./body.js";
+import { bodyOf, readJsonBody } from "./body.js";
 import { parseBody } from "./validate.js";
 import { farmRoutes } from "./farm-routes.js";
 import { caRoutes } from "./ca-routes.js";
 import type { Ca } from "./ca/ca.js";
 import { exact, type Call, type Identify, type Route } from "./route.js";
 import { Forbidden, roleAtLeast } from "../api/auth.js";
+import { auditLogRoute, bodyTarget, noteAnswer } from "./audit-log.js";
+import { authorizeAuditFix, authorizeBalloon, authorizeStart, checkOpOwner } from "./authz.js";
 
 /** The routes that start an operation, with the body each takes. */
 const STARTS: Record<
@@ -41,6 +43,7 @@ const STARTS: Record<
 };
 
 function send(res: ServerResponse, status: number, body: unknown): void {
+  noteAnswer(res, status, body);
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body) + "\n");
 }
@@ -114,14 +117,17 @@ const opAction = (action: string) => new RegExp(`^\\/v1\\/operations\\/([^/]+)\\
 
 /** Starts an operation, or (dryRun) streams its plan. */
 async function startOrPlan(call: Call): Promise<void> {
-  const { ops, req, res } = call;
+  const { ops, req, res, identity } = call;
   const starting = STARTS[call.url.pathname]!;
   const { dryRun, request } = parseBody(
     starting.body as z.ZodType<{ dryRun: boolean; request: object }>,
     await readJsonBody(req),
     `${starting.kind.name} request`,
   );
-  if (!dryRun) return send(res, 202, { opId: await ops.start(starting.kind, request) });
+  // A plan is refused as the operation would be: an operator learns it before asking for it.
+  authorizeStart(starting.kind.name, request, identity, ops);
+  if (!dryRun)
+    return send(res, 202, { opId: await ops.start(starting.kind, request, { identity }) });
   // A plan: a refusal (bad input, preflight) is answered with its 4xx before the stream starts.
   let write: ((e: unknown) => void) | undefined;
   const stream = (e: unknown) => (write ??= ndjson(res))(e);
@@ -169,6 +175,7 @@ const API: Route[] = [
     role: "operator",
     handle: async (c) => {
       const { size, force } = parseBody(balloonBody, await readJsonBody(c.req), "balloon request");
+      authorizeBalloon(c.identity, c.ops, c.params[0]!, force ?? false);
       return send(c.res, 200, await balloonVm(c.ops.viewDeps(), c.params[0]!, size, { force }));
     },
   },
@@ -179,7 +186,8 @@ const API: Route[] = [
     role: "reader",
     handle: async (c) => {
       const { fix } = parseBody(auditBody, await readJsonBody(c.req), "audit request");
-      return send(c.res, 200, await c.ops.audit(fix));
+      if (fix) authorizeAuditFix(c.identity);
+      return send(c.res, 200, await c.ops.audit(fix, c.identity));
     },
   },
   {
@@ -210,6 +218,7 @@ const API: Route[] = [
     path: opAction("cancel"),
     role: "operator",
     handle: (c) => {
+      checkOpOwner(c.identity, c.ops.get(c.params[0]!));
       c.ops.cancel(c.params[0]!).catch(() => {}); // the client follows the rollback through the events
       return send(c.res, 202, { opId: c.params[0] });
     },
@@ -223,6 +232,7 @@ const API: Route[] = [
       return send(c.res, 202, { opId: c.params[0] });
     },
   },
+  auditLogRoute(send),
 ];
 
 async function handle(
@@ -259,12 +269,23 @@ async function handle(
     .exec(url.pathname)!
     .slice(1)
     .map((p) => pathParam(p!));
-  const identity = await identify(req);
+  const identity = await identify(req, route.role);
+  // Every request that may change something is logged, answered or refused.
+  if (req.method !== "GET")
+    ops.auditLog.watch(res, {
+      identity,
+      method: req.method ?? "?",
+      route: url.pathname,
+      target: () => params[0] ?? bodyTarget(bodyOf(req)),
+      opTarget: (id) => ops.journal.operation(id)?.target ?? null,
+    });
   if (!roleAtLeast(identity.role, route.role)) {
     await drain(req);
     throw new Forbidden(
       `${req.method} ${url.pathname} needs role ${route.role}; ${identity.owner} has role ${identity.role}`,
-      `ask an admin of this farmd for a certificate with role ${route.role} (farmctl ca issue)`,
+      identity.via === "socket"
+        ? `ask an admin of this farmd to map one of your groups to role ${route.role} in farmd.toml's socket_roles`
+        : `ask an admin of this farmd for a certificate with role ${route.role} (farmctl ca issue)`,
       { role: route.role },
     );
   }

@@ -11,6 +11,8 @@ export interface FarmRecord {
   opId: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Identity.owner of its first farm up; null for a farm made before owners were kept. */
+  owner: string | null;
 }
 
 interface Row {
@@ -21,6 +23,7 @@ interface Row {
   op_id: string | null;
   created_at: string;
   updated_at: string;
+  owner: string | null;
 }
 
 function parseSpec(json: string): ResolvedFarm | null {
@@ -40,6 +43,7 @@ const fromRow = (r: Row): FarmRecord => ({
   opId: r.op_id,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  owner: r.owner,
 });
 
 export class Farms {
@@ -59,8 +63,9 @@ export class Farms {
     const at = now();
     this.db
       .prepare(
-        `INSERT INTO farms (name, file, spec_hash, spec, op_id, created_at, updated_at)
-         VALUES (@name, @file, @specHash, @spec, @opId, @at, @at)
+        `INSERT INTO farms (name, file, spec_hash, spec, op_id, created_at, updated_at, owner)
+         VALUES (@name, @file, @specHash, @spec, @opId, @at, @at,
+           (SELECT owner FROM operations WHERE id = @opId))
          ON CONFLICT(name) DO UPDATE SET file = excluded.file, spec_hash = excluded.spec_hash,
            spec = excluded.spec, op_id = excluded.op_id, updated_at = excluded.updated_at`,
       )

@@ -33,6 +33,8 @@ export interface VmRecord {
   /** Its farm and member key; null for a VM of no farm. */
   farm: string | null;
   member: string | null;
+  /** Identity.owner of the operation that made it; null for a VM made before owners were kept. */
+  owner: string | null;
 }
 
 /** What a reservation gives; the rest is learnt later. */
@@ -42,7 +44,7 @@ export type NewVm = Omit<VmRecord, "state" | "createdAt" | keyof GuestIdentity |
   membership?: FarmMembership;
 };
 
-type VmScope = "vars" | "farm" | "member";
+type VmScope = "vars" | "farm" | "member" | "owner";
 
 export type { RecordedMember };
 
@@ -72,6 +74,7 @@ interface Row {
   member: string | null;
   member_spec: string | null;
   spec_hash: string | null;
+  owner: string | null;
 }
 
 /** A stored JSON value, or null when it is absent or unreadable (hand-edited, truncated). */
@@ -124,6 +127,7 @@ const fromRow = (r: Row): VmRecord => ({
   vars: storedVars(r.vars),
   farm: r.farm,
   member: r.member,
+  owner: r.owner,
 });
 
 /** A member row whose spec cannot be read is still listed: the planner then replaces it. */
@@ -202,11 +206,13 @@ export class Inventory {
           vars: vm.vars ?? {},
           farm: m?.farm ?? null,
           member: m?.member ?? null,
+          // Whoever started the operation that reserves it owns it.
+          owner: this.ownerOf(vm.opId),
         };
         this.db
           .prepare(
-            `INSERT INTO vms (name, grp, fqdn, ip, mac, ssh_port, web_name, memory_bytes, balloon_bytes, vg, lv_name, lv_uuid, disk_bytes, source, state, op_id, created_at, vars, farm, member, member_spec, spec_hash)
-             VALUES (@name, @group, @fqdn, @ip, @mac, @sshPort, @webName, @memoryBytes, @balloonBytes, @vg, @lvName, @lvUuid, @diskBytes, @source, @state, @opId, @createdAt, @varsJson, @farm, @member, @memberSpec, @specHash)`,
+            `INSERT INTO vms (name, grp, fqdn, ip, mac, ssh_port, web_name, memory_bytes, balloon_bytes, vg, lv_name, lv_uuid, disk_bytes, source, state, op_id, created_at, vars, farm, member, member_spec, spec_hash, owner)
+             VALUES (@name, @group, @fqdn, @ip, @mac, @sshPort, @webName, @memoryBytes, @balloonBytes, @vg, @lvName, @lvUuid, @diskBytes, @source, @state, @opId, @createdAt, @varsJson, @farm, @member, @memberSpec, @specHash, @owner)`,
           )
           .run({
             ...record,
@@ -218,6 +224,12 @@ export class Inventory {
         return record;
       })
       .immediate();
+  }
+
+  private ownerOf(opId: string | null): string | null {
+    const r = this.db.prepare("SELECT owner FROM operations WHERE id = ?").get(opId) as
+      { owner: string | null } | undefined;
+    return r?.owner ?? null;
   }
 
   update(

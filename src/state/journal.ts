@@ -13,20 +13,23 @@ export class Journal {
 
   constructor(private readonly db: Db) {}
 
-  /** `parentId`: the farm operation this one runs for (a member's clone or destroy). */
+  /** `parentId`: the farm operation this one runs for (a member's clone or destroy), whose
+   *  owner it has when `owner` is not given. */
   createOperation(
     kind: string,
     target: string,
     params: Record<string, unknown>,
     parentId: string | null = null,
+    owner: string | null = null,
   ): string {
     const id = randomUUID().slice(0, 8);
     const t = now();
     this.db
       .prepare(
-        "INSERT INTO operations (id, kind, target, state, params, pid, created_at, updated_at, parent_id) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+        `INSERT INTO operations (id, kind, target, state, params, pid, created_at, updated_at, parent_id, owner)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, COALESCE(?, (SELECT owner FROM operations WHERE id = ?)))`,
       )
-      .run(id, kind, target, JSON.stringify(params), process.pid, t, t, parentId);
+      .run(id, kind, target, JSON.stringify(params), process.pid, t, t, parentId, owner, parentId);
     return id;
   }
 
@@ -57,6 +60,7 @@ export class Journal {
       createdAt: r.created_at!,
       updatedAt: r.updated_at!,
       parentId: r.parent_id ?? null,
+      owner: r.owner ?? null,
     };
   }
 

@@ -45,6 +45,7 @@ describe("operations under their farm operation", () => {
       createdAt: "t",
       updatedAt: "t",
       parentId,
+      owner: null,
     });
     expect(nestOperations([op("c2", "gone"), op("c1", "gone")]).map((r) => r.depth)).toEqual([
       0, 0,

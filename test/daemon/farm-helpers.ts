@@ -7,6 +7,7 @@ import type { FarmRunResult, FarmSpecInput } from "../../src/api/farm.js";
 import type { ErrorJson } from "../../src/api/errors.js";
 import type { FarmdClient } from "../../src/client/http.js";
 import type { OperationsOptions } from "../../src/daemon/operations.js";
+import type { Identify } from "../../src/daemon/route.js";
 import type { Harness } from "../ops/clone-harness.js";
 import { serveFarmd, type ServedFarmd } from "./farmd-server.js";
 
@@ -19,7 +20,7 @@ afterEach(async () => {
 export async function farmdFor(
   h: Harness,
   parallelCopies = 2,
-  extra: Partial<OperationsOptions> = {},
+  extra: Partial<OperationsOptions> & { identify?: Identify } = {},
 ): Promise<ServedFarmd> {
   teardowns.push(async () => h.cleanup());
   const served = await serveFarmd(h, parallelCopies, {}, extra);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { FarmdClient } from "../../src/client/http.js";
 import { Operations, type OperationsOptions } from "../../src/daemon/operations.js";
 import { socketIdentify } from "../../src/daemon/identify.js";
+import type { Identify } from "../../src/daemon/route.js";
 import { apiServer } from "../../src/daemon/server.js";
 import { Ca } from "../../src/daemon/ca/ca.js";
 import { ExecaRunner } from "../../src/host/runner.js";
@@ -29,8 +30,9 @@ export async function serveFarmd(
   h: Harness,
   parallelCopies = 2,
   deps: Partial<CloneDeps> = {},
-  extra: Partial<OperationsOptions> = {},
+  extra: Partial<OperationsOptions> & { identify?: Identify } = {},
 ): Promise<ServedFarmd> {
+  const { identify = socketIdentify({ roles: h.config.socket_roles }), ...more } = extra;
   const logs: string[] = [];
   const ops = new Operations({
     config: h.config,
@@ -41,11 +43,11 @@ export async function serveFarmd(
     runner: h.runner,
     resolve: h.resolve,
     deps: { ...simulatedDeps(h), ...deps },
-    ...extra,
+    ...more,
   });
   const socket = join(h.root, "farmd.sock");
   const ca = new Ca({ db: h.db, stateDir: join(h.root, "state"), runner: new ExecaRunner() });
-  const server: Server = apiServer(ops, socketIdentify, ca);
+  const server: Server = apiServer(ops, identify, ca);
   await new Promise<void>((r) => server.listen(socket, r));
   return {
     ops,
