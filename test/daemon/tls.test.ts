@@ -121,7 +121,56 @@ describe("farmd's TLS listener", () => {
     expect(h.runner.mutations()).toEqual([]);
   });
 
+  it("lets an operator clone its sources and destroy its own VM, not another's; an admin any", async () => {
+    const dir = join(h.root, "certs");
+    const one = await issueFiles(served, dir, "op-one", "operator", { sources: ["gallifrey"] });
+    const two = await issueFiles(served, dir, "op-two", "operator", { sources: ["gallifrey"] });
+    const post = (who: CertFiles, path: string, request: object) =>
+      call(listener.url, served, who, "POST", path, JSON.stringify({ request }));
+    /** Starts an operation and follows its events to the end, over TLS. */
+    const run = async (who: CertFiles, path: string, request: object) => {
+      const started = await post(who, path, request);
+      expect(started.status, started.body).toBe(202);
+      const { opId } = json(started.body);
+      const events = await call(
+        listener.url,
+        served,
+        who,
+        "GET",
+        `/v1/operations/${opId}/events?follow=1`,
+      );
+      return json(events.body.trim().split("\n").at(-1)!);
+    };
+    const refusal = async (who: CertFiles, path: string, request: object) => {
+      const r = await post(who, path, request);
+      expect(r.status, r.body).toBe(403);
+      return json(r.body).error.message as string;
+    };
+
+    expect(await run(one, "/v1/clone", { source: "gallifrey", name: "one-a" })).toMatchObject({
+      state: "succeeded",
+    });
+    expect(await refusal(one, "/v1/clone", { source: "tardis", name: "one-b" })).toContain(
+      "cert:op-one may clone only from gallifrey, not from 'tardis'",
+    );
+    expect(await refusal(two, "/v1/destroy", { name: "one-a" })).toContain(
+      "VM 'one-a' belongs to cert:op-one",
+    );
+    expect(await refusal(one, "/v1/destroy", { name: "gallifrey" })).toContain(
+      "(not made by farmctl) needs role admin",
+    );
+    expect(await run(one, "/v1/destroy", { name: "one-a" })).toMatchObject({ state: "succeeded" });
+    expect(await run(one, "/v1/clone", { source: "gallifrey", name: "one-c" })).toMatchObject({
+      state: "succeeded",
+    });
+    expect(await run(certs.builder!, "/v1/destroy", { name: "one-c" })).toMatchObject({
+      state: "succeeded",
+    });
+    expect((await served.client.vms()).map((v) => v.name)).toEqual(["gallifrey"]);
+  });
+
   it("answers 401 to a certificate of its CA that it has no record of, or that was revoked", async () => {
+    const changes = h.runner.mutations().length;
     const unknown = await call(listener.url, served, certs.unrecorded!, "GET", "/v1/vms");
     expect(unknown.status).toBe(401);
     expect(json(unknown.body).error).toMatchObject({ code: "unauthenticated", exitCode: 77 });
@@ -131,7 +180,7 @@ describe("farmd's TLS listener", () => {
     const after = await call(listener.url, served, certs["to-revoke"]!, "POST", "/v1/clone", CLONE);
     expect(after.status).toBe(401);
     expect(json(after.body).error.message).toMatch(/'to-revoke' \(serial \w+\) is revoked/);
-    expect(h.runner.mutations()).toEqual([]);
+    expect(h.runner.mutations()).toHaveLength(changes);
   });
 
   it("refuses at the handshake another CA's certificate, an expired one and none", async () => {
