@@ -36,7 +36,8 @@ export function readClientConfig(path: string): RemoteOptions {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
+    // Absent, or another user's (runuser keeps HOME): no remote from it, the socket then.
+    if (["ENOENT", "ENOTDIR", "EACCES"].includes((err as NodeJS.ErrnoException).code!)) return {};
     throw new ConfigError(`${path}: cannot read: ${(err as Error).message}`, "fix its permissions");
   }
   const raw = parseTomlText(
