@@ -24,7 +24,7 @@ import { farmRoutes } from "./farm-routes.js";
 import { caRoutes } from "./ca-routes.js";
 import type { Ca } from "./ca/ca.js";
 import { exact, type Call, type Identify, type Route } from "./route.js";
-import { Forbidden, roleAtLeast } from "../api/auth.js";
+import { Forbidden, roleAtLeast, type Identity } from "../api/auth.js";
 import { auditLogRoute, bodyTarget, noteAnswer } from "./audit-log.js";
 import { authorizeAuditFix, authorizeBalloon, authorizeStart, checkOpOwner } from "./authz.js";
 
@@ -269,16 +269,16 @@ async function handle(
     .exec(url.pathname)!
     .slice(1)
     .map((p) => pathParam(p!));
-  const identity = await identify(req, route.role);
+  let identity: Identity;
+  try {
+    identity = await identify(req, route.role);
+  } catch (err) {
+    // A certificate farmd does not know (or revoked) trying to change something is logged too.
+    if (req.method !== "GET") watchAudit(ops, req, res, url, params, UNVERIFIED);
+    throw err;
+  }
   // Every request that may change something is logged, answered or refused.
-  if (req.method !== "GET")
-    ops.auditLog.watch(res, {
-      identity,
-      method: req.method ?? "?",
-      route: url.pathname,
-      target: () => params[0] ?? bodyTarget(bodyOf(req)),
-      opTarget: (id) => ops.journal.operation(id)?.target ?? null,
-    });
+  if (req.method !== "GET") watchAudit(ops, req, res, url, params, identity);
   if (!roleAtLeast(identity.role, route.role)) {
     await drain(req);
     throw new Forbidden(
@@ -290,6 +290,32 @@ async function handle(
     );
   }
   await route.handle({ ops, req, res, url, params, identity });
+}
+
+/** Who a refused, unverified client is in the audit log: it was given no role. */
+const UNVERIFIED: Identity = {
+  owner: "unverified",
+  role: "reader",
+  via: "tls",
+  sources: [],
+  maxVms: 0,
+};
+
+function watchAudit(
+  ops: Operations,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  params: string[],
+  identity: Identity,
+): void {
+  ops.auditLog.watch(res, {
+    identity,
+    method: req.method ?? "?",
+    route: url.pathname,
+    target: () => params[0] ?? bodyTarget(bodyOf(req)),
+    opTarget: (id) => ops.journal.operation(id)?.target ?? null,
+  });
 }
 
 async function drain(req: IncomingMessage): Promise<void> {

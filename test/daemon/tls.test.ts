@@ -181,6 +181,17 @@ describe("farmd's TLS listener", () => {
     expect(after.status).toBe(401);
     expect(json(after.body).error.message).toMatch(/'to-revoke' \(serial \w+\) is revoked/);
     expect(h.runner.mutations()).toHaveLength(changes);
+    // The refused attempt to change something is in the audit log, with no identity granted.
+    const audit = readFileSync(join(h.root, "state", "audit.log"), "utf8")
+      .trimEnd()
+      .split("\n");
+    expect(JSON.parse(audit.at(-1)!)).toMatchObject({
+      owner: "unverified",
+      via: "tls",
+      route: "/v1/clone",
+      status: 401,
+      code: "unauthenticated",
+    });
   });
 
   it("refuses at the handshake another CA's certificate, an expired one and none", async () => {
