@@ -25,6 +25,8 @@ export interface VmRow {
   /** The staging farm and member key it belongs to (issue 10); null for a VM of no farm. */
   farm: string | null;
   member: string | null;
+  /** When its lease runs out and farmd destroys it (ISO 8601); null: no lease. */
+  expiresAt: string | null;
 }
 
 /** The fields of `farmctl list -o`: the JSON keys of a VmRow, one naming for the table and --json. */
@@ -48,6 +50,7 @@ export const LIST_FIELDS = [
   "machineId",
   "farm",
   "member",
+  "expiresAt",
 ] as const satisfies readonly (keyof VmRow)[];
 export type ListField = (typeof LIST_FIELDS)[number];
 

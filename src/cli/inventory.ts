@@ -3,16 +3,26 @@ import { Command, Option } from "commander";
 import { EXIT, FarmError } from "../api/errors.js";
 import { LIST_FIELDS, type ListField, type VmDetail, type VmRow } from "../api/inventory.js";
 import { connect } from "../client/connect.js";
-import { formatBytes, formatGuest } from "./format.js";
+import { formatBytes, formatExpiry, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
 import { closest } from "../api/suggest.js";
 import { table } from "./table.js";
 
 // The columns that fit a terminal; -o adds instance, lv, source, created, hostname, machineId,
-// farm, member.
+// farm, member, expires.
 const DEFAULT_FIELDS = LIST_FIELDS.filter(
   (f) =>
-    !["instance", "lv", "source", "created", "hostname", "machineId", "farm", "member"].includes(f),
+    ![
+      "instance",
+      "lv",
+      "source",
+      "created",
+      "hostname",
+      "machineId",
+      "farm",
+      "member",
+      "expiresAt",
+    ].includes(f),
 );
 
 const bytes = (n: number | null) => (n === null ? "-" : formatBytes(n));
@@ -38,11 +48,15 @@ const COLUMN: Record<ListField, [string, (r: VmRow) => string]> = {
   machineId: ["MACHINE_ID", (r) => r.machineId ?? "-"],
   farm: ["FARM", (r) => r.farm ?? "-"],
   member: ["MEMBER", (r) => r.member ?? "-"],
+  expiresAt: ["EXPIRES", (r) => (r.expiresAt ? formatExpiry(r.expiresAt) : "-")],
 };
+
+/** Short names -o takes for a field (its table header); the JSON key stays the field's. */
+const FIELD_ALIASES = new Map<string, ListField>([["expires", "expiresAt"]]);
 
 /** The fields -o names; an unknown one is a usage error (64) with the likely one and the list. */
 export function listFields(v: string): ListField[] {
-  const list = v.split(",").map((f) => f.trim());
+  const list = v.split(",").map((f) => FIELD_ALIASES.get(f.trim()) ?? f.trim());
   const valid: readonly string[] = LIST_FIELDS;
   const bad = list.find((f) => !valid.includes(f));
   if (bad !== undefined) {
@@ -51,7 +65,7 @@ export function listFields(v: string): ListField[] {
       "bad_usage",
       `unknown field '${bad}' for -o${meant ? `; did you mean '${meant}'?` : ""}`,
       EXIT.badUsage,
-      `fields: ${LIST_FIELDS.join(",")}`,
+      `fields: ${LIST_FIELDS.join(",")} (expires for expiresAt)`,
     );
   }
   return list as ListField[];
@@ -78,6 +92,7 @@ function detail(d: VmDetail): string {
     ["disk", `${v.lv ?? "-"} (${bytes(v.diskBytes)})`],
     ["source", v.source ?? "-"],
     ["created", v.created ?? "-"],
+    ["expires", v.expiresAt ? formatExpiry(v.expiresAt) : "- (no lease)"],
     ["farm", v.farm ? `${v.farm} (member ${v.member ?? "?"})` : "-"],
     ["vars", formatVars(d.vars)],
   ];
@@ -110,7 +125,7 @@ export function registerInventory(program: Command): void {
     )
     .option(
       "-o, --output <fields>",
-      `fields, comma-separated, for the table and --json: ${LIST_FIELDS.join(",")}`,
+      `fields, comma-separated, for the table and --json: ${LIST_FIELDS.join(",")} (expires for expiresAt)`,
     )
     .option("--no-headers", "omit the header line")
     .option("--json", "print one JSON document on stdout")

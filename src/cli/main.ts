@@ -9,6 +9,7 @@ import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
 import { registerFarm } from "./farm.js";
 import { registerOps } from "./ops.js";
+import { registerRenew } from "./renew.js";
 import { printError } from "./output.js";
 
 export function program(): Command {
@@ -21,6 +22,7 @@ export function program(): Command {
   registerClone(p);
   registerDestroy(p);
   registerInventory(p);
+  registerRenew(p);
   registerAudit(p);
   registerOps(p);
   registerFarm(p);

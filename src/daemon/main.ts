@@ -17,6 +17,7 @@ import { logBugs } from "./bugs.js";
 import { Operations } from "./operations.js";
 import { apiServer } from "./server.js";
 import { socketIdentify } from "./identify.js";
+import { LeaseReaper } from "./leases.js";
 
 /** A socket another farmd answers on is in use; one nobody answers on was left by a crash. */
 function socketInUse(path: string): Promise<boolean> {
@@ -67,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
 
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
   const server = apiServer(ops, socketIdentify);
+  const leases = new LeaseReaper({ ops, intervalMs: config.leases.check_interval, log });
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
   const stop = async (signal: string) => {
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     log("info", `${signal}: taking no new operations, interrupting running ones`);
     server.close();
+    leases.stop();
     await ops.stop();
     db.close();
     rmSync(socket, { force: true });
@@ -94,6 +97,8 @@ async function main(argv: string[]): Promise<void> {
   ops.prepareGuest();
   // Recovery runs behind the API: its operations show as `recovering`, conflicting requests get 75.
   const recovery = ops.recover();
+  // After recovery began: a VM it holds is busy for the reaper, which tries again next round.
+  leases.start();
   if (recovery.ids.length)
     void recovery.done.then(() =>
       log(

@@ -21,6 +21,7 @@ import type { Operations } from "./operations.js";
 import { readJsonBody } from "./body.js";
 import { parseBody } from "./validate.js";
 import { farmRoutes } from "./farm-routes.js";
+import { leaseRoutes } from "./lease-routes.js";
 import { exact, type Call, type Identify, type Route } from "./route.js";
 import { Forbidden, roleAtLeast } from "../api/auth.js";
 
@@ -132,6 +133,7 @@ const API: Route[] = [
       send(c.res, 200, { ok: true, pid: process.pid, guestfs: c.ops.appliance.health() }),
   },
   ...farmRoutes(send),
+  ...leaseRoutes(send),
   ...Object.keys(STARTS).map((path): Route => ({
     method: "POST",
     path: exact(path),

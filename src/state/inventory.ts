@@ -33,6 +33,8 @@ export interface VmRecord {
   /** Its farm and member key; null for a VM of no farm. */
   farm: string | null;
   member: string | null;
+  /** When its lease runs out (ISO 8601, clone --lease); null: it stays until destroyed. */
+  expiresAt: string | null;
 }
 
 /** What a reservation gives; the rest is learnt later. */
@@ -42,7 +44,7 @@ export type NewVm = Omit<VmRecord, "state" | "createdAt" | keyof GuestIdentity |
   membership?: FarmMembership;
 };
 
-type VmScope = "vars" | "farm" | "member";
+type VmScope = "vars" | "farm" | "member" | "expiresAt";
 
 export type { RecordedMember };
 
@@ -72,6 +74,7 @@ interface Row {
   member: string | null;
   member_spec: string | null;
   spec_hash: string | null;
+  expires_at: string | null;
 }
 
 /** A stored JSON value, or null when it is absent or unreadable (hand-edited, truncated). */
@@ -124,6 +127,7 @@ const fromRow = (r: Row): VmRecord => ({
   vars: storedVars(r.vars),
   farm: r.farm,
   member: r.member,
+  expiresAt: r.expires_at,
 });
 
 /** A member row whose spec cannot be read is still listed: the planner then replaces it. */
@@ -202,6 +206,7 @@ export class Inventory {
           vars: vm.vars ?? {},
           farm: m?.farm ?? null,
           member: m?.member ?? null,
+          expiresAt: null,
         };
         this.db
           .prepare(
@@ -222,13 +227,14 @@ export class Inventory {
 
   update(
     name: string,
-    fields: Partial<Pick<VmRecord, "lvName" | "lvUuid" | "balloonBytes" | "state">>,
+    fields: Partial<Pick<VmRecord, "lvName" | "lvUuid" | "balloonBytes" | "state" | "expiresAt">>,
   ): void {
     const cols: Record<string, string> = {
       lvName: "lv_name",
       lvUuid: "lv_uuid",
       balloonBytes: "balloon_bytes",
       state: "state",
+      expiresAt: "expires_at",
     };
     const sets = Object.keys(fields).map((k) => `${cols[k]} = @${k}`);
     if (sets.length)
@@ -243,6 +249,17 @@ export class Inventory {
       .prepare("SELECT * FROM vms WHERE farm = ? AND member IS NOT NULL ORDER BY name")
       .all(farm) as Row[];
     return rows.map(memberOf);
+  }
+
+  /** The VMs with a lease, soonest to end first; `protect`: a farm member its spec protects. */
+  leased(): { vm: VmRecord; protect: boolean }[] {
+    const rows = this.db
+      .prepare("SELECT * FROM vms WHERE expires_at IS NOT NULL ORDER BY expires_at, name")
+      .all() as Row[];
+    return rows.map((r) => ({
+      vm: fromRow(r),
+      protect: r.member !== null && memberOf(r).spec.protect === true,
+    }));
   }
 
   /** The farm and member key the inventory records for a VM; null when it has no record. */

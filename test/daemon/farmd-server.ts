@@ -6,11 +6,14 @@ import { FarmdClient } from "../../src/client/http.js";
 import { Operations, type OperationsOptions } from "../../src/daemon/operations.js";
 import { socketIdentify } from "../../src/daemon/identify.js";
 import { apiServer } from "../../src/daemon/server.js";
+import { LeaseReaper } from "../../src/daemon/leases.js";
 import type { CloneDeps } from "../../src/ops/clone/steps.js";
 import { simulatedDeps, type Harness } from "../ops/clone-harness.js";
 
 export interface ServedFarmd {
   ops: Operations;
+  /** The lease reaper, when asked for (`leasesEveryMs`). */
+  leases: LeaseReaper | null;
   client: FarmdClient;
   socket: string;
   logs: string[];
@@ -25,29 +28,38 @@ export async function serveFarmd(
   h: Harness,
   parallelCopies = 2,
   deps: Partial<CloneDeps> = {},
-  extra: Partial<OperationsOptions> = {},
+  extra: Partial<OperationsOptions> & { leasesEveryMs?: number } = {},
 ): Promise<ServedFarmd> {
+  const { leasesEveryMs, ...options } = extra;
   const logs: string[] = [];
+  const log = (l: string, m: string) => void logs.push(`${l}: ${m}`);
   const ops = new Operations({
     config: h.config,
     db: h.db,
     stateDir: join(h.root, "state"),
-    log: (l, m) => logs.push(`${l}: ${m}`),
+    log,
     parallelCopies,
     runner: h.runner,
     resolve: h.resolve,
     deps: { ...simulatedDeps(h), ...deps },
-    ...extra,
+    ...options,
   });
+  const leases =
+    leasesEveryMs === undefined ? null : new LeaseReaper({ ops, intervalMs: leasesEveryMs, log });
   const socket = join(h.root, "farmd.sock");
   const server: Server = apiServer(ops, socketIdentify);
   await new Promise<void>((r) => server.listen(socket, r));
+  leases?.start();
   return {
     ops,
+    leases,
     client: new FarmdClient(socket),
     socket,
     logs,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () => {
+      leases?.stop();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }
 

@@ -31,6 +31,7 @@ describe("farmctl list", () => {
         machineId: null,
         farm: null,
         member: null,
+        expiresAt: null,
       },
     ]);
   });

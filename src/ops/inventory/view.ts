@@ -44,6 +44,7 @@ function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
     machineId: r.machineId,
     farm: r.farm,
     member: r.member,
+    expiresAt: r.expiresAt,
   };
 }
 
@@ -102,6 +103,7 @@ async function handMadeRow(inst: InstanceInfo, deps: ViewDeps): Promise<VmRow> {
     machineId: null,
     farm: null,
     member: null,
+    expiresAt: null,
   };
 }
 
