@@ -28,6 +28,8 @@ export interface CloneRequest {
   vars?: Record<string, string>;
   /** false: the guest is left as the source's (--no-customize). */
   customize?: boolean;
+  /** --lease 2h: farmd destroys the VM that long after the clone succeeded; absent: no lease. */
+  lease?: string;
   /** Set by farmd's farm operations only: never accepted from POST /v1/clone (cloneBody). */
   farm?: FarmMembership;
 }
@@ -71,5 +73,7 @@ export interface CloneResult {
   source: string;
   /** Null when the clone stopped before the customize step. */
   guest: GuestResult | null;
+  /** When its lease runs out (ISO 8601); null without --lease, or before the clone ended. */
+  expiresAt: string | null;
   warnings: string[];
 }

@@ -3,6 +3,9 @@ export interface DestroyRequest {
   name: string;
   /** Destroy a VM farmctl did not make (learned from Ganeti). */
   force?: boolean;
+  /** Set by farmd's lease reaper only (never from POST /v1/destroy): refused unless the VM's lease
+   *  has still run out when the destroy is admitted, so a renew that came first wins. */
+  expiredLease?: boolean;
 }
 
 export interface DestroyResult {

@@ -27,6 +27,8 @@ export interface VmRow {
   member: string | null;
   /** Who made it (Identity.owner: "uid:<n>", "cert:<name>"); null for hand-made VMs and old ones. */
   owner: string | null;
+  /** When its lease runs out and farmd destroys it (ISO 8601); null: no lease. */
+  expiresAt: string | null;
 }
 
 /** The fields of `farmctl list -o`: the JSON keys of a VmRow, one naming for the table and --json. */
@@ -51,6 +53,7 @@ export const LIST_FIELDS = [
   "farm",
   "member",
   "owner",
+  "expiresAt",
 ] as const satisfies readonly (keyof VmRow)[];
 export type ListField = (typeof LIST_FIELDS)[number];
 

@@ -67,6 +67,8 @@ export const cloneBody = z
         // Keys and values are checked by the daemon (checkVars), as the CLI's are.
         vars: z.record(z.string(), z.string()).optional(),
         customize: z.boolean().optional(),
+        // A duration like "2h", checked against [leases] max by the daemon.
+        lease: text.optional(),
       })
       .strict(),
   })
@@ -112,6 +114,9 @@ export const importBody = z
   .strict();
 
 export const balloonBody = z.object({ size: text, force: z.boolean().optional() }).strict();
+
+/** POST /v1/vms/NAME/renew: the new lease, a duration like "2h" from now. */
+export const renewBody = z.object({ lease: text }).strict();
 
 export const auditBody = z.object({ fix: z.boolean().default(false) }).strict();
 

@@ -23,6 +23,15 @@ export interface BalloonResult {
   warning?: string;
 }
 
+/** What `farmctl renew` answers: the lease's new end, and the one it replaced. */
+export interface RenewResult {
+  name: string;
+  instance: string;
+  /** ISO 8601. */
+  expiresAt: string;
+  previousExpiresAt: string;
+}
+
 /** One SSH host key as `ssh-keygen -lf` prints it: `256 SHA256:... root@host (ED25519)`. */
 export interface SshHostKey {
   bits: number;

@@ -5,7 +5,7 @@ import type { CloneRequest, CloneResult } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
 import { connect } from "../client/connect.js";
 import { follow, reportOperation } from "./follow.js";
-import { formatBytes, formatGuest } from "./format.js";
+import { formatBytes, formatExpiry, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
 
 /** Repeated --var KEY=VALUE, kept raw: parsed once all are known (a repeated key is refused). */
@@ -71,6 +71,10 @@ export function registerClone(program: Command): void {
       collect,
     )
     .option("--no-customize", "leave the guest as the source's (no new hostname, keys, files)")
+    .option(
+      "--lease <duration>",
+      "farmd destroys the VM this long after the clone succeeded, e.g. 2h (at most [leases] max); farmctl renew extends it",
+    )
     .option("--dry-run", "print every command and file diff; change nothing")
     .option("--json", "print one JSON document on stdout")
     .addOption(new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG"))
@@ -90,6 +94,7 @@ export function registerClone(program: Command): void {
         start: o.start,
         vars: parseVars(o.var),
         customize: o.customize === false ? false : undefined,
+        lease: o.lease,
       };
       if (o.dryRun) {
         const { result, events } = await follow(
@@ -109,7 +114,7 @@ export function registerClone(program: Command): void {
 /** commander's view of the options: the request's fields plus the CLI's own. */
 type CloneOptions = Pick<
   CloneRequest,
-  "group" | "memory" | "balloon" | "ip" | "mac" | "sshPort"
+  "group" | "memory" | "balloon" | "ip" | "mac" | "sshPort" | "lease"
 > & {
   web?: string | boolean;
   start: boolean;
@@ -159,6 +164,11 @@ function table(r: CloneResult, planned = false): string {
     ["source", r.source],
     ["guest", guestLine(r)],
   ];
+  if (r.expiresAt)
+    rows.push([
+      "expires",
+      `${formatExpiry(r.expiresAt)}${planned ? ", were the clone to end now" : ""}`,
+    ]);
   return rows.map(([k, v]) => `  ${k.padEnd(9)} ${v}`).join("\n") + "\n";
 }
 

@@ -1,4 +1,6 @@
 // Human formatting of bytes and durations for the CLI.
+import { formatDuration as shortDuration } from "../config/duration.js";
+
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = n;
@@ -15,6 +17,19 @@ export function formatDuration(ms: number): string {
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** A lease's end for people: the time left and the date, "1h59m left (2026-12-02 19:41:07 UTC)". */
+export function formatExpiry(iso: string, now = Date.now()): string {
+  const end = Date.parse(iso);
+  if (!Number.isFinite(end)) return iso;
+  const date = new Date(end)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
+  const left =
+    end > now ? `${shortDuration(end - now)} left` : `ran out ${shortDuration(now - end)} ago`;
+  return `${left} (${date})`;
 }
 
 /** The guest section of `show` and of a clone's summary: what its first boot printed. */

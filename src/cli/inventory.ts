@@ -3,13 +3,13 @@ import { Command, Option } from "commander";
 import { EXIT, FarmError } from "../api/errors.js";
 import { LIST_FIELDS, type ListField, type VmDetail, type VmRow } from "../api/inventory.js";
 import { connect } from "../client/connect.js";
-import { formatBytes, formatGuest } from "./format.js";
+import { formatBytes, formatExpiry, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
 import { closest } from "../api/suggest.js";
 import { table } from "./table.js";
 
 // The columns that fit a terminal; -o adds instance, lv, source, created, hostname, machineId,
-// farm, member, owner.
+// farm, member, owner, expires.
 const DEFAULT_FIELDS = LIST_FIELDS.filter(
   (f) =>
     ![
@@ -22,6 +22,7 @@ const DEFAULT_FIELDS = LIST_FIELDS.filter(
       "farm",
       "member",
       "owner",
+      "expiresAt",
     ].includes(f),
 );
 
@@ -49,11 +50,15 @@ const COLUMN: Record<ListField, [string, (r: VmRow) => string]> = {
   farm: ["FARM", (r) => r.farm ?? "-"],
   member: ["MEMBER", (r) => r.member ?? "-"],
   owner: ["OWNER", (r) => r.owner ?? "-"],
+  expiresAt: ["EXPIRES", (r) => (r.expiresAt ? formatExpiry(r.expiresAt) : "-")],
 };
+
+/** Short names -o takes for a field (its table header); the JSON key stays the field's. */
+const FIELD_ALIASES = new Map<string, ListField>([["expires", "expiresAt"]]);
 
 /** The fields -o names; an unknown one is a usage error (64) with the likely one and the list. */
 export function listFields(v: string): ListField[] {
-  const list = v.split(",").map((f) => f.trim());
+  const list = v.split(",").map((f) => FIELD_ALIASES.get(f.trim()) ?? f.trim());
   const valid: readonly string[] = LIST_FIELDS;
   const bad = list.find((f) => !valid.includes(f));
   if (bad !== undefined) {
@@ -62,7 +67,7 @@ export function listFields(v: string): ListField[] {
       "bad_usage",
       `unknown field '${bad}' for -o${meant ? `; did you mean '${meant}'?` : ""}`,
       EXIT.badUsage,
-      `fields: ${LIST_FIELDS.join(",")}`,
+      `fields: ${LIST_FIELDS.join(",")} (expires for expiresAt)`,
     );
   }
   return list as ListField[];
@@ -90,6 +95,7 @@ function detail(d: VmDetail): string {
     ["source", v.source ?? "-"],
     ["created", v.created ?? "-"],
     ["owner", v.owner ?? "-"],
+    ["expires", v.expiresAt ? formatExpiry(v.expiresAt) : "- (no lease)"],
     ["farm", v.farm ? `${v.farm} (member ${v.member ?? "?"})` : "-"],
     ["vars", formatVars(d.vars)],
   ];
@@ -122,7 +128,7 @@ export function registerInventory(program: Command): void {
     )
     .option(
       "-o, --output <fields>",
-      `fields, comma-separated, for the table and --json: ${LIST_FIELDS.join(",")}`,
+      `fields, comma-separated, for the table and --json: ${LIST_FIELDS.join(",")} (expires for expiresAt)`,
     )
     .option("--no-headers", "omit the header line")
     .option("--json", "print one JSON document on stdout")

@@ -11,6 +11,7 @@ import { registerDestroy } from "./destroy.js";
 import { registerFarm } from "./farm.js";
 import { registerOps } from "./ops.js";
 import { registerLog } from "./log.js";
+import { registerRenew } from "./renew.js";
 import { printError } from "./output.js";
 import { useRemoteFlags } from "../client/connect.js";
 import type { RemoteOptions } from "../client/remote.js";
@@ -31,6 +32,7 @@ export function program(): Command {
   registerClone(p);
   registerDestroy(p);
   registerInventory(p);
+  registerRenew(p);
   registerAudit(p);
   registerOps(p);
   registerFarm(p);

@@ -11,7 +11,7 @@ import type {
   FarmUpRequest,
 } from "../api/farm.js";
 import type { AuditReport, VmDetail, VmRow } from "../api/inventory.js";
-import type { BalloonResult, ImportRequest } from "../api/vm.js";
+import type { BalloonResult, ImportRequest, RenewResult } from "../api/vm.js";
 import { FarmError, Unavailable, type ErrorJson } from "../api/errors.js";
 import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
@@ -103,6 +103,11 @@ export class FarmdClient {
 
   balloon(name: string, size: string, force = false): Promise<BalloonResult> {
     return this.json("POST", ROUTES.balloon(name), { size, ...(force ? { force } : {}) });
+  }
+
+  /** The lease of `name` now ends `lease` (e.g. "2h") from now. */
+  renew(name: string, lease: string): Promise<RenewResult> {
+    return this.json("POST", ROUTES.renew(name), { lease });
   }
 
   audit(fix: boolean): Promise<AuditReport> {

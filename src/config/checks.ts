@@ -1,6 +1,7 @@
 // Value checks of farmd.toml beyond types: each refusal says what a good value looks like.
 import { Address4 } from "ip-address";
 import { z } from "zod";
+import { formatDuration, parseDuration } from "./duration.js";
 import { parseSize } from "./size.js";
 
 const LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
@@ -45,6 +46,22 @@ export const seconds = (example: string, max: number) => {
   return z.union([z.number(), z.string()], { error: message }).transform((v, ctx) => {
     const n = parseSeconds(v);
     if (n !== null && n <= max) return n;
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  });
+};
+
+/** A duration with a unit ("30s", "2h", "30d") → milliseconds, from `minMs` to `maxMs`. */
+export const duration = (example: string, minMs: number, maxMs: number) => {
+  const range = `from ${formatDuration(minMs)} to ${formatDuration(maxMs)}`;
+  const message = `must be a duration like ${example} (a number and a unit: s, m, h, d or w), ${range}`;
+  return z.string({ error: message }).transform((v, ctx) => {
+    try {
+      const ms = parseDuration(v);
+      if (ms >= minMs && ms <= maxMs) return ms;
+    } catch {
+      // reported below, with the range
+    }
     ctx.addIssue({ code: "custom", message });
     return z.NEVER;
   });

@@ -141,6 +141,15 @@ const shape = z
       })
       .strict()
       .prefault({}),
+    leases: z
+      .object({
+        // How often farmd looks for VMs whose lease ran out (clone --lease) and destroys them.
+        check_interval: check.duration('"30s"', 1000, 3_600_000).prefault("30s"),
+        // The longest lease a clone or a renew may ask for.
+        max: check.duration('"30d"', 60_000, 3650 * 86_400_000).prefault("30d"),
+      })
+      .strict()
+      .prefault({}),
     guest: z
       .object({
         // The customize step: which operations run on the new disk, and the files made from templates.

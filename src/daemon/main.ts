@@ -20,6 +20,7 @@ import { socketIdentify } from "./identify.js";
 import { listenFromConfig, type TlsListener } from "./tls.js";
 import { Ca } from "./ca/ca.js";
 import { ExecaRunner } from "../host/runner.js";
+import { LeaseReaper } from "./leases.js";
 
 /** A socket another farmd answers on is in use; one nobody answers on was left by a crash. */
 function socketInUse(path: string): Promise<boolean> {
@@ -71,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
   const ca = new Ca({ db, stateDir, runner: new ExecaRunner() });
   const server = apiServer(ops, socketIdentify({ roles: config.socket_roles, log }), ca);
+  const leases = new LeaseReaper({ ops, intervalMs: config.leases.check_interval, log });
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
   let stopping = false;
   let tls: TlsListener | null = null;
@@ -80,6 +82,7 @@ async function main(argv: string[]): Promise<void> {
     log("info", `${signal}: taking no new operations, interrupting running ones`);
     server.close();
     void tls?.close();
+    leases.stop();
     await ops.stop();
     db.close();
     rmSync(socket, { force: true });
@@ -108,6 +111,8 @@ async function main(argv: string[]): Promise<void> {
   ops.prepareGuest();
   // Recovery runs behind the API: its operations show as `recovering`, conflicting requests get 75.
   const recovery = ops.recover();
+  // After recovery began: a VM it holds is busy for the reaper, which tries again next round.
+  leases.start();
   if (recovery.ids.length)
     void recovery.done.then(() =>
       log(

@@ -23,6 +23,7 @@ import { parseBody } from "./validate.js";
 import { farmRoutes } from "./farm-routes.js";
 import { caRoutes } from "./ca-routes.js";
 import type { Ca } from "./ca/ca.js";
+import { leaseRoutes } from "./lease-routes.js";
 import { exact, type Call, type Identify, type Route } from "./route.js";
 import { Forbidden, roleAtLeast, type Identity } from "../api/auth.js";
 import { auditLogRoute, bodyTarget, noteAnswer } from "./audit-log.js";
@@ -150,6 +151,7 @@ const API: Route[] = [
       send(c.res, 200, { ok: true, pid: process.pid, guestfs: c.ops.appliance.health() }),
   },
   ...farmRoutes(send),
+  ...leaseRoutes(send),
   ...Object.keys(STARTS).map((path): Route => ({
     method: "POST",
     path: exact(path),

@@ -35,6 +35,8 @@ export interface VmRecord {
   member: string | null;
   /** Identity.owner of the operation that made it; null for a VM made before owners were kept. */
   owner: string | null;
+  /** When its lease runs out (ISO 8601, clone --lease); null: it stays until destroyed. */
+  expiresAt: string | null;
 }
 
 /** What a reservation gives; the rest is learnt later. */
@@ -44,7 +46,7 @@ export type NewVm = Omit<VmRecord, "state" | "createdAt" | keyof GuestIdentity |
   membership?: FarmMembership;
 };
 
-type VmScope = "vars" | "farm" | "member" | "owner";
+type VmScope = "vars" | "farm" | "member" | "owner" | "expiresAt";
 
 export type { RecordedMember };
 
@@ -75,6 +77,7 @@ interface Row {
   member_spec: string | null;
   spec_hash: string | null;
   owner: string | null;
+  expires_at: string | null;
 }
 
 /** A stored JSON value, or null when it is absent or unreadable (hand-edited, truncated). */
@@ -128,6 +131,7 @@ const fromRow = (r: Row): VmRecord => ({
   farm: r.farm,
   member: r.member,
   owner: r.owner,
+  expiresAt: r.expires_at,
 });
 
 /** A member row whose spec cannot be read is still listed: the planner then replaces it. */
@@ -208,6 +212,7 @@ export class Inventory {
           member: m?.member ?? null,
           // Whoever started the operation that reserves it owns it.
           owner: this.ownerOf(vm.opId),
+          expiresAt: null,
         };
         this.db
           .prepare(
@@ -234,13 +239,14 @@ export class Inventory {
 
   update(
     name: string,
-    fields: Partial<Pick<VmRecord, "lvName" | "lvUuid" | "balloonBytes" | "state">>,
+    fields: Partial<Pick<VmRecord, "lvName" | "lvUuid" | "balloonBytes" | "state" | "expiresAt">>,
   ): void {
     const cols: Record<string, string> = {
       lvName: "lv_name",
       lvUuid: "lv_uuid",
       balloonBytes: "balloon_bytes",
       state: "state",
+      expiresAt: "expires_at",
     };
     const sets = Object.keys(fields).map((k) => `${cols[k]} = @${k}`);
     if (sets.length)
@@ -255,6 +261,17 @@ export class Inventory {
       .prepare("SELECT * FROM vms WHERE farm = ? AND member IS NOT NULL ORDER BY name")
       .all(farm) as Row[];
     return rows.map(memberOf);
+  }
+
+  /** The VMs with a lease, soonest to end first; `protect`: a farm member its spec protects. */
+  leased(): { vm: VmRecord; protect: boolean }[] {
+    const rows = this.db
+      .prepare("SELECT * FROM vms WHERE expires_at IS NOT NULL ORDER BY expires_at, name")
+      .all() as Row[];
+    return rows.map((r) => ({
+      vm: fromRow(r),
+      protect: r.member !== null && memberOf(r).spec.protect === true,
+    }));
   }
 
   /** The farm and member key the inventory records for a VM; null when it has no record. */

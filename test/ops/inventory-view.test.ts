@@ -32,6 +32,7 @@ describe("farmctl list", () => {
         farm: null,
         member: null,
         owner: null,
+        expiresAt: null,
       },
     ]);
   });

@@ -10,6 +10,7 @@ import type { Families, FamilyUsage, GanetiPort, InstanceInfo, LvmPort } from ".
 import { checkVars } from "../guest/vars.js";
 import { isScopeName } from "../../host/confedit/entry.js";
 import { farmTags } from "../../host/ganeti-tags.js";
+import { leaseMs } from "../inventory/lease.js";
 import type { CloneFacts, CloneRequest, SourceFacts, UsedValues } from "./request.js";
 
 export interface PreflightDeps {
@@ -57,6 +58,7 @@ export function checkRequest(req: CloneRequest, config: Config): void {
     field("sshPort", () => checkSshPort(req.sshPort!, sshPorts(config.firewall)));
   if (req.web) field("web", () => webName(req.name, nameConfig(config), req.web!));
   if (req.vars !== undefined) checkVars(req.vars);
+  if (req.lease !== undefined) field("lease", () => leaseMs(req.lease!, config));
   if (req.farm !== undefined) field("farm", () => checkMembership(req));
 }
 

@@ -28,6 +28,7 @@ export function restoreCloneCtx(
     entry: data("allocate").entry as VmEntry | undefined,
     snapshotUuid: data("snapshot").uuid as string | undefined,
     targetLv: data("create-lv").lv as LvInfo | undefined,
+    expiresAt: data("record").expiresAt as string | null | undefined,
     guest: withIdentity(
       data("customize").guest as GuestResult | undefined,
       data("identity").guest as GuestIdentity | undefined,

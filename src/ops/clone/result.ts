@@ -27,6 +27,7 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
     diskBytes: f.source.sizeBytes,
     source: f.source.fqdn,
     guest: ctx.guest ?? null,
+    expiresAt: ctx.expiresAt ?? null,
     warnings: ctx.warnings,
   };
 }

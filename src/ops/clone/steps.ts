@@ -33,6 +33,7 @@ import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
 import { checkHostTemplates } from "./host-templates.js";
 import { assertOwnLv } from "./own-lv.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
+import { expiryAfter } from "../inventory/lease.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
 
 export type { CloneResult };
@@ -65,6 +66,8 @@ export interface CloneCtx {
   warnings: string[];
   balloonReached?: number | null;
   guest?: GuestResult;
+  /** The lease's end, set by the record step; null without --lease. */
+  expiresAt?: string | null;
   /** The console read begun when the instance started, awaited by the identity step. */
   identity?: { read: Promise<IdentityRead>; startedAt: number; stop(): void };
 }
@@ -338,9 +341,16 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
     {
       name: "record",
       title: "record the VM in the inventory",
-      async do(ctx) {
+      async do(ctx, step) {
+        // The lease starts when the clone succeeds, not when it was asked for.
+        const { lease } = ctx.req;
+        ctx.expiresAt = lease === undefined ? null : expiryAfter(lease, ctx.deps.config);
+        step.record({ expiresAt: ctx.expiresAt });
         if (!ctx.deps.dryRun)
-          ctx.deps.inventory.update(need(ctx.facts, "preflight").target.name, { state: "ready" });
+          ctx.deps.inventory.update(need(ctx.facts, "preflight").target.name, {
+            state: "ready",
+            expiresAt: ctx.expiresAt,
+          });
       },
     },
   ];

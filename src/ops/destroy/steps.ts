@@ -1,7 +1,7 @@
 // `farmctl destroy NAME`: the clone in reverse, as a saga. Reversible steps first (shutdown, config
 // entries), then the one that is not (gnt-instance remove takes the disk with it), then the release.
 import type { DestroyRequest, DestroyResult } from "../../api/destroy.js";
-import { BadInput, NotFound, OperationFailed } from "../../api/errors.js";
+import { BadInput, EXIT, FarmError, NotFound, OperationFailed } from "../../api/errors.js";
 import type { EventSink } from "../../api/events.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
 import type { Config } from "../../config/schema.js";
@@ -9,6 +9,7 @@ import type { Inventory, VmRecord } from "../../state/inventory.js";
 import { nameConfig } from "../clone/preflight.js";
 import { recordedScope, vmEntry } from "../entry.js";
 import { learnEntry } from "../inventory/view.js";
+import { leaseRanOut } from "../inventory/lease.js";
 import { checkLabel, vmNames } from "../names.js";
 import type { Families, GanetiPort, LvmPort, RevertData } from "../ports.js";
 import { jobNeverRan, journalJob, settleJob } from "../ganeti-job.js";
@@ -208,6 +209,20 @@ async function destroyPreflight(ctx: DestroyCtx): Promise<void> {
       : null;
     ctx.warnings.push(`instance ${ctx.fqdn} is not in Ganeti any more`);
   }
+  // Last, after every await: a renew answered before this point wins over the reaper's destroy.
+  if (ctx.req.expiredLease) checkLeaseStillOver(inventory.get(name));
+}
+
+/** The reaper's destroy: the lease must still have run out (a renew may have come meanwhile). */
+function checkLeaseStillOver(record: VmRecord | null): void {
+  if (record && leaseRanOut(record.expiresAt)) return;
+  throw new FarmError(
+    "lease_renewed",
+    record
+      ? `the lease of VM '${record.name}' was renewed (it now ends ${record.expiresAt ?? "never"})`
+      : "the VM left the inventory",
+    EXIT.tempFail,
+  );
 }
 
 export function destroyResult(ctx: DestroyCtx): DestroyResult {

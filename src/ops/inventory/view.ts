@@ -45,6 +45,7 @@ function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
     farm: r.farm,
     member: r.member,
     owner: r.owner,
+    expiresAt: r.expiresAt,
   };
 }
 
@@ -104,6 +105,7 @@ async function handMadeRow(inst: InstanceInfo, deps: ViewDeps): Promise<VmRow> {
     farm: null,
     member: null,
     owner: null,
+    expiresAt: null,
   };
 }
 
