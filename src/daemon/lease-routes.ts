@@ -1,19 +1,12 @@
 // farmd's lease route: POST /v1/vms/NAME/renew {lease}, the lease of a clone made with --lease.
-import type { Identity } from "../api/auth.js";
 import { renewBody } from "../api/routes.js";
 import { renewLease } from "../ops/inventory/lease.js";
+import { checkVmOwner } from "./authz.js";
 import { readJsonBody } from "./body.js";
 import type { Route, Send } from "./route.js";
 import { parseBody } from "./validate.js";
 
-/**
- * Whether `identity` may renew VM `name`, throwing Forbidden when not. The authz hook: an operator
- * renews only the VMs it owns, an admin any (src/daemon/authz.ts). Without it, the route's role
- * (operator) is the only check, as for every route before owners were recorded.
- */
-export type AuthorizeRenew = (identity: Identity, name: string) => void;
-
-export function leaseRoutes(send: Send, authorizeRenew: AuthorizeRenew = () => {}): Route[] {
+export function leaseRoutes(send: Send): Route[] {
   return [
     {
       method: "POST",
@@ -22,7 +15,8 @@ export function leaseRoutes(send: Send, authorizeRenew: AuthorizeRenew = () => {
       handle: async (c) => {
         const { lease } = parseBody(renewBody, await readJsonBody(c.req), "renew request");
         const name = c.params[0]!;
-        authorizeRenew(c.identity, name);
+        // An operator renews only the VMs it owns; an admin any.
+        checkVmOwner(c.identity, c.ops.inventory.get(name), name, "renew");
         const { config, inventory, journal } = c.ops;
         return send(c.res, 200, renewLease({ config, inventory, journal }, name, lease));
       },

@@ -33,7 +33,9 @@ async function farmdAs() {
 describe("ownership", () => {
   it("a clone is its caller's: the operation, the VM in list and show; another operator may not destroy it", async () => {
     const { served, as, post } = await farmdAs();
-    const clone = await post("/v1/clone", { request: { source: "gallifrey", name: "ann-dev" } });
+    const clone = await post("/v1/clone", {
+      request: { source: "gallifrey", name: "ann-dev", lease: "2h" },
+    });
     expect(clone.status).toBe(202);
     expect((await followOp(served.client, clone.body.opId)).end.state).toBe("succeeded");
     expect(served.ops.journal.operation(clone.body.opId)!.owner).toBe("cert:ann");
@@ -51,6 +53,9 @@ describe("ownership", () => {
     const cancel = await post(`/v1/operations/${clone.body.opId}/cancel`, {});
     expect(cancel.status).toBe(403);
     expect((await post("/v1/vms/ann-dev/balloon", { size: "1G" })).status).toBe(403);
+    const renew = await post("/v1/vms/ann-dev/renew", { lease: "1h" });
+    expect(renew.status).toBe(403);
+    expect(renew.body.error!.message).toContain("renew needs that owner or role admin");
 
     as(READER);
     const read = await post("/v1/clone", { request: { source: "gallifrey", name: "ro-dev" } });
@@ -64,6 +69,7 @@ describe("ownership", () => {
     expect(source.body.error!.message).toBe(
       "cert:ann may clone only from gallifrey, not from 'ann-dev'",
     );
+    expect((await post("/v1/vms/ann-dev/renew", { lease: "1h" })).status).toBe(200);
     const destroy = await post("/v1/destroy", { request: { name: "ann-dev" } });
     expect(destroy.status).toBe(202);
     expect((await followOp(served.client, destroy.body.opId)).end.state).toBe("succeeded");
@@ -102,7 +108,9 @@ describe("the audit log", () => {
   it("has one line per request that is not a GET, answered or refused, in the state dir (0640) and farmd's log", async () => {
     const { h, served, as, post, auditLines } = await farmdAs();
     const before = new Date().toISOString();
-    const clone = await post("/v1/clone", { request: { source: "gallifrey", name: "ann-dev" } });
+    const clone = await post("/v1/clone", {
+      request: { source: "gallifrey", name: "ann-dev", lease: "2h" },
+    });
     await followOp(served.client, clone.body.opId);
     await call(served.socket, "GET", "/v1/vms");
     as(BOB);
