@@ -237,12 +237,19 @@ describe("farmd's TLS listener", () => {
       );
 
     const spawn = json(
-      await post("/v1/clone", { request: { source: "gallifrey", name: "builder-42" } }),
+      await post("/v1/clone", {
+        request: { source: "gallifrey", name: "builder-42", lease: "2h" },
+      }),
     );
     const end = await follow(spawn.opId);
     expect(end).toMatchObject({ type: "end", state: "succeeded", result: { name: "builder-42" } });
     expect(end.result.ip).toMatch(/^10\.10\.60\.\d+$/);
     expect(json(await curl(`${api}/v1/vms/builder-42`)).vm.name).toBe("builder-42");
+    const renewed = json(await post("/v1/vms/builder-42/renew", { lease: "1h" }));
+    expect(Date.parse(renewed.expiresAt) - Date.now()).toBeLessThanOrEqual(3600_000);
+    expect(Date.parse(renewed.previousExpiresAt) - Date.parse(renewed.expiresAt)).toBeGreaterThan(
+      3000_000,
+    );
     const terminate = json(await post("/v1/destroy", { request: { name: "builder-42" } }));
     expect(await follow(terminate.opId)).toMatchObject({ type: "end", state: "succeeded" });
     expect((await served.client.vms()).map((v) => v.name)).not.toContain("builder-42");
