@@ -1,7 +1,8 @@
 // A build system's builder on demand, on the testbed's real Ganeti host (issue 11): through farmd's
-// API (plain HTTP on its unix socket, with curl), clone gallifrey with a short lease, renew it,
-// then let it run out: farmd destroys the VM by itself, as a journaled destroy of its own, no
-// sooner than the renewed end, and the host is byte for byte as before (the zone's serial aside).
+// remote API (HTTPS with a client certificate of farmd's CA, role operator, with curl), clone
+// gallifrey with a short lease, renew it, then let it run out: farmd destroys the VM by itself, as
+// a journaled destroy of its own, no sooner than the renewed end, and the host is byte for byte as
+// before (the zone's serial aside).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -19,6 +20,8 @@ import {
 
 const skip = unavailableReason();
 const SOCKET = "/run/farmd/lease.sock";
+/** The TLS listener, inside the testbed's network namespace. */
+const API = "https://127.0.0.1:8443";
 
 interface Operation {
   id: string;
@@ -27,6 +30,7 @@ interface Operation {
   state: string;
   params: Record<string, unknown>;
   createdAt: string;
+  owner: string | null;
 }
 
 describe.skipIf(skip !== null)(
@@ -42,17 +46,53 @@ describe.skipIf(skip !== null)(
       }
     });
 
-    /** One request to farmd's API over its socket, as any HTTP client would send it. */
+    let tls: string[] = [];
+
+    /** One request to farmd's remote API, as a build system on another machine sends it. */
     async function api<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
       // prettier-ignore
       const out = await tb.run([
-        "curl", "-sS", "--max-time", "30", "--unix-socket", SOCKET, "-X", method,
+        "curl", "-sS", "--max-time", "30", ...tls, "-X", method,
         ...(body === undefined ? [] : ["-H", "content-type: application/json", "-d", JSON.stringify(body)]),
-        `http://farmd${path}`,
+        `${API}${path}`,
       ]);
       const doc = JSON.parse(out) as T & { error?: unknown };
       if (doc.error) throw new Error(`${method} ${path}: ${JSON.stringify(doc.error)}`);
       return doc;
+    }
+
+    /** farmd with its CA and an operator's certificate, listening on API; its config's path. */
+    async function remoteFarmd(): Promise<string> {
+      const stateDir = `${tb.dir}/state-lease`;
+      const config = await farmdConfig(tb, "lease", {
+        stateDir,
+        socket: SOCKET,
+        extra: `[leases]\ncheck_interval = "1s"\n\n[api]\nlisten = "127.0.0.1:8443"\nnames = ["127.0.0.1"]`,
+      });
+      // The first start has no CA yet: it serves the socket alone, where root makes one.
+      let f = (farmd = await tb.spawnFarmd(config));
+      const certs = `${tb.dir}/certs-lease`;
+      await tb.run(["mkdir", "-p", certs]);
+      for (const args of [
+        ["ca", "init"],
+        // prettier-ignore
+        ["ca", "issue", "ci-runner", "--role", "operator", "--sources", "gallifrey", "--max-vms", "2", "--out", certs],
+      ]) {
+        const r = await farmctl(tb, [...args, "--config", config]);
+        expect(r.exitCode, `farmctl ${args.join(" ")}:\n${r.stdout}${r.stderr}`).toBe(0);
+      }
+      process.kill(f.pid, "SIGTERM");
+      expect(await f.exited).toEqual({ exitCode: 0, signal: null });
+      farmd = f = await tb.spawnFarmd(config);
+      // prettier-ignore
+      tls = ["--cert", `${certs}/ci-runner.pem`, "--key", `${certs}/ci-runner.key`, "--cacert", `${stateDir}/ca/ca.pem`];
+      await retry("farmd's TLS listener to answer", E2E_TEST_MS, async () =>
+        (await tb.exec(["curl", "-sf", "--max-time", "5", ...tls, `${API}/v1/health`])).exitCode ===
+        0
+          ? true
+          : null,
+      );
+      return config;
     }
 
     const vm = async () =>
@@ -64,12 +104,7 @@ describe.skipIf(skip !== null)(
       "clone --lease, renew, and farmd destroys the VM once its lease ran out; the host is as before",
       async () => {
         const before = serialAside(await hostState(tb));
-        const config = await farmdConfig(tb, "lease", {
-          stateDir: `${tb.dir}/state-lease`,
-          socket: SOCKET,
-          extra: '[leases]\ncheck_interval = "1s"',
-        });
-        farmd = await tb.spawnFarmd(config);
+        const config = await remoteFarmd();
 
         const t0 = Date.now();
         const { opId } = await api<{ opId: string }>("POST", "/v1/clone", {
@@ -83,6 +118,7 @@ describe.skipIf(skip !== null)(
           return operation.state === "running" || operation.state === "queued" ? null : operation;
         });
         expect(clone.state).toBe("succeeded");
+        expect(clone.owner).toBe("cert:ci-runner");
         console.log(`the clone took ${Date.now() - t0} ms`);
         const leased = await vm();
         expect(leased?.expiresAt).toBeTruthy();
@@ -118,6 +154,7 @@ describe.skipIf(skip !== null)(
           target: "gallifrey-dev",
           state: "succeeded",
           params: { name: "gallifrey-dev", expiredLease: true },
+          owner: "farmd",
         });
         // Not before the renewed end: the renew counted.
         expect(Date.parse(destroy.createdAt)).toBeGreaterThanOrEqual(Date.parse(renewed.expiresAt));
@@ -130,8 +167,8 @@ describe.skipIf(skip !== null)(
         expect((await instances(tb)).map((i) => i.name)).not.toContain(TARGET);
         expect(serialAside(await hostState(tb))).toEqual(before);
 
-        process.kill(farmd.pid, "SIGTERM");
-        expect(await farmd.exited).toEqual({ exitCode: 0, signal: null });
+        process.kill(farmd!.pid, "SIGTERM");
+        expect(await farmd!.exited).toEqual({ exitCode: 0, signal: null });
       },
       3 * E2E_TEST_MS,
     );
