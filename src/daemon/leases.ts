@@ -28,12 +28,21 @@ export class LeaseReaper {
   /** Rounds completed: what a test waits for instead of time. */
   rounds = 0;
 
+  private inRound = false;
+
   constructor(private readonly o: LeaseReaperOptions) {}
+
+  /** A round is running (it may still start a destroy). */
+  get busy(): boolean {
+    return this.inRound;
+  }
 
   /** The first round at once (leases that ran out while farmd was down), then every interval. */
   start(): void {
     this.o.log("info", `leases: expired VMs are destroyed, checked every ${this.every}`);
-    this.schedule(0);
+    this.stopped = false;
+    // Started again while a round still runs: that round schedules the next one.
+    if (!this.inRound) this.schedule(0);
   }
 
   /** With farmd: no new round; a destroy already started is farmd's to interrupt, not waited for. */
@@ -50,12 +59,15 @@ export class LeaseReaper {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      this.timer = null;
+      this.inRound = true;
       this.round()
         .catch((err: unknown) => {
           if (!this.stopped)
             this.note("", "round", `leases: a round failed: ${asFarmError(err).message}`);
         })
         .finally(() => {
+          this.inRound = false;
           this.rounds++;
           this.schedule(this.o.intervalMs);
         });
