@@ -5,7 +5,7 @@ import type { DestroyRequest } from "../api/destroy.js";
 import type { ImportRequest } from "../api/vm.js";
 import { importResult, importSteps, type ImportCtx } from "../ops/import/steps.js";
 import type { Config } from "../config/schema.js";
-import { forField, type FarmError } from "../api/errors.js";
+import { forField, FarmError } from "../api/errors.js";
 import type { OpDeps } from "../ops/farm/deps.js";
 import { checkRequest } from "../ops/clone/preflight.js";
 import { restoreCloneCtx } from "../ops/clone/restore.js";
@@ -126,3 +126,9 @@ export const KINDS: Record<string, Kind<any, any>> = {
   "farm-up": farmUpKind,
   "farm-down": farmDownKind,
 };
+
+export function kindOf(name: string): Kind<any, any> {
+  const kind = KINDS[name];
+  if (!kind) throw new FarmError("internal", `unknown operation kind '${name}'`, 70);
+  return kind;
+}

@@ -1,5 +1,5 @@
-// farmd's operations: each clone runs as a journaled job whose events are stored and streamed;
-// family edits and Ganeti adds are serialized, copies limited; crashed jobs are rolled back at start.
+// farmd's operations: each runs as a journaled job whose events are stored and streamed; family
+// edits and Ganeti adds are serialized, copies limited; crashed jobs are recovered (recovery.ts).
 import type { Identity } from "../api/auth.js";
 import type { CloneRequest, CloneResult } from "../api/clone.js";
 import { asFarmError, FarmError, NotFound } from "../api/errors.js";
@@ -8,8 +8,8 @@ import type { Config } from "../config/schema.js";
 import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
 import type { CloneDeps } from "../ops/clone/steps.js";
-import { committedStep, Interrupted, rollback, runSaga } from "../ops/saga.js";
-import { openMemoryDb, type Db } from "../state/db.js";
+import { Interrupted, runSaga } from "../ops/saga.js";
+import type { Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
 import { Farms } from "../state/farms.js";
@@ -20,7 +20,15 @@ import { systemResolver } from "../host/resolve.js";
 import { auditAndFix } from "../ops/audit/audit.js";
 import type { AuditDeps } from "../ops/audit/checks.js";
 import type { CrashHook } from "./crash-hook.js";
-import { cloneKind, fixKind, KINDS, type Kind } from "./kinds.js";
+import { cloneKind, fixKind, kindOf, type Kind } from "./kinds.js";
+import {
+  recoverCrashed,
+  refuseIfRecovering,
+  resumableKind,
+  resumeSaga,
+  settleOperation,
+} from "./recovery.js";
+import { planOperation, previewOperation } from "./dry-run.js";
 import { EventHub, type Listener } from "./event-hub.js";
 import { admit, enter, HeldEvents } from "./admit.js";
 import { hostLocks, type HostLocks } from "./locks.js";
@@ -38,20 +46,6 @@ import {
   type DepsSources,
   type OperationDeps,
 } from "./op-deps.js";
-
-/** The VMs an operation works on: its target, and a clone's source. */
-function involvedNames(kind: string, params: Record<string, unknown>): string[] {
-  // A farm operation names a farm, not a VM: its members' own operations are checked one by one.
-  if (kind.startsWith("farm-")) return [];
-  const names = [params.name, kind === "clone" ? params.source : undefined];
-  return names.filter((n): n is string => typeof n === "string");
-}
-
-function kindOf(name: string) {
-  const kind = KINDS[name];
-  if (!kind) throw new FarmError("internal", `unknown operation kind '${name}'`, 70);
-  return kind;
-}
 
 /** Sees every event of an operation from its first, with the operation's id. */
 type ChildListener = (opId: string, event: OpEvent) => void;
@@ -175,18 +169,13 @@ export class Operations {
   }
 
   /** A farm operation's dry run: its preflight (read-only) alone; its refusal is thrown. */
-  async preview<Req extends object, Ctx extends { opId: string }>(
-    kind: Kind<Req, Ctx>,
-    req: Req,
-  ): Promise<Ctx> {
-    kind.check(req, this.o.config);
-    const ctx = kind.ctx(
-      "",
+  preview<Req extends object, Ctx extends { opId: string }>(kind: Kind<Req, Ctx>, req: Req) {
+    return previewOperation(
+      kind,
       req,
+      this.o.config,
       this.deps(() => {}, false),
     );
-    await admit(kind.steps(), ctx);
-    return ctx;
   }
 
   /** Audits the host; with `fix`, runs the repairs as a `fix` operation and waits for its report. */
@@ -216,7 +205,7 @@ export class Operations {
   ): Promise<string> {
     this.refuseIfStopping();
     kind.check(req, this.o.config);
-    this.refuseIfRecovering(kind, req);
+    refuseIfRecovering(this.journal, kind.name, req as Record<string, unknown>);
     const exclusive = this.exclusive.claim(kind, req);
     try {
       return await this.admitAndRun(kind, req, opts, exclusive);
@@ -243,7 +232,7 @@ export class Operations {
     const steps = kind.steps();
     const admitted = await admit(steps, ctx);
     this.refuseIfStopping();
-    this.refuseIfRecovering(kind, req);
+    refuseIfRecovering(this.journal, kind.name, req as Record<string, unknown>);
     opId = ctx.opId = this.journal.createOperation(
       kind.name,
       kind.target(req),
@@ -299,30 +288,13 @@ export class Operations {
     return this.start(cloneKind, req);
   }
 
-  /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal; a refusal is thrown before any event. */
-  async plan<Req extends object, Ctx extends { opId: string }>(
+  /** The --dry-run plan: the same saga with dry-run adapters and a throw-away journal. */
+  plan<Req extends object, Ctx extends { opId: string }>(
     kind: Kind<Req, Ctx>,
     req: Req,
     events: EventSink,
   ): Promise<unknown> {
-    kind.check(req, this.o.config);
-    const held = new HeldEvents();
-    const ctx = kind.ctx("", req, this.deps(held.sink, true));
-    const steps = kind.steps();
-    const admitted = await admit(steps, ctx);
-    const scratch = openMemoryDb();
-    try {
-      const journal = new Journal(scratch);
-      ctx.opId = journal.createOperation(kind.name, kind.target(req), { ...req } as Record<
-        string,
-        unknown
-      >);
-      const run = { opId: ctx.opId, journal, events };
-      await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
-      return kind.result(ctx);
-    } finally {
-      scratch.close();
-    }
+    return planOperation(kind, req, this.o.config, (sink) => this.deps(sink, true), events);
   }
 
   private track(
@@ -398,109 +370,25 @@ export class Operations {
   /** Resumes an interrupted operation from its first step not done. */
   resume(opId: string): void {
     const op = this.get(opId);
-    if (op.state !== "interrupted" || this.running.has(opId)) {
-      throw new FarmError(
-        "not_resumable",
-        `operation ${opId} is ${op.state}; only an interrupted operation can be resumed`,
-        65,
-      );
-    }
-    const kind = kindOf(op.kind);
-    if (kind.exclusive)
-      throw new FarmError(
-        "not_resumable",
-        `operation ${opId} is a ${op.kind}: a farm operation is run again, not resumed`,
-        65,
-        `cancel it (\`farmctl cancel ${opId}\`), then run the farm command again: up creates only what is missing, down destroys only what is left`,
-      );
-    const steps = this.journal.steps(opId);
-    const from = steps.findIndex((s) => s.state !== "done");
+    const kind = resumableKind(op, this.running.has(opId));
     const abort = new AbortController();
     const events = this.sink(opId);
-    const ctx = kind.restore(
-      opId,
-      op.params,
-      this.deps(events, false, abort.signal, () => opId),
-      steps,
-    );
-    this.journal.setOperationState(opId, "running");
-    events({ type: "info", message: `resuming at step ${from + 1}` });
-    this.track(opId, abort, () =>
-      runSaga(
-        kind.steps(),
-        ctx,
-        { opId, journal: this.journal, events, signal: abort.signal },
-        from < 0 ? steps.length : from,
-      ).then(() => kind.result(ctx)),
-    );
+    const deps = this.deps(events, false, abort.signal, () => opId);
+    this.track(opId, abort, () => resumeSaga(kind, op, this.journal, events, deps, abort.signal));
   }
 
   /** Undoes an unfinished operation, or finishes it if it passed its point of no return. */
-  private async settle(opId: string, why: string, stop?: AbortSignal): Promise<void> {
+  private settle(opId: string, why: string, stop?: AbortSignal): Promise<void> {
     const op = this.get(opId);
-    const steps = this.journal.steps(opId);
     const events = this.sink(opId);
-    const kind = kindOf(op.kind);
-    const ctx = kind.restore(opId, op.params, this.deps(events, false), steps);
-    const run = { opId, journal: this.journal, events };
-    const committed = committedStep(steps);
-    if (committed !== undefined) {
-      events({ type: "info", message: `${why}: past its point of no return, finishing it` });
-      await runSaga(kind.steps(), ctx, run, committed).catch(() => {}); // the journal has the outcome
-    } else {
-      events({ type: "info", message: `rolling back (${why})` });
-      const last = Math.max(-1, ...steps.map((s) => s.seq));
-      const errors = await rollback(kind.steps(), ctx, run, last, [], stop);
-      if (stop?.aborted) {
-        // Stopped mid-rollback: not failed, just unfinished; the next start takes it up again.
-        events({ type: "info", message: `${why} stopped by farmd's stop; the next start goes on` });
-        return;
-      }
-      this.journal.setOperationState(opId, errors.length ? "failed" : "rolled-back", {
-        code: why,
-        message: errors.join("; ") || why,
-      });
-    }
-    events({ type: "end", opId, state: this.journal.operation(opId)!.state });
+    return settleOperation(op, this.journal, events, this.deps(events, false), why, stop);
   }
 
-  /**
-   * At start: the operations a crash left unfinished show as `recovering` at once, then are undone
-   * (or finished) one by one in the background while the API answers; `done` settles when all are.
-   */
+  /** At start: the operations a crash left unfinished are recovered behind the API (recovery.ts). */
   recover(): { ids: string[]; done: Promise<void> } {
-    const crashed = this.journal.unfinished();
-    for (const op of crashed) this.journal.setOperationState(op.id, "recovering");
-    let chain = Promise.resolve();
-    for (const op of crashed) {
-      const abort = new AbortController();
-      const done = chain.then(async () => {
-        if (abort.signal.aborted) return; // farmd stopped before its turn: still recovering
-        this.o.log("warning", `op ${op.id}: left unfinished by a crash; recovering it`);
-        await this.settle(op.id, "crash recovery", abort.signal).catch((err: unknown) =>
-          this.o.log("error", `op ${op.id}: recovery failed: ${asFarmError(err).message}`),
-        );
-      });
-      chain = done.finally(() => this.running.delete(op.id));
-      this.running.set(op.id, { abort, done: chain });
-    }
-    return { ids: crashed.map((o) => o.id), done: chain };
-  }
-
-  /** A new operation on a VM that a crashed one is still being recovered for must wait its turn. */
-  private refuseIfRecovering<Req extends object>(kind: Kind<Req, unknown>, req: Req): void {
-    const mine = new Set(involvedNames(kind.name, req as Record<string, unknown>));
-    for (const op of this.journal.unfinished()) {
-      if (op.state !== "recovering") continue;
-      const shared = involvedNames(op.kind, op.params).find((n) => mine.has(n));
-      if (shared)
-        throw new FarmError(
-          "recovering",
-          `VM '${shared}' is being recovered after a crash (operation ${op.id}, ${op.kind})`,
-          75,
-          `run the command again once \`farmctl ops\` shows ${op.id} ended`,
-        );
-    }
+    return recoverCrashed(this.journal, this.running, this.o.log, (id, signal) =>
+      this.settle(id, "crash recovery", signal),
+    );
   }
 
   /** SIGTERM: take no new work, interrupt the running steps (a copy is aborted), record the state. */

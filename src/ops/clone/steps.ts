@@ -33,7 +33,7 @@ import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
 import { checkHostTemplates } from "./host-templates.js";
 import { assertOwnLv } from "./own-lv.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
-import { expiryAfter } from "../inventory/lease.js";
+import { balloonStep, recordStep } from "./finish.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
 
 export type { CloneResult };
@@ -72,7 +72,7 @@ export interface CloneCtx {
   identity?: { read: Promise<IdentityRead>; startedAt: number; stop(): void };
 }
 
-const need = <T>(v: T | undefined, what: string): T => {
+export const need = <T>(v: T | undefined, what: string): T => {
   if (v === undefined) throw new Error(`clone step ran before ${what} was known`);
   return v;
 };
@@ -319,40 +319,10 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         if (inst && inst.status === "running") await ctx.deps.ganeti.shutdown(fqdn, 0);
       },
     },
-    {
-      name: "balloon",
-      title: "balloon the memory down",
-      async do(ctx) {
-        const f = need(ctx.facts, "preflight");
-        if (!f.start || ctx.deps.dryRun) return;
-        const r = await ctx.deps.monitor.balloonAndWait(f.target.fqdn, f.balloonBytes, {
-          timeoutMs: ctx.deps.config.balloon.timeout_ms,
-        });
-        ctx.balloonReached = r.reachedBytes;
-        if (r.warning) {
-          ctx.warnings.push(r.warning);
-          ctx.deps.events({ type: "warning", message: r.warning });
-        }
-        ctx.deps.inventory.update(f.target.name, { balloonBytes: r.reachedBytes });
-      },
-    },
+    balloonStep(),
     identityStep(),
     familyStep("proxy", "add the nginx site"),
-    {
-      name: "record",
-      title: "record the VM in the inventory",
-      async do(ctx, step) {
-        // The lease starts when the clone succeeds, not when it was asked for.
-        const { lease } = ctx.req;
-        ctx.expiresAt = lease === undefined ? null : expiryAfter(lease, ctx.deps.config);
-        step.record({ expiresAt: ctx.expiresAt });
-        if (!ctx.deps.dryRun)
-          ctx.deps.inventory.update(need(ctx.facts, "preflight").target.name, {
-            state: "ready",
-            expiresAt: ctx.expiresAt,
-          });
-      },
-    },
+    recordStep(),
   ];
 }
 
