@@ -2,7 +2,7 @@
 // that must reach its target, with its unit where it has one) and then `N passed, N failed`. A
 // figure short of its target is a failed figure, not a failed command: this exits 1 only when the
 // run itself broke (argv[2]: the build's and vitest's exit status, a test that failed, or no
-// figure at all). The format is figure.ts's figureText; kept in step with it by bench tests.
+// figure at all). The format is figure.ts's figureText (this script runs without a build).
 import { existsSync, readFileSync, rmSync } from "node:fs";
 
 const file = new URL("../.cache/bench-results.json", import.meta.url);
