@@ -10,6 +10,8 @@ export interface CopyParams {
   blockSize?: string;
   /** ionice -c class: 3 = idle, so running VMs keep their disk bandwidth. */
   ioniceClass?: number;
+  /** conv=sparse: seek over all-zero blocks instead of writing them (a new thin LV reads as zeros). */
+  sparse?: boolean;
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
 }
@@ -49,7 +51,8 @@ export function copyArgv(p: CopyParams): string[] {
     `of=${p.dst}`,
     `bs=${bs}`,
     "oflag=direct", // bypass the page cache: a disk-sized copy would evict everything else
-    "conv=fsync", // and flush the device's cache before dd reports success: "succeeded" means on disk
+    // flush the device's cache before dd reports success: "succeeded" means on disk
+    p.sparse ? "conv=sparse,fsync" : "conv=fsync",
     "status=progress",
   ];
 }
@@ -183,8 +186,9 @@ export class Copier {
     events: EventSink,
     signal?: AbortSignal,
     onSpawn?: (pid: number) => void,
+    options: { sparse?: boolean } = {},
   ): Promise<void> {
-    const params = { src, dst, ...this.opts, signal, onSpawn };
+    const params = { src, dst, ...this.opts, sparse: options.sparse, signal, onSpawn };
     await copy(this.runner, params, totalBytes, (p) =>
       events({
         type: "copy-progress",

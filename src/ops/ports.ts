@@ -114,6 +114,12 @@ export interface ConsolePort {
   ): Promise<T | null>;
 }
 
+/** How one copy runs, beyond farmd.toml's [copy] settings. */
+export interface CopyOptions {
+  /** Skip writing all-zero blocks (dd conv=sparse): only for a new thin LV, which reads as zeros. */
+  sparse?: boolean;
+}
+
 export interface CopyPort {
   /** `signal` aborts the copy (cancel, farmd stopping); `onSpawn` gets dd's PID. */
   copy(
@@ -123,6 +129,7 @@ export interface CopyPort {
     events: EventSink,
     signal?: AbortSignal,
     onSpawn?: (pid: number) => void,
+    options?: CopyOptions,
   ): Promise<void>;
 }
 

@@ -65,6 +65,8 @@ describe("copyArgv", () => {
     expect(copyArgv({ src: SRC, dst: DST, blockSize: "1M", ioniceClass: 3 })).toEqual(ARGV);
     expect(copyArgv({ src: SRC, dst: DST })).toEqual(ARGV);
     expect(copyArgv({ src: SRC, dst: DST, blockSize: "4m", ioniceClass: 2 })).toContain("bs=4M");
+    // a thin target: zero blocks are seeked over, and the flush still comes last
+    expect(copyArgv({ src: SRC, dst: DST, sparse: true })).toContain("conv=sparse,fsync");
   });
 
   it("refuses what dd would misread", () => {
