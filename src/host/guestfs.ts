@@ -41,12 +41,16 @@ const LISTENING = /^GUESTFISH_PID=(\d+); export GUESTFISH_PID$/m;
 export class Guestfs implements GuestPort {
   constructor(private readonly o: GuestfsOptions) {}
 
-  /** What guestfish needs to find its backend and its cached appliance. */
-  get env(): Record<string, string> {
+  /**
+   * What guestfish needs to find its backend and its cached appliance; its temporary files go in
+   * `tmp`, a directory farmd removes itself: a guestfish killed by PID cannot clean up its own.
+   */
+  env(tmp: string): Record<string, string> {
     return {
       LIBGUESTFS_BACKEND: this.o.backend,
       LIBGUESTFS_BACKEND_SETTINGS: this.o.backendSettings.join(":"),
       LIBGUESTFS_CACHEDIR: this.o.cacheDir,
+      TMPDIR: tmp,
     };
   }
 
@@ -61,7 +65,7 @@ export class Guestfs implements GuestPort {
     try {
       const argv = ["guestfish", "--listen", "--rw", "--format=raw", "-a", device];
       const listen = await this.o.runner.run(argv, {
-        env: this.env,
+        env: this.env(workDir),
         stderrFile: serverLog,
         timeoutMs: this.o.timeoutMs,
         allowFailure: true,
@@ -77,7 +81,7 @@ export class Guestfs implements GuestPort {
       onPid?.(pid);
       session = new GuestfishSession({
         runner: this.o.runner,
-        env: this.env,
+        env: this.env(workDir),
         workDir,
         serverLog,
         pid,
@@ -109,15 +113,18 @@ export class Guestfs implements GuestPort {
       existsSync(join(this.applianceDir(), f)),
     );
     if (cached && reuse) return { ms: Date.now() - started, cached };
+    const workDir = makeWorkDir(this.o.tmpDir ?? tmpdir());
     try {
       // An appliance with no disk: supermin builds it (or finds it current) in the cache.
       await this.o.runner.run(["guestfish", "--ro", "-a", "/dev/null", "run"], {
-        env: this.env,
+        env: this.env(workDir),
         timeoutMs: this.o.timeoutMs,
         signal,
       });
     } catch (e) {
       throw explainLaunch(e);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
     }
     return { ms: Date.now() - started, cached };
   }

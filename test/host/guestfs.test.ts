@@ -2,6 +2,7 @@
 // (test/recordings/guestfish-1.48.6-*, captured by test/testbed/guest/capture-guestfish-recordings.sh).
 import {
   appendFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -88,7 +89,7 @@ const call = (
   argv,
   stdout,
   effect: (_a, opts: RunOptions) => {
-    expect(opts.env).toEqual(ENV);
+    expect(opts.env).toEqual({ ...ENV, TMPDIR: dirname(serverLog) });
     expect(opts.allowFailure).toBe(true);
     expect(opts.timeoutMs).toBeGreaterThan(590_000);
   },
@@ -100,8 +101,9 @@ const launch = (): Expectation[] => [
     argv: ["guestfish", "--listen", "--rw", "--format=raw", "-a", DISK],
     stdout: LISTEN,
     effect: (_a, opts) => {
-      expect(opts.env).toEqual(ENV);
       serverLog = opts.stderrFile ?? "";
+      // libguestfs's own temporary files go in the session's directory, removed at close
+      expect(opts.env).toEqual({ ...ENV, TMPDIR: dirname(serverLog) });
       expect(dirname(serverLog)).toMatch(new RegExp(`^${base}/farmd-guestfs-`));
       expect(statSync(dirname(serverLog)).mode & 0o777).toBe(0o700);
     },
@@ -300,7 +302,11 @@ describe("Guestfs prepare and preflight", () => {
   it("builds the appliance into cache_dir with a diskless launch, and tells whether it was there", async () => {
     const run = {
       argv: ["guestfish", "--ro", "-a", "/dev/null", "run"],
-      effect: (_a: readonly string[], opts: RunOptions) => expect(opts.env).toEqual(ENV),
+      effect: (_a: readonly string[], opts: RunOptions) => {
+        expect(opts.env).toMatchObject(ENV);
+        expect(opts.env?.TMPDIR).toMatch(new RegExp(`^${base}/farmd-guestfs-`));
+        expect(existsSync(opts.env!.TMPDIR!)).toBe(true);
+      },
     };
     runner.expect(run);
     const g = guestfs();
@@ -313,6 +319,8 @@ describe("Guestfs prepare and preflight", () => {
     // farmd's start takes a cached appliance as it is: no launch (runner.assertDone: no call left).
     expect(await g.prepare({ reuse: true })).toEqual({ ms: expect.any(Number), cached: true });
     expect(runner.calls).toHaveLength(2);
+    // the launches' temporary directories are gone with them
+    expect(readdirSync(base).sort()).toEqual(["boot", "cache"]);
   });
 
   it("names libguestfs-tools when guestfish is missing, and linux-image-amd64 when /boot has no kernel", async () => {
