@@ -200,6 +200,10 @@ export class FakeHostRunner implements Runner {
         lv_path: `/dev/all/${l.name}`,
         data_percent: l.origin ? "0.00" : "",
         lv_tags: (l.tags ?? []).join(","),
+        // the thin report's fields (lvs-2.03.16-json-thinreport-*.txt): no thin pool here
+        segtype: "linear",
+        pool_lv: "",
+        metadata_percent: "",
       };
     });
     return JSON.stringify({ report: [{ lv }] }, null, 2) + "\n";
