@@ -11,6 +11,11 @@ export interface FakeLv {
   sizeBytes: number;
   origin: string;
   tags?: string[];
+  /** Thin provisioning: "thin" (in `pool`) or "thin-pool"; absent, a linear LV. */
+  segtype?: "thin" | "thin-pool";
+  pool?: string;
+  /** A pool's use as lvs prints it, e.g. "10.31". */
+  dataPercent?: string;
 }
 
 export interface FakeInstance {
@@ -44,6 +49,8 @@ export class FakeHostRunner implements Runner {
   readonly instances = new Map<string, FakeInstance>();
   /** Copies made by dd: target device → source device. */
   readonly copies = new Map<string, string>();
+  /** LVs activated with lvchange, in order. */
+  readonly activated: string[] = [];
   faults: Fault[] = [];
   /** Awaited by every dd before it "copies": lets a test hold copies in flight. */
   ddGate: (argv: readonly string[]) => Promise<void> = async () => {};
@@ -138,6 +145,7 @@ export class FakeHostRunner implements Runner {
     if (cmd === "vgs") return { stdout: this.vgsJson() };
     if (cmd === "lvcreate") return this.lvcreate(argv);
     if (cmd === "lvremove") return this.lvremove(argv);
+    if (cmd === "lvchange") return this.lvchange(argv);
     if (cmd === "ionice") return this.dd(argv, opts);
     if (cmd === "gnt-instance" && argv[2] === "--submit") return this.submit(argv);
     if (cmd === "gnt-instance") return this.ganeti(sub!, argv);
@@ -188,8 +196,19 @@ export class FakeHostRunner implements Runner {
 
   private lvsJson(): string {
     const lv = [...this.lvs.values()].map((l) => {
-      const isOrigin = [...this.lvs.values()].some((s) => s.origin === l.name);
-      const attr = l.origin ? "swi-XXs---" : isOrigin ? "owi-XXs---" : "-wi-XX----";
+      // A thin snapshot is a thin LV with an origin (lvs-2.03.16-json-thin-snap.txt): no "s"/"o".
+      const cow = (s: FakeLv) => s.origin === l.name && s.segtype !== "thin";
+      const isOrigin = [...this.lvs.values()].some(cow);
+      const attr =
+        l.segtype === "thin-pool"
+          ? "twi-XXtz--"
+          : l.segtype === "thin"
+            ? "Vwi-XXtz--"
+            : l.origin
+              ? "swi-XXs---"
+              : isOrigin
+                ? "owi-XXs---"
+                : "-wi-XX----";
       return {
         lv_name: l.name,
         vg_name: "all",
@@ -197,20 +216,22 @@ export class FakeHostRunner implements Runner {
         lv_size: String(l.sizeBytes),
         lv_attr: attr,
         origin: l.origin,
-        lv_path: `/dev/all/${l.name}`,
-        data_percent: l.origin ? "0.00" : "",
+        lv_path: l.segtype === "thin-pool" ? "" : `/dev/all/${l.name}`,
+        data_percent: l.dataPercent ?? (l.origin && !l.segtype ? "0.00" : ""),
         lv_tags: (l.tags ?? []).join(","),
         // the thin report's fields (lvs-2.03.16-json-thinreport-*.txt): no thin pool here
-        segtype: "linear",
-        pool_lv: "",
-        metadata_percent: "",
+        segtype: l.segtype ?? "linear",
+        pool_lv: l.pool ?? "",
+        metadata_percent: l.segtype === "thin-pool" ? "4.17" : "",
       };
     });
     return JSON.stringify({ report: [{ lv }] }, null, 2) + "\n";
   }
 
   private vgsJson(): string {
-    const used = [...this.lvs.values()].reduce((n, l) => n + l.sizeBytes, 0);
+    // A thin LV takes its pool's extents, not the VG's.
+    const thick = [...this.lvs.values()].filter((l) => l.segtype !== "thin");
+    const used = thick.reduce((n, l) => n + l.sizeBytes, 0);
     return (
       JSON.stringify({
         report: [
@@ -233,11 +254,41 @@ export class FakeHostRunner implements Runner {
     const opt = (name: string) => argv[argv.indexOf(name) + 1]!;
     const name = opt("--name");
     if (this.lvs.has(name)) throw new Error(`FakeHostRunner: lvcreate of existing ${name}`);
-    const sizeBytes = Number(opt("--size").replace(/b$/, ""));
-    const origin = argv.includes("--snapshot") ? argv.at(-1)!.split("/").at(-1)! : "";
     const tags = argv.flatMap((a, i) => (argv[i - 1] === "--addtag" ? [a] : []));
+    const last = argv.at(-1)!.split("/").at(-1)!;
+    if (argv.includes("--thin")) {
+      const sizeBytes = Number(opt("--virtualsize").replace(/b$/, ""));
+      const lv = { name, uuid: randomUUID(), sizeBytes, origin: "", tags };
+      this.lvs.set(name, { ...lv, segtype: "thin", pool: last });
+      return { stdout: `  Logical volume "${name}" created.\n` };
+    }
+    const origin = argv.includes("--snapshot") ? last : "";
+    const src = this.lvs.get(origin);
+    if (src?.segtype === "thin" && !argv.includes("--size")) {
+      const { sizeBytes, pool } = src; // a thin snapshot: the origin's size, in its pool
+      this.lvs.set(name, {
+        name,
+        uuid: randomUUID(),
+        sizeBytes,
+        origin,
+        tags,
+        segtype: "thin",
+        pool,
+      });
+      return { stdout: `  Logical volume "${name}" created.\n` };
+    }
+    const sizeBytes = Number(opt("--size").replace(/b$/, ""));
     this.lvs.set(name, { name, uuid: randomUUID(), sizeBytes, origin, tags });
     return { stdout: `  Logical volume "${name}" created.\n` };
+  }
+
+  /** Activation: the LV must exist (LVM: "Failed to find logical volume"). */
+  private lvchange(argv: readonly string[]) {
+    const name = argv.at(-1)!.split("/").at(-1)!;
+    if (!this.lvs.has(name))
+      return this.fail(argv, `  Failed to find logical volume "all/${name}"\n`, 5);
+    this.activated.push(name);
+    return {};
   }
 
   private lvremove(argv: readonly string[]) {
