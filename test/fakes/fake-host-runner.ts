@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { CommandFailed } from "../../src/api/errors.js";
 import type { RunOptions, RunResult, Runner } from "../../src/host/runner.js";
+import { lvsJson, vgsJson } from "./fake-lvm-report.js";
 import { recording } from "./scripted-runner.js";
 
 export interface FakeLv {
@@ -39,9 +40,6 @@ export interface FakeJob {
 }
 
 export type Fault = (argv: readonly string[]) => { exitCode: number; stderr: string } | undefined;
-
-const VG_SIZE = 42945478656;
-const EXTENT = 4194304;
 
 export class FakeHostRunner implements Runner {
   readonly calls: string[][] = [];
@@ -141,8 +139,8 @@ export class FakeHostRunner implements Runner {
     opts: RunOptions,
   ): { stdout?: string; stderr?: string } {
     const [cmd, sub] = argv;
-    if (cmd === "lvs") return { stdout: this.lvsJson() };
-    if (cmd === "vgs") return { stdout: this.vgsJson() };
+    if (cmd === "lvs") return { stdout: lvsJson(this.lvs) };
+    if (cmd === "vgs") return { stdout: vgsJson(this.lvs) };
     if (cmd === "lvcreate") return this.lvcreate(argv);
     if (cmd === "lvremove") return this.lvremove(argv);
     if (cmd === "lvchange") return this.lvchange(argv);
@@ -192,62 +190,6 @@ export class FakeHostRunner implements Runner {
 
   private jobList(): string {
     return this.jobs.map((j) => `${j.id}|${j.status}|${j.summary}\n`).join("");
-  }
-
-  private lvsJson(): string {
-    const lv = [...this.lvs.values()].map((l) => {
-      // A thin snapshot is a thin LV with an origin (lvs-2.03.16-json-thin-snap.txt): no "s"/"o".
-      const cow = (s: FakeLv) => s.origin === l.name && s.segtype !== "thin";
-      const isOrigin = [...this.lvs.values()].some(cow);
-      const attr =
-        l.segtype === "thin-pool"
-          ? "twi-XXtz--"
-          : l.segtype === "thin"
-            ? "Vwi-XXtz--"
-            : l.origin
-              ? "swi-XXs---"
-              : isOrigin
-                ? "owi-XXs---"
-                : "-wi-XX----";
-      return {
-        lv_name: l.name,
-        vg_name: "all",
-        lv_uuid: l.uuid,
-        lv_size: String(l.sizeBytes),
-        lv_attr: attr,
-        origin: l.origin,
-        lv_path: l.segtype === "thin-pool" ? "" : `/dev/all/${l.name}`,
-        data_percent: l.dataPercent ?? (l.origin && !l.segtype ? "0.00" : ""),
-        lv_tags: (l.tags ?? []).join(","),
-        // the thin report's fields (lvs-2.03.16-json-thinreport-*.txt): no thin pool here
-        segtype: l.segtype ?? "linear",
-        pool_lv: l.pool ?? "",
-        metadata_percent: l.segtype === "thin-pool" ? "4.17" : "",
-      };
-    });
-    return JSON.stringify({ report: [{ lv }] }, null, 2) + "\n";
-  }
-
-  private vgsJson(): string {
-    // A thin LV takes its pool's extents, not the VG's.
-    const thick = [...this.lvs.values()].filter((l) => l.segtype !== "thin");
-    const used = thick.reduce((n, l) => n + l.sizeBytes, 0);
-    return (
-      JSON.stringify({
-        report: [
-          {
-            vg: [
-              {
-                vg_name: "all",
-                vg_size: String(VG_SIZE),
-                vg_free: String(VG_SIZE - used),
-                vg_extent_size: String(EXTENT),
-              },
-            ],
-          },
-        ],
-      }) + "\n"
-    );
   }
 
   private lvcreate(argv: readonly string[]) {
