@@ -4,7 +4,7 @@
 # /run/lock, so no other VG "all" on the machine is seen. Root. Usage: record.sh OUTDIR
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-D=$(mktemp -d /tmp/farm-thin-rec-XXXXXX)
+D=$(mktemp -d "${TMPDIR:-/tmp}/farm-thin-rec-XXXXXX")
 OUT=$(realpath "${1:?usage: record.sh OUTDIR}")
 for c in base snap snap-untagged target; do python3 "$HERE/make-vg.py" $c > $D/vg-$c.vg; done
 truncate -s 8G $D/pv.img
