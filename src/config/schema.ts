@@ -76,6 +76,13 @@ const shape = z
           .regex(/^[A-Za-z0-9+_.-]+$/, "must be a VG name")
           .default("all"),
         snapshot_size: size.default("1G"),
+        // A thin pool of the VG for new disks cloned from a thick source; "" = thick LVs.
+        thin_pool: z
+          .string()
+          .regex(/^$|^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/, "must be an LV name (the pool's)")
+          .default(""),
+        // A clone is refused when its thin pool's data or metadata would pass this (percent).
+        thin_pool_limit: z.number().int().min(1).max(100).default(90),
       })
       .strict()
       .prefault({}),

@@ -124,5 +124,12 @@ export function lvmError(r: RunResult): FarmError {
       details,
     );
   }
+  if (/Can't create thin(-pool)? without using device-mapper/.test(err)) {
+    return new Unavailable(
+      "LVM cannot create thin volumes here: the kernel has no device-mapper thin target",
+      "load it (`modprobe dm-thin-pool`), or clear [lvm] thin_pool and clone from a thick source",
+      details,
+    );
+  }
   return new CommandFailed(r.argv, r.exitCode, r.stderr, r.stdout);
 }

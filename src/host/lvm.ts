@@ -5,9 +5,18 @@ import { LV_FIELDS, VG_FIELDS, lvmError, parseLvs, parseVgs } from "./lvm-parse.
 import type { LogicalVolume, VgInfo } from "./lvm-parse.js";
 import { unexpectedOutput } from "./parse-error.js";
 import { hostBusyPolicy, removeWhenFree, stopLeftovers, type BusyPolicy } from "./lvm-remove.js";
+import {
+  THIN_FIELDS,
+  activateArgv,
+  parseThinReport,
+  thinCreateArgv,
+  thinSnapshotArgv,
+  type ThinRow,
+} from "./lvm-thin.js";
 
 export { lvmError, parseLvs, parseVgs } from "./lvm-parse.js";
 export type { LogicalVolume, VgInfo } from "./lvm-parse.js";
+export type { ThinRow } from "./lvm-thin.js";
 
 /** An lvremove that farmctl refused because the LV is not the one it recorded. */
 export class RemovalRefused extends FarmError {
@@ -138,9 +147,7 @@ export class Lvm {
     sizeBytes: number,
     opts: CreateOpts = {},
   ): Promise<LogicalVolume> {
-    await this.exec(this.createArgv(vg, name, sizeBytes, opts.tags), false);
-    opts.onCreated?.();
-    return this.readBack(vg, name);
+    return this.createBy(this.createArgv(vg, name, sizeBytes, opts.tags), vg, name, opts);
   }
 
   async createSnapshot(
@@ -150,9 +157,52 @@ export class Lvm {
     sizeBytes: number,
     opts: CreateOpts = {},
   ): Promise<LogicalVolume> {
-    await this.exec(this.snapshotArgv(vg, originLv, name, sizeBytes, opts.tags), false);
-    opts.onCreated?.();
-    return this.readBack(vg, name);
+    const argv = this.snapshotArgv(vg, originLv, name, sizeBytes, opts.tags);
+    return this.createBy(argv, vg, name, opts);
+  }
+
+  async thinReport(vg: string): Promise<ThinRow[]> {
+    const argv = ["lvs", ...REPORT, "-o", THIN_FIELDS.join(","), checkName(vg, "VG")];
+    return parseThinReport((await this.exec(argv, true)).stdout);
+  }
+
+  thinSnapshotArgv(vg: string, origin: string, name: string, tags: string[] = []): string[] {
+    const [v, o, n] = [checkName(vg, "VG"), checkName(origin, "LV"), checkName(name, "LV")];
+    return thinSnapshotArgv(v, o, n, tags.map(checkTag));
+  }
+
+  thinCreateArgv(vg: string, pool: string, name: string, bytes: number, tags: string[] = []) {
+    const [v, p, n] = [checkName(vg, "VG"), checkName(pool, "pool"), checkName(name, "LV")];
+    return thinCreateArgv(v, p, n, bytes, tags.map(checkTag));
+  }
+
+  activateArgv(vg: string, name: string): string[] {
+    return activateArgv(checkName(vg, "VG"), checkName(name, "LV"));
+  }
+
+  /** A thin snapshot: no size, the pool's blocks shared until written. Read back for its uuid. */
+  async createThinSnapshot(
+    vg: string,
+    origin: string,
+    name: string,
+    opts: CreateOpts = {},
+  ): Promise<LogicalVolume> {
+    return this.createBy(this.thinSnapshotArgv(vg, origin, name, opts.tags), vg, name, opts);
+  }
+
+  async createThin(
+    vg: string,
+    pool: string,
+    name: string,
+    sizeBytes: number,
+    opts: CreateOpts = {},
+  ): Promise<LogicalVolume> {
+    const argv = this.thinCreateArgv(vg, pool, name, sizeBytes, opts.tags);
+    return this.createBy(argv, vg, name, opts);
+  }
+
+  async activate(vg: string, name: string): Promise<void> {
+    await this.exec(this.activateArgv(vg, name), false);
   }
 
   /**
@@ -229,6 +279,18 @@ export class Lvm {
     return true;
   }
 
+  /** Runs an lvcreate `argv` of vg/name, then reads the LV back: the caller records its uuid. */
+  private async createBy(
+    argv: string[],
+    vg: string,
+    name: string,
+    opts: CreateOpts,
+  ): Promise<LogicalVolume> {
+    await this.exec(argv, false);
+    opts.onCreated?.();
+    return this.readBack(vg, name);
+  }
+
   private async readBack(vg: string, name: string): Promise<LogicalVolume> {
     const lv = await this.find(vg, name);
     if (!lv) throw unexpectedOutput("lvcreate", `${vg}/${name} not listed after creation`);
@@ -281,6 +343,34 @@ export class DryRunLvm {
     return planned(vg, name, sizeBytes, origin, opts.tags);
   }
 
+  thinReport = (vg: string): Promise<ThinRow[]> => this.real.thinReport(vg);
+
+  async createThinSnapshot(
+    vg: string,
+    origin: string,
+    name: string,
+    opts: CreateOpts = {},
+  ): Promise<LogicalVolume> {
+    await this.runner.run(this.real.thinSnapshotArgv(vg, origin, name, opts.tags));
+    const size = (await this.real.find(vg, origin))?.sizeBytes ?? 0;
+    return planned(vg, name, size, origin, opts.tags, "Vwi---tz--");
+  }
+
+  async createThin(
+    vg: string,
+    pool: string,
+    name: string,
+    sizeBytes: number,
+    opts: CreateOpts = {},
+  ): Promise<LogicalVolume> {
+    await this.runner.run(this.real.thinCreateArgv(vg, pool, name, sizeBytes, opts.tags));
+    return planned(vg, name, sizeBytes, null, opts.tags, "Vwi---tz--");
+  }
+
+  async activate(vg: string, name: string): Promise<void> {
+    await this.runner.run(this.real.activateArgv(vg, name));
+  }
+
   async removeChecked(vg: string, name: string, expected: string | LvOwner): Promise<void> {
     if (expected !== DRY_RUN_UUID) {
       this.real.checkRemovable(vg, name, expected, await this.real.find(vg, name));
@@ -295,9 +385,10 @@ function planned(
   sizeBytes: number,
   origin: string | null,
   tags: string[] = [],
+  thinAttr?: string,
 ): LogicalVolume {
   const path = devicePath(vg, name);
-  const attr = origin ? "swi-------" : "-wi-------";
+  const attr = thinAttr ?? (origin ? "swi-------" : "-wi-------");
   return {
     vg,
     name,

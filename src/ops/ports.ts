@@ -6,6 +6,7 @@ import type { VmEntry } from "../host/confedit/entry.js";
 import type { Revert } from "../host/families/edit.js";
 import type { Inspection } from "../host/families/lines.js";
 import type { CreateOpts, LvOwner, RemoveOpts } from "../host/lvm.js";
+import type { ThinRow as ThinInfo } from "../host/lvm-thin.js";
 
 export type { Inspection };
 
@@ -39,7 +40,24 @@ export interface LvmPort {
     opts?: RemoveOpts,
   ): Promise<unknown>;
   devicePath(vg: string, name: string): string;
+  /** Every LV's segtype, pool and fill (lvmthin(7)): which are thin, and how full their pools are. */
+  thinReport(vg: string): Promise<ThinInfo[]>;
+  /** A thin snapshot of vg/origin (no size, no copy), read back for its UUID. */
+  createThinSnapshot(vg: string, origin: string, name: string, opts?: CreateOpts): Promise<LvInfo>;
+  /** A thin LV of `sizeBytes` in vg/pool, read back for its UUID. */
+  createThin(
+    vg: string,
+    pool: string,
+    name: string,
+    sizeBytes: number,
+    opts?: CreateOpts,
+  ): Promise<LvInfo>;
+  /** Activates vg/name, ignoring a thin snapshot's activation-skip flag. */
+  activate(vg: string, name: string): Promise<void>;
 }
+
+/** An LV's thin facts (lvs segtype, pool_lv, data_percent, metadata_percent). */
+export type { ThinRow as ThinInfo } from "../host/lvm-thin.js";
 
 export interface InstanceInfo {
   name: string;

@@ -10,7 +10,12 @@ import { formatSize, parseSize } from "../../src/config/size.js";
 describe("farmd.toml", () => {
   it("defaults every key to the seed host's value", () => {
     const c = parseConfig("", "x");
-    expect(c.lvm).toEqual({ vg: "all", snapshot_size: "1G" });
+    expect(c.lvm).toEqual({
+      vg: "all",
+      snapshot_size: "1G",
+      thin_pool: "",
+      thin_pool_limit: 90,
+    });
     expect(c.state_dir).toBeUndefined();
     expect(c.ganeti.node).toBe("host01.farm");
     expect(c.ganeti.monitor_dir).toBe("/var/run/ganeti/kvm-hypervisor/ctrl");
@@ -96,6 +101,8 @@ describe("farmd.toml", () => {
     ['[ganeti]\nmonitor_dir = "run/ganeti"', "ganeti.monitor_dir", /absolute path/],
     ['[lvm]\nvg = "all vg"', "lvm.vg", /VG name/],
     ['[lvm]\nsnapshot_size = "lots"', "lvm.snapshot_size", /size like/],
+    ['[lvm]\nthin_pool = "-pool"', "lvm.thin_pool", /an LV name/],
+    ["[lvm]\nthin_pool_limit = 101", "lvm.thin_pool_limit", /100/],
     ['[copy]\nblock_size = "1M count=1"', "copy.block_size", /dd block size/],
     ["[copy]\nionice_class = 4", "copy.ionice_class", /3/],
     ["[copy]\nparallel = 0", "copy.parallel", /1/],

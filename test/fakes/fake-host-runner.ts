@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { CommandFailed } from "../../src/api/errors.js";
 import type { RunOptions, RunResult, Runner } from "../../src/host/runner.js";
+import { lvsJson, vgsJson } from "./fake-lvm-report.js";
 import { recording } from "./scripted-runner.js";
 
 export interface FakeLv {
@@ -11,6 +12,11 @@ export interface FakeLv {
   sizeBytes: number;
   origin: string;
   tags?: string[];
+  /** Thin provisioning: "thin" (in `pool`) or "thin-pool"; absent, a linear LV. */
+  segtype?: "thin" | "thin-pool";
+  pool?: string;
+  /** A pool's use as lvs prints it, e.g. "10.31". */
+  dataPercent?: string;
 }
 
 export interface FakeInstance {
@@ -35,15 +41,14 @@ export interface FakeJob {
 
 export type Fault = (argv: readonly string[]) => { exitCode: number; stderr: string } | undefined;
 
-const VG_SIZE = 42945478656;
-const EXTENT = 4194304;
-
 export class FakeHostRunner implements Runner {
   readonly calls: string[][] = [];
   readonly lvs = new Map<string, FakeLv>();
   readonly instances = new Map<string, FakeInstance>();
   /** Copies made by dd: target device → source device. */
   readonly copies = new Map<string, string>();
+  /** LVs activated with lvchange, in order. */
+  readonly activated: string[] = [];
   faults: Fault[] = [];
   /** Awaited by every dd before it "copies": lets a test hold copies in flight. */
   ddGate: (argv: readonly string[]) => Promise<void> = async () => {};
@@ -134,10 +139,11 @@ export class FakeHostRunner implements Runner {
     opts: RunOptions,
   ): { stdout?: string; stderr?: string } {
     const [cmd, sub] = argv;
-    if (cmd === "lvs") return { stdout: this.lvsJson() };
-    if (cmd === "vgs") return { stdout: this.vgsJson() };
+    if (cmd === "lvs") return { stdout: lvsJson(this.lvs) };
+    if (cmd === "vgs") return { stdout: vgsJson(this.lvs) };
     if (cmd === "lvcreate") return this.lvcreate(argv);
     if (cmd === "lvremove") return this.lvremove(argv);
+    if (cmd === "lvchange") return this.lvchange(argv);
     if (cmd === "ionice") return this.dd(argv, opts);
     if (cmd === "gnt-instance" && argv[2] === "--submit") return this.submit(argv);
     if (cmd === "gnt-instance") return this.ganeti(sub!, argv);
@@ -186,54 +192,45 @@ export class FakeHostRunner implements Runner {
     return this.jobs.map((j) => `${j.id}|${j.status}|${j.summary}\n`).join("");
   }
 
-  private lvsJson(): string {
-    const lv = [...this.lvs.values()].map((l) => {
-      const isOrigin = [...this.lvs.values()].some((s) => s.origin === l.name);
-      const attr = l.origin ? "swi-XXs---" : isOrigin ? "owi-XXs---" : "-wi-XX----";
-      return {
-        lv_name: l.name,
-        vg_name: "all",
-        lv_uuid: l.uuid,
-        lv_size: String(l.sizeBytes),
-        lv_attr: attr,
-        origin: l.origin,
-        lv_path: `/dev/all/${l.name}`,
-        data_percent: l.origin ? "0.00" : "",
-        lv_tags: (l.tags ?? []).join(","),
-      };
-    });
-    return JSON.stringify({ report: [{ lv }] }, null, 2) + "\n";
-  }
-
-  private vgsJson(): string {
-    const used = [...this.lvs.values()].reduce((n, l) => n + l.sizeBytes, 0);
-    return (
-      JSON.stringify({
-        report: [
-          {
-            vg: [
-              {
-                vg_name: "all",
-                vg_size: String(VG_SIZE),
-                vg_free: String(VG_SIZE - used),
-                vg_extent_size: String(EXTENT),
-              },
-            ],
-          },
-        ],
-      }) + "\n"
-    );
-  }
-
   private lvcreate(argv: readonly string[]) {
     const opt = (name: string) => argv[argv.indexOf(name) + 1]!;
     const name = opt("--name");
     if (this.lvs.has(name)) throw new Error(`FakeHostRunner: lvcreate of existing ${name}`);
-    const sizeBytes = Number(opt("--size").replace(/b$/, ""));
-    const origin = argv.includes("--snapshot") ? argv.at(-1)!.split("/").at(-1)! : "";
     const tags = argv.flatMap((a, i) => (argv[i - 1] === "--addtag" ? [a] : []));
+    const last = argv.at(-1)!.split("/").at(-1)!;
+    if (argv.includes("--thin")) {
+      const sizeBytes = Number(opt("--virtualsize").replace(/b$/, ""));
+      const lv = { name, uuid: randomUUID(), sizeBytes, origin: "", tags };
+      this.lvs.set(name, { ...lv, segtype: "thin", pool: last });
+      return { stdout: `  Logical volume "${name}" created.\n` };
+    }
+    const origin = argv.includes("--snapshot") ? last : "";
+    const src = this.lvs.get(origin);
+    if (src?.segtype === "thin" && !argv.includes("--size")) {
+      const { sizeBytes, pool } = src; // a thin snapshot: the origin's size, in its pool
+      this.lvs.set(name, {
+        name,
+        uuid: randomUUID(),
+        sizeBytes,
+        origin,
+        tags,
+        segtype: "thin",
+        pool,
+      });
+      return { stdout: `  Logical volume "${name}" created.\n` };
+    }
+    const sizeBytes = Number(opt("--size").replace(/b$/, ""));
     this.lvs.set(name, { name, uuid: randomUUID(), sizeBytes, origin, tags });
     return { stdout: `  Logical volume "${name}" created.\n` };
+  }
+
+  /** Activation: the LV must exist (LVM: "Failed to find logical volume"). */
+  private lvchange(argv: readonly string[]) {
+    const name = argv.at(-1)!.split("/").at(-1)!;
+    if (!this.lvs.has(name))
+      return this.fail(argv, `  Failed to find logical volume "all/${name}"\n`, 5);
+    this.activated.push(name);
+    return {};
   }
 
   private lvremove(argv: readonly string[]) {

@@ -2,10 +2,9 @@
 // the clone's snapshot and create-lv steps finds the LV by its operation's tag, and nothing else.
 import { describe, expect, it } from "vitest";
 import { Lvm } from "../../src/host/lvm.js";
-import type { BusyPolicy } from "../../src/host/lvm-remove.js";
 import { cloneSteps, type CloneCtx, type CloneDeps } from "../../src/ops/clone/steps.js";
 import type { CloneFacts } from "../../src/ops/clone/request.js";
-import type { StepHandle } from "../../src/ops/saga.js";
+import { Crash, handle, noHolders } from "../fakes/step-handle.js";
 import { LVS_ALL, lvsRecorded } from "../fakes/lvm-recordings.js";
 import { ScriptedRunner, recording, type Expectation } from "../fakes/scripted-runner.js";
 
@@ -13,16 +12,6 @@ const OP = "1a2b3c4d"; // the operation id in the recordings
 const SOURCE = "774014d8-5c48-495b-887b-4a970834c7c5.disk0";
 const GiB = 2 ** 30;
 const lvs = (c: "tagged" | "untagged") => lvsRecorded(c);
-const noHolders: BusyPolicy = {
-  holders: () => [],
-  stopLeftover: async () => false,
-  waitGone: async () => true,
-  pause: async () => {},
-  timeoutMs: 30_000,
-  attempts: 3,
-};
-
-class Crash extends Error {}
 
 function ctxWith(runner: ScriptedRunner): CloneCtx {
   const facts = {
@@ -32,17 +21,6 @@ function ctxWith(runner: ScriptedRunner): CloneCtx {
   } as unknown as CloneFacts;
   const deps = { lvm: new Lvm(runner, noHolders), config: { lvm: { vg: "all" } }, dryRun: false };
   return { opId: OP, req: {} as never, deps: deps as unknown as CloneDeps, facts, warnings: [] };
-}
-
-/** A step handle whose journal is `data`; `acted` is where farmd is killed. */
-function handle(data: Record<string, unknown>, crash: boolean): StepHandle {
-  return {
-    data,
-    record: (more) => void Object.assign(data, more),
-    acted: () => {
-      if (crash) throw new Crash("SIGKILL at acted");
-    },
-  };
 }
 
 const step = (name: string) => cloneSteps().find((s) => s.name === name)!;

@@ -12,6 +12,7 @@ import { isScopeName } from "../../host/confedit/entry.js";
 import { farmTags } from "../../host/ganeti-tags.js";
 import { leaseMs } from "../inventory/lease.js";
 import type { CloneFacts, CloneRequest, SourceFacts, UsedValues } from "./request.js";
+import { thinPlan, vgBytesNeeded } from "./thin.js";
 
 export interface PreflightDeps {
   config: Config;
@@ -128,11 +129,12 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
   await checkTargetFree(target, instances, { dns, dhcp, fw }, deps);
   if (web) checkWebFree(web, sites);
 
+  const thin = await thinPlan(source, deps.lvm, config);
   const vg = await deps.lvm.vgInfo(config.lvm.vg);
-  const needed = source.sizeBytes + snapshotBytes;
+  const needed = vgBytesNeeded(thin, source.sizeBytes, snapshotBytes);
   if (vg.freeBytes < needed) {
     throw new Unavailable(
-      `volume group '${config.lvm.vg}' has ${formatSize(vg.freeBytes)} free; the clone needs ${formatSize(needed)} (disk ${formatSize(source.sizeBytes)} + snapshot ${config.lvm.snapshot_size})`,
+      `volume group '${config.lvm.vg}' has ${formatSize(vg.freeBytes)} free; the clone needs ${formatSize(needed)} (${thin ? `snapshot ${config.lvm.snapshot_size}, the disk in thin pool ${thin.pool}` : `disk ${formatSize(source.sizeBytes)} + snapshot ${config.lvm.snapshot_size}`})`,
       "free space in the VG (destroy an unused VM) and run the command again",
     );
   }
@@ -146,6 +148,7 @@ export async function preflight(req: CloneRequest, deps: PreflightDeps): Promise
     memoryBytes,
     balloonBytes,
     snapshotBytes,
+    thin,
     start: req.start ?? true,
     used,
   };

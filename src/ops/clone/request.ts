@@ -2,6 +2,7 @@
 import type { VmEntry } from "../../host/confedit/entry.js";
 import type { InUse } from "../allocate.js";
 import type { VmNames } from "../names.js";
+import type { ThinFacts } from "./thin.js";
 
 export type { CloneRequest } from "../../api/clone.js";
 
@@ -25,6 +26,8 @@ export interface CloneFacts {
   memoryBytes: number;
   balloonBytes: number;
   snapshotBytes: number;
+  /** Null: thick disks; else how a thin pool makes the new disk (ops/clone/thin.ts). */
+  thin?: ThinFacts | null;
   start: boolean;
   used: InUse;
 }

@@ -34,6 +34,7 @@ import { checkHostTemplates } from "./host-templates.js";
 import { assertOwnLv } from "./own-lv.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
 import { balloonStep, recordStep } from "./finish.js";
+import { copyOptions, createThinDisk, skipsCopy, skipsSnapshot } from "./thin.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
 
 export type { CloneResult };
@@ -168,6 +169,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       title: "snapshot the source disk",
       async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
+        if (skipsSnapshot(ctx)) return;
         step.record({ name: snapshotName(ctx.opId) });
         const snap = await ctx.deps.lvm.createSnapshot(
           f.source.vg,
@@ -180,6 +182,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         ctx.snapshotUuid = snap.uuid;
       },
       async undo(ctx, step) {
+        if (skipsSnapshot(ctx)) return;
         await removeOwnLv(ctx, step, snapshotName(ctx.opId));
       },
     },
@@ -188,13 +191,16 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
       title: "create the new disk",
       async do(ctx, step) {
         const f = need(ctx.facts, "preflight");
-        step.record({ name: f.target.lvName });
-        ctx.targetLv = await ctx.deps.lvm.create(
-          f.source.vg,
-          f.target.lvName,
-          f.source.sizeBytes,
-          created(ctx, step),
-        );
+        if (f.thin) ctx.targetLv = await createThinDisk(ctx, step, created(ctx, step));
+        else {
+          step.record({ name: f.target.lvName });
+          ctx.targetLv = await ctx.deps.lvm.create(
+            f.source.vg,
+            f.target.lvName,
+            f.source.sizeBytes,
+            created(ctx, step),
+          );
+        }
         step.record({ uuid: ctx.targetLv.uuid, name: ctx.targetLv.name, lv: ctx.targetLv });
         if (!ctx.deps.dryRun)
           ctx.deps.inventory.update(f.target.name, { lvUuid: ctx.targetLv.uuid });
@@ -210,6 +216,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         const f = need(ctx.facts, "preflight");
         const target = need(ctx.targetLv, "the new disk");
         const { lvm } = ctx.deps;
+        if (skipsCopy(ctx)) return;
         if (!ctx.deps.dryRun) await assertOwnLv(lvm, target);
         const dst = lvm.devicePath(target.vg, target.name);
         await ctx.deps.copier.copy(
@@ -219,6 +226,7 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
           ctx.deps.events,
           ctx.deps.signal,
           (pid) => step.record({ pid, of: `of=${dst}` }),
+          copyOptions(ctx),
         );
       },
       // A farmd killed mid-copy leaves its dd writing: stop it, or the LV cannot be removed.
