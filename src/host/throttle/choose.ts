@@ -114,7 +114,7 @@ export class Throttler {
   ): Promise<ThrottleSession> {
     const target: ThrottleTarget = {
       device,
-      majMin: deviceNumber(device),
+      majMin: "",
       limitBytesPerSec,
       name: `${CGROUP_PREFIX}${basename(device).replace(/[^A-Za-z0-9_.-]/g, "_")}-${Date.now().toString(36)}`,
       signal,
@@ -122,6 +122,7 @@ export class Throttler {
     const pacing = (why: string) =>
       new PacingSession(target, { written: this.written, why: `${why}; paced instead` });
     try {
+      target.majMin = deviceNumber(device);
       return new FallbackSession(await this.mechanism.start(target), pacing);
     } catch (err) {
       return pacing(`${this.mechanism.name} failed: ${(err as Error).message}`);
