@@ -190,12 +190,12 @@ describe("device numbers", () => {
 });
 
 describe("pacing (the fallback): a real dd, stopped while ahead of the limit", () => {
-  // oflag=dsync: each write waits for the disk, as a copy's oflag=direct does, so a 20 ms tick
+  // oflag=dsync: each write waits for the disk, as a copy's oflag=direct does, so a 10 ms tick
   // lets through a bounded burst (a page-cache writer would finish inside one tick)
   it("holds dd to the limit within 10 %", async () => {
     const d = tempDir();
-    const limit = 16 * 2 ** 20;
-    const bytes = 32 * 2 ** 20;
+    const limit = 8 * 2 ** 20;
+    const bytes = 24 * 2 ** 20;
     const s = await new PacingThrottle({ why: "test" }).start({
       ...target("p", limit),
       device: join(d, "out"),
