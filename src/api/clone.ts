@@ -81,7 +81,7 @@ export interface CloneResult {
   lv: string | null;
   lvUuid: string | null;
   diskBytes: number;
-  /** Null when the clone stopped before its copy ended (or did not copy). */
+  /** Null when the clone stopped before its copy ended, or was resumed after it (the figures are not journaled). */
   copy: CopyReport | null;
   source: string;
   /** Null when the clone stopped before the customize step. */

@@ -159,7 +159,16 @@ describe("cgroup v2 io.max (fake cgroupfs: this kernel's cgroup2 has no controll
     fs.mkdir(join(fs.root, "other"));
     const s = await m.start(target("farmd-copy-new"));
     expect(fs.list(fs.root).sort()).toEqual(["farmd-copy-busy", "farmd-copy-new", "other"]);
+    // a parallel copy's cgroup, made but dd not yet in it, is kept by the next copy's sweep
+    const s2 = await m.start(target("farmd-copy-parallel"));
+    expect(fs.list(fs.root).sort()).toEqual([
+      "farmd-copy-busy",
+      "farmd-copy-new",
+      "farmd-copy-parallel",
+      "other",
+    ]);
     await s.release();
+    await s2.release();
   });
 
   it("reports a dd it could not move (gone already) from ready()", async () => {

@@ -25,6 +25,9 @@ export const realCgroupFs: CgroupFs = {
 
 export const CGROUP_PREFIX = "farmd-copy-";
 
+/** The cgroups this farmd made and has not released: a parallel copy's sweep keeps them. */
+const live = new Set<string>();
+
 export interface CgroupThrottleOptions {
   version: 1 | 2;
   /** The blkio hierarchy's mount (v1) or the unified hierarchy's root (v2). */
@@ -69,10 +72,12 @@ export class CgroupThrottle implements ThrottleMechanism {
     const dir = join(this.o.root, t.name);
     const { file, line } = this.limitLine(t);
     this.fs.mkdir(dir);
+    live.add(dir);
     try {
       this.fs.write(join(dir, file), line);
     } catch (err) {
       this.removeQuietly(dir);
+      live.delete(dir);
       throw new OperationFailed(
         `cannot set ${file} of ${dir} to '${line}': ${(err as Error).message}`,
         "farmd must run as root on a host whose kernel has the block I/O throttle (CONFIG_BLK_DEV_THROTTLING)",
@@ -100,7 +105,8 @@ export class CgroupThrottle implements ThrottleMechanism {
   // A farmd killed mid-copy leaves its empty cgroup behind: cgroupfs refuses to remove a busy one.
   private sweep(): void {
     for (const name of this.fs.list(this.o.root)) {
-      if (name.startsWith(CGROUP_PREFIX)) this.removeQuietly(join(this.o.root, name));
+      const dir = join(this.o.root, name);
+      if (name.startsWith(CGROUP_PREFIX) && !live.has(dir)) this.removeQuietly(dir);
     }
   }
 
@@ -179,6 +185,7 @@ class CgroupSession implements ThrottleSession {
     if (this.released) return;
     // dd has been reaped by now (the runner awaited it), so the cgroup is empty.
     this.fs.rmdir(this.dir);
+    live.delete(this.dir);
     this.released = true;
   }
 }
