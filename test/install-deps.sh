@@ -10,6 +10,8 @@ PACKAGES=(
   iptables python3
   # the customize step (issue 9): guestfish, and the kernel libguestfs' appliance boots
   libguestfs-tools linux-image-amd64
+  # the copy benchmark (issue 12): a neighbour's read latency during a copy
+  ioping
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

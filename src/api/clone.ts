@@ -1,4 +1,5 @@
 // Wire types of the clone operation, shared by cli, client and daemon.
+import type { CopyThrottle } from "./events.js";
 import type { MemberSpec } from "./farm.js";
 import type { GuestIdentity } from "./vm.js";
 
@@ -30,6 +31,8 @@ export interface CloneRequest {
   customize?: boolean;
   /** --lease 2h: farmd destroys the VM that long after the clone succeeded; absent: no lease. */
   lease?: string;
+  /** The copy's write limit, a size per second like "100M" (--bwlimit); "0": none; absent: [copy] bwlimit. */
+  bwlimit?: string;
   /** Set by farmd's farm operations only: never accepted from POST /v1/clone (cloneBody). */
   farm?: FarmMembership;
 }
@@ -55,6 +58,14 @@ export interface HostKeyFingerprint {
   type: string;
 }
 
+/** How the disk copy went: dd's own figures, and the throttle that held it. */
+export interface CopyReport {
+  bytes: number;
+  ms: number;
+  rateBytesPerSec: number;
+  throttle: CopyThrottle | null;
+}
+
 export interface CloneResult {
   opId: string;
   name: string;
@@ -70,6 +81,8 @@ export interface CloneResult {
   lv: string | null;
   lvUuid: string | null;
   diskBytes: number;
+  /** Null when the clone stopped before its copy ended, or was resumed after it (the figures are not journaled). */
+  copy: CopyReport | null;
   source: string;
   /** Null when the clone stopped before the customize step. */
   guest: GuestResult | null;

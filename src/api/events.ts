@@ -23,6 +23,8 @@ export type OpEvent =
       rateBytesPerSec: number;
       etaMs: number | null;
     }
+  /** Sent once as a throttled copy starts: the limit and the mechanism that enforces it. */
+  | ({ type: "copy-throttle" } & CopyThrottle)
   | { type: "command"; argv: string[] }
   | { type: "file-diff"; path: string; diff: string }
   | { type: "info"; message: string }
@@ -45,5 +47,16 @@ export type OpEvent =
   | { type: "member-event"; member: string; opId: string; event: OpEvent }
   /** The last event of an operation: how it ended and what it made. */
   | { type: "end"; opId: string; state: string; result?: unknown; error?: ErrorJson };
+
+/** How a copy's write rate is limited ([copy] bwlimit, clone --bwlimit). */
+export interface CopyThrottle {
+  limitBytesPerSec: number;
+  /** The kernel's block I/O controller (cgroup v2 io.max, v1 blkio), a systemd scope, or dd paced by farmd. */
+  mechanism: "cgroup-v2" | "cgroup-v1" | "systemd" | "pacing";
+  /** Where it is enforced: the cgroup or unit, the device, and why an earlier mechanism was not used. */
+  detail: string;
+  /** What dd had written when the throttle took hold of it (0 or close: it is held as it starts). */
+  unthrottledBytes: number | null;
+}
 
 export type EventSink = (event: OpEvent) => void;

@@ -69,6 +69,8 @@ export const cloneBody = z
         customize: z.boolean().optional(),
         // A duration like "2h", checked against [leases] max by the daemon.
         lease: text.optional(),
+        // A size per second like "100M", or "0"; parsed by the daemon (checkRequest), as the CLI's is.
+        bwlimit: text.optional(),
       })
       .strict(),
   })

@@ -75,6 +75,10 @@ export function registerClone(program: Command): void {
       "--lease <duration>",
       "farmd destroys the VM this long after the clone succeeded, e.g. 2h (at most [leases] max); farmctl renew extends it",
     )
+    .option(
+      "--bwlimit <rate>",
+      "limit the disk copy's writes to this many bytes per second, e.g. 100M (0: none; default: [copy] bwlimit)",
+    )
     .option("--dry-run", "print every command and file diff; change nothing")
     .option("--json", "print one JSON document on stdout")
     .addOption(new Option("--config <file>", "farmd.toml to use").env("FARMD_CONFIG"))
@@ -95,6 +99,7 @@ export function registerClone(program: Command): void {
         vars: parseVars(o.var),
         customize: o.customize === false ? false : undefined,
         lease: o.lease,
+        bwlimit: o.bwlimit,
       };
       if (o.dryRun) {
         const { result, events } = await follow(
@@ -114,7 +119,7 @@ export function registerClone(program: Command): void {
 /** commander's view of the options: the request's fields plus the CLI's own. */
 type CloneOptions = Pick<
   CloneRequest,
-  "group" | "memory" | "balloon" | "ip" | "mac" | "sshPort" | "lease"
+  "group" | "memory" | "balloon" | "ip" | "mac" | "sshPort" | "lease" | "bwlimit"
 > & {
   web?: string | boolean;
   start: boolean;

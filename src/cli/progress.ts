@@ -31,6 +31,10 @@ export class ProgressView {
         return this.line(`     undone ${e.step}`);
       case "undo-failed":
         return this.line(`     UNDO FAILED ${e.step}: ${e.error}`);
+      case "copy-throttle":
+        return this.line(
+          `     copy limited to ${formatBytes(e.limitBytesPerSec)}/s by ${e.mechanism}: ${e.detail}`,
+        );
       case "command":
         return this.line(`     $ ${e.argv.map(quote).join(" ")}`);
       case "file-diff":

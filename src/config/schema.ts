@@ -93,6 +93,14 @@ const shape = z
           .regex(/^[1-9][0-9]*[KMGT]?$/i, "must be a dd block size like 1M or 4M")
           .default("1M"),
         ionice_class: z.number().int().min(1).max(3).default(3),
+        // The copy's write limit per second ("100M"); "" or "0": none. Enforced by the kernel where it can.
+        bwlimit: z
+          .string()
+          .refine(
+            (s) => /^\s*0?\s*$/.test(s) || check.isSize(s),
+            'must be a size per second like 100M, or "" for none',
+          )
+          .default(""),
         // How many clones may copy at once; the others wait their turn.
         parallel: z.number().int().min(1).max(64).default(2),
       })

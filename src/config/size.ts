@@ -29,6 +29,13 @@ export function parseSize(text: string, what = "size"): number {
   return bytes;
 }
 
+/** A rate limit per second as admins write it ("100M"); "0" or "" means none (0). */
+export function parseRate(text: string, what = "rate"): number {
+  const t = text.trim();
+  if (t === "" || t === "0") return 0;
+  return parseSize(t, what);
+}
+
 /** The largest exact unit, for display and for tools that take "4G"/"1024M". */
 export function formatSize(bytes: number): string {
   for (const [suffix, unit] of [

@@ -3,7 +3,9 @@
 import { join } from "node:path";
 import type { EventSink } from "../api/events.js";
 import type { Config } from "../config/schema.js";
+import { parseRate } from "../config/size.js";
 import { Copier } from "../host/copy.js";
+import { Throttler } from "../host/throttle/choose.js";
 import { DhcpFamily } from "../host/families/dhcp.js";
 import { DnsFamily } from "../host/families/dns.js";
 import { FirewallFamily } from "../host/families/firewall.js";
@@ -148,6 +150,10 @@ export function buildHost(config: Config, o: HostOptions): Host {
     copier: new Copier(runner, {
       blockSize: config.copy.block_size,
       ioniceClass: config.copy.ionice_class,
+      bwlimit: parseRate(config.copy.bwlimit, "[copy] bwlimit"),
+      // probed at the first limited copy: systemd, cgroup v2 io, cgroup v1 blkio, else pacing
+      throttler: new Throttler(),
+      dryRun: o.dryRun,
     }),
     families,
     processes: { killLeftover },

@@ -1,7 +1,9 @@
 // Block copy with dd at idle I/O priority, and a parser of its status=progress stderr.
 import { BadInput, CommandFailed, OperationFailed } from "../api/errors.js";
+import type { CopyReport } from "../api/clone.js";
 import type { EventSink } from "../api/events.js";
 import type { Runner } from "./runner.js";
+import type { Throttler } from "./throttle/choose.js";
 
 export interface CopyParams {
   src: string;
@@ -14,6 +16,8 @@ export interface CopyParams {
   sparse?: boolean;
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
+  /** The runner's aroundSpawn: the throttle's cgroup for the fork. */
+  aroundSpawn?: <T>(spawn: () => T) => T;
 }
 
 export interface DdProgress {
@@ -149,6 +153,7 @@ export async function copy(
     onStderr: (chunk) => parser.push(chunk),
     signal: params.signal,
     onSpawn: params.onSpawn,
+    aroundSpawn: params.aroundSpawn,
   });
   parser.end();
   // progress \r lines would swamp an error hint: keep dd's messages and its final report
@@ -172,11 +177,21 @@ function summaryText(s: DdSummary): string {
   return `${s.recordsIn} records in, ${s.recordsOut} records out, ${s.bytes} bytes copied`;
 }
 
+export interface CopierOptions {
+  blockSize?: string;
+  ioniceClass?: number;
+  /** [copy] bwlimit in bytes/s; 0 or absent: no limit. */
+  bwlimit?: number;
+  /** Enforces a limit; absent in a dry run, which only says which mechanism would. */
+  throttler?: Throttler;
+  dryRun?: boolean;
+}
+
 /** The CopyPort of ops: copy() with farmd.toml's settings, progress as copy-progress events. */
 export class Copier {
   constructor(
     private readonly runner: Runner,
-    private readonly opts: { blockSize?: string; ioniceClass?: number } = {},
+    private readonly opts: CopierOptions = {},
   ) {}
 
   async copy(
@@ -186,18 +201,57 @@ export class Copier {
     events: EventSink,
     signal?: AbortSignal,
     onSpawn?: (pid: number) => void,
-    options: { sparse?: boolean } = {},
-  ): Promise<void> {
-    const params = { src, dst, ...this.opts, sparse: options.sparse, signal, onSpawn };
-    await copy(this.runner, params, totalBytes, (p) =>
-      events({
-        type: "copy-progress",
-        bytes: p.bytes,
-        total: totalBytes,
-        rateBytesPerSec: p.rateBytesPerSec,
-        etaMs: etaMs(p.bytes, totalBytes, p.rateBytesPerSec),
-      }),
-    );
+    options: { sparse?: boolean; bwlimit?: number } = {},
+  ): Promise<CopyReport | null> {
+    const { blockSize, ioniceClass, throttler } = this.opts;
+    const limit = options.bwlimit ?? this.opts.bwlimit ?? 0;
+    if (limit > 0 && this.opts.dryRun) {
+      const how = throttler ? throttler.mechanism.name : "nothing (no throttler)";
+      events({ type: "info", message: `the copy would be limited to ${limit} bytes/s by ${how}` });
+    }
+    const session =
+      limit > 0 && throttler && !this.opts.dryRun
+        ? await throttler.start(dst, limit, signal)
+        : null;
+    let held: Promise<void> = Promise.resolve();
+    const params: CopyParams = {
+      src,
+      dst,
+      blockSize,
+      ioniceClass,
+      sparse: options.sparse,
+      signal,
+      aroundSpawn: session?.around ? (spawn) => session.around!(spawn) : undefined,
+      onSpawn: (pid) => {
+        // first, in the fork's event-loop turn: the throttle holds dd before it writes much
+        session?.attach(pid);
+        onSpawn?.(pid);
+        if (session)
+          held = session.ready().then(() => events({ type: "copy-throttle", ...session.info }));
+      },
+    };
+    try {
+      const s = await copy(this.runner, params, totalBytes, (p) =>
+        events({
+          type: "copy-progress",
+          bytes: p.bytes,
+          total: totalBytes,
+          rateBytesPerSec: p.rateBytesPerSec,
+          etaMs: etaMs(p.bytes, totalBytes, p.rateBytesPerSec),
+        }),
+      );
+      await held;
+      if (!s) return null;
+      return {
+        bytes: s.bytes,
+        ms: s.elapsedMs,
+        rateBytesPerSec: s.rateBytesPerSec,
+        throttle: session?.info ?? null,
+      };
+    } finally {
+      await held.catch(() => {});
+      await session?.release();
+    }
   }
 }
 

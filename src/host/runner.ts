@@ -17,6 +17,11 @@ export interface RunOptions {
   /** Called with the child's PID once it runs (the copy journals it, to kill a dd farmd left). */
   onSpawn?: (pid: number) => void;
   /**
+   * Wraps the spawn itself (synchronous: nothing else runs in between): the copy throttle puts
+   * farmd's thread in dd's cgroup for the fork, so dd is born in it.
+   */
+  aroundSpawn?: <T>(spawn: () => T) => T;
+  /**
    * Appends stderr to this file (created 0600) instead of capturing it, and gives no stdin: a
    * server the command leaves behind (guestfish --listen) keeps them, and a pipe would never end.
    */
@@ -57,18 +62,20 @@ export class ExecaRunner implements Runner {
     opts: RunOptions,
     stderrFd: number | undefined,
   ): Promise<RunResult> {
-    const child = execa(file, args, {
-      reject: false,
-      input: opts.input,
-      // execa hands any fd to spawn as is; its types only list 3 to 9.
-      ...(stderrFd === undefined ? {} : { stdin: "ignore" as const, stderr: stderrFd as 3 }),
-      // Every tool speaks C: parsers read English messages and "." decimals whatever the host's locale.
-      env: { ...opts.env, ...TOOL_LOCALE },
-      timeout: opts.timeoutMs,
-      cancelSignal: opts.signal,
-      stripFinalNewline: false,
-      encoding: "utf8",
-    });
+    const start = () =>
+      execa(file, args, {
+        reject: false,
+        input: opts.input,
+        // execa hands any fd to spawn as is; its types only list 3 to 9.
+        ...(stderrFd === undefined ? {} : { stdin: "ignore" as const, stderr: stderrFd as 3 }),
+        // Every tool speaks C: parsers read English messages and "." decimals whatever the host's locale.
+        env: { ...opts.env, ...TOOL_LOCALE },
+        timeout: opts.timeoutMs,
+        cancelSignal: opts.signal,
+        stripFinalNewline: false,
+        encoding: "utf8",
+      });
+    const child = opts.aroundSpawn ? opts.aroundSpawn(start) : start();
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     if (opts.onStderr) child.stderr?.on("data", (b: Buffer) => opts.onStderr?.(b.toString("utf8")));
     const r = await child;

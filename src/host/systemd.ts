@@ -45,9 +45,34 @@ export function restartUnit(unit: string, opts: SystemdOptions = {}): Promise<vo
 }
 
 /** Issues ReloadUnit/RestartUnit(unit, "replace") and resolves once its job is removed with "done". */
-export async function controlUnit(
+export function controlUnit(
   unit: string,
   action: UnitAction,
+  opts: SystemdOptions = {},
+): Promise<void> {
+  return managerJob(
+    { unit, method: managerMethod(action), verb: action },
+    "ss",
+    [unit, "replace"],
+    opts,
+  );
+}
+
+/** What a Manager job is about, for its errors: the unit, the method, the verb in a hint. */
+export interface JobCall {
+  unit: string;
+  method: string;
+  verb: string;
+}
+
+/**
+ * Calls a Manager method that queues a job (ReloadUnit, StartTransientUnit, ...) and resolves once
+ * the job is removed with "done".
+ */
+export async function managerJob(
+  job: JobCall,
+  signature: string,
+  body: unknown[],
   opts: SystemdOptions = {},
 ): Promise<void> {
   const address = opts.busFactory ? "the injected bus" : systemBusAddress();
@@ -71,11 +96,11 @@ export async function controlUnit(
     ]);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     await Promise.race([
-      runJob(bus, unit, action),
-      deadline(timeoutMs, () => jobError(unit, action, `no result after ${timeoutMs} ms`)),
+      runJob(bus, job, signature, body),
+      deadline(timeoutMs, () => jobError(job, `no result after ${timeoutMs} ms`)),
       // A socket error after Hello means the bus went away mid-job.
       new Promise<never>((_, reject) =>
-        bus.once("error", (err) => reject(jobError(unit, action, `bus lost: ${errText(err)}`))),
+        bus.once("error", (err) => reject(jobError(job, `bus lost: ${errText(err)}`))),
       ),
     ]);
   } finally {
@@ -98,8 +123,13 @@ function connected(bus: MessageBus, address: string): Promise<void> {
   });
 }
 
-async function runJob(bus: MessageBus, unit: string, action: UnitAction): Promise<void> {
-  const method = managerMethod(action);
+async function runJob(
+  bus: MessageBus,
+  call_: JobCall,
+  signature: string,
+  body: unknown[],
+): Promise<void> {
+  const { unit, method } = call_;
   // JobRemoved may arrive before the method reply names our job: keep every result seen.
   const seen = new Map<string, string>();
   let wanted: string | undefined;
@@ -125,16 +155,16 @@ async function runJob(bus: MessageBus, unit: string, action: UnitAction): Promis
           `interface='${MANAGER_IFACE}',member='JobRemoved'`,
       ],
     }).catch((err) => {
-      throw jobError(unit, action, `AddMatch refused: ${errText(err)}`);
+      throw jobError(call_, `AddMatch refused: ${errText(err)}`);
     });
     // systemd emits job signals only while some client is subscribed.
     await manager(bus, "Subscribe", "", []).catch((err) => {
       if (err instanceof DBusError && err.type === "org.freedesktop.systemd1.AlreadySubscribed")
         return;
-      throw mapCallError(err, unit, action);
+      throw mapCallError(err, call_);
     });
-    const reply = await manager(bus, method, "ss", [unit, "replace"]).catch((err) => {
-      throw mapCallError(err, unit, action);
+    const reply = await manager(bus, method, signature, body).catch((err) => {
+      throw mapCallError(err, call_);
     });
     const job = String(reply?.body[0]);
     const result =
@@ -147,7 +177,7 @@ async function runJob(bus: MessageBus, unit: string, action: UnitAction): Promis
       throw new ReloadFailed(
         `${method} of ${unit} ended with result "${result}"`,
         `see \`journalctl -u ${unit}\` and \`systemctl status ${unit}\``,
-        { unit, action, job, result },
+        { unit, action: call_.verb, job, result },
       );
     }
   } finally {
@@ -171,7 +201,7 @@ function call(bus: MessageBus, m: ConstructorParameters<typeof Message>[0]) {
 }
 
 // Turns the D-Bus error names systemd and the bus daemon use into FarmErrors with a fix.
-function mapCallError(err: unknown, unit: string, action: UnitAction): FarmError {
+function mapCallError(err: unknown, { unit, method, verb }: JobCall): FarmError {
   if (err instanceof FarmError) return err;
   const type = err instanceof DBusError ? err.type : "";
   const text = errText(err);
@@ -187,24 +217,24 @@ function mapCallError(err: unknown, unit: string, action: UnitAction): FarmError
   const hints: Record<string, string> = {
     "org.freedesktop.systemd1.NoSuchUnit": `check the \`unit\` key in farmd.toml; \`systemctl list-unit-files ${unit}\` lists what exists`,
     "org.freedesktop.systemd1.UnitMasked": `unmask it with \`systemctl unmask ${unit}\``,
-    "org.freedesktop.systemd1.JobTypeNotApplicable": `${unit} cannot ${action}; configure a restart or a \`reload = [argv]\``,
+    "org.freedesktop.systemd1.JobTypeNotApplicable": `${unit} cannot ${verb}; configure a restart or a \`reload = [argv]\``,
     "org.freedesktop.DBus.Error.AccessDenied": "farmd must run as root to control systemd units",
     "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired":
       "farmd must run as root to control systemd units",
   };
   const hint = hints[type] ?? `see \`systemctl status ${unit}\``;
-  return new ReloadFailed(`${managerMethod(action)} of ${unit} refused: ${text}`, hint, {
+  return new ReloadFailed(`${method} of ${unit} refused: ${text}`, hint, {
     unit,
-    action,
+    action: verb,
     dbusError: type || undefined,
   });
 }
 
-function jobError(unit: string, action: UnitAction, why: string): ReloadFailed {
+function jobError({ unit, method, verb }: JobCall, why: string): ReloadFailed {
   return new ReloadFailed(
-    `${managerMethod(action)} of ${unit}: ${why}`,
+    `${method} of ${unit}: ${why}`,
     `see \`systemctl status ${unit}\` and \`journalctl -u ${unit}\``,
-    { unit, action },
+    { unit, action: verb },
   );
 }
 

@@ -1,5 +1,6 @@
 // What ops needs from the outside world: narrow interfaces that host adapters satisfy.
 import type { FarmError } from "../api/errors.js";
+import type { CopyReport } from "../api/clone.js";
 import type { EventSink } from "../api/events.js";
 import type { JobOp, OnJob } from "../host/ganeti.js";
 import type { VmEntry } from "../host/confedit/entry.js";
@@ -136,6 +137,8 @@ export interface ConsolePort {
 export interface CopyOptions {
   /** Skip writing all-zero blocks (dd conv=sparse): only for a new thin LV, which reads as zeros. */
   sparse?: boolean;
+  /** Write limit in bytes/s for this copy (--bwlimit); 0: none; absent: [copy] bwlimit. */
+  bwlimit?: number;
 }
 
 export interface CopyPort {
@@ -148,7 +151,7 @@ export interface CopyPort {
     signal?: AbortSignal,
     onSpawn?: (pid: number) => void,
     options?: CopyOptions,
-  ): Promise<void>;
+  ): Promise<CopyReport | null>;
 }
 
 /** Processes an operation may have left running when farmd died. */

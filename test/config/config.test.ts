@@ -106,6 +106,7 @@ describe("farmd.toml", () => {
     ['[copy]\nblock_size = "1M count=1"', "copy.block_size", /dd block size/],
     ["[copy]\nionice_class = 4", "copy.ionice_class", /3/],
     ["[copy]\nparallel = 0", "copy.parallel", /1/],
+    ['[copy]\nbwlimit = "100 MB/s"', "copy.bwlimit", /size per second like 100M/],
     ['[dns]\nzone = "farm;"', "dns.zone", /DNS name/],
     ["[dns]\nresolve_timeout_ms = -1", "dns.resolve_timeout_ms", /0/],
     ['[dns]\nunit = "bind9; rm -rf /"', "dns.unit", /systemd unit name/],

@@ -34,6 +34,10 @@ class Manager extends dbusInterface.Interface {
   RestartUnit(name: string, mode: string): string {
     return this.standIn.job("RestartUnit", name, mode, this);
   }
+  // The copy throttle's scope (issue 12): the properties are kept in the call for the test to read.
+  StartTransientUnit(name: string, mode: string, props: unknown[], aux: unknown[]): string {
+    return this.standIn.job("StartTransientUnit", name, mode, this, [props, aux]);
+  }
   // Calling it emits the signal; the return value is the signal's body.
   JobRemoved(id: number, job: string, unit: string, result: string): unknown[] {
     return [id, job, unit, result];
@@ -44,6 +48,7 @@ Manager.configureMembers({
     Subscribe: {},
     ReloadUnit: { inSignature: "ss", outSignature: "o" },
     RestartUnit: { inSignature: "ss", outSignature: "o" },
+    StartTransientUnit: { inSignature: "ssa(sv)a(sa(sv))", outSignature: "o" },
   },
   signals: { JobRemoved: { signature: "uoss" } },
 });
@@ -80,8 +85,8 @@ export class SystemdStandIn {
     await this.bus.releaseName(SYSTEMD_NAME);
   }
 
-  job(method: string, unit: string, mode: string, manager: Manager): string {
-    this.calls.push({ method, args: [unit, mode] });
+  job(method: string, unit: string, mode: string, manager: Manager, more: unknown[] = []): string {
+    this.calls.push({ method, args: [unit, mode, ...more] });
     const s = this.script(unit);
     if ("error" in s) throw new DBusError(s.error, s.text);
     const id = this.nextId++;

@@ -1,4 +1,5 @@
 // dd copy: argv, and the progress parser fed coreutils 9.1 stderr recorded on loop devices.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import type { OpEvent } from "../../src/api/events.js";
@@ -12,6 +13,8 @@ import {
   type DdProgress,
 } from "../../src/host/copy.js";
 import { DryRunRunner, type RunOptions } from "../../src/host/runner.js";
+import { Throttler } from "../../src/host/throttle/choose.js";
+import type { ThrottleMechanism } from "../../src/host/throttle/types.js";
 import { ScriptedRunner, recording } from "../fakes/scripted-runner.js";
 
 const PROGRESS = recording("dd-9.1-progress-stderr.txt");
@@ -212,5 +215,109 @@ describe("Copier", () => {
     });
     expect(events.at(-1)).toMatchObject({ bytes: TOTAL, etaMs: 0 });
     expect(etaMs(0, 100, 0)).toBeNull();
+  });
+});
+
+describe("Copier with a write limit", () => {
+  const dev = `/dev/${readFileSync("/proc/partitions", "utf8").match(/\b(loop\d+)$/m)?.[1]}`;
+  const argv = ARGV.map((a) => (a === `of=${DST}` ? `of=${dev}` : a));
+  /** A mechanism that records what the Copier asks of its session. */
+  const recorder = () => {
+    const seen: string[] = [];
+    const mechanism: ThrottleMechanism = {
+      name: "cgroup-v2",
+      start: async (t) => ({
+        info: {
+          limitBytesPerSec: t.limitBytesPerSec,
+          mechanism: "cgroup-v2",
+          detail: "io.max",
+          unthrottledBytes: 0,
+        },
+        around: (spawn) => (seen.push("enter"), spawn()),
+        attach: (pid) => void seen.push(`attach ${pid}`),
+        ready: async () => void seen.push("ready"),
+        release: async () => void seen.push("release"),
+      }),
+    };
+    return { seen, throttler: new Throttler(() => mechanism) };
+  };
+  // the runner's part: the fork inside aroundSpawn, then onSpawn with the PID
+  const spawning =
+    (seen: string[]) =>
+    (_argv: readonly string[], opts: RunOptions): void => {
+      opts.aroundSpawn!(() => seen.push("fork"));
+      opts.onSpawn?.(4242);
+      feeding([PROGRESS])(_argv, opts);
+    };
+
+  it.skipIf(dev === "/dev/undefined")(
+    "forks dd inside the throttle, says so in an event and the report, releases it",
+    async () => {
+      const { seen, throttler } = recorder();
+      const r = new ScriptedRunner([{ argv, effect: spawning(seen) }]);
+      const events: OpEvent[] = [];
+      const report = await new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(
+        SRC,
+        dev,
+        TOTAL,
+        (e) => events.push(e),
+      );
+      expect(seen).toEqual(["enter", "fork", "attach 4242", "ready", "release"]);
+      const throttle = {
+        limitBytesPerSec: 2 ** 20,
+        mechanism: "cgroup-v2",
+        detail: "io.max",
+        unthrottledBytes: 0,
+      };
+      expect(events.filter((e) => e.type === "copy-throttle")).toEqual([
+        { type: "copy-throttle", ...throttle },
+      ]);
+      expect(report).toEqual({ bytes: TOTAL, ms: 44_889, rateBytesPerSec: 144e6, throttle });
+    },
+  );
+
+  it.skipIf(dev === "/dev/undefined")(
+    "releases the throttle when dd fails; --bwlimit 0 means none",
+    async () => {
+      const { seen, throttler } = recorder();
+      const r = new ScriptedRunner([{ argv, effect: spawning(seen), exitCode: 1 }]);
+      await expect(
+        new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(SRC, dev, TOTAL, () => {}),
+      ).rejects.toThrow(FarmError);
+      expect(seen.at(-1)).toBe("release");
+      const none = recorder();
+      const r2 = new ScriptedRunner([{ argv, effect: feeding([PROGRESS]) }]);
+      const report = await new Copier(r2, { bwlimit: 2 ** 20, throttler: none.throttler }).copy(
+        SRC,
+        dev,
+        TOTAL,
+        () => {},
+        undefined,
+        undefined,
+        { bwlimit: 0 },
+      );
+      expect(none.seen).toEqual([]);
+      expect(report!.throttle).toBeNull();
+    },
+  );
+
+  it("in a dry run, says which mechanism would limit the copy and makes nothing", async () => {
+    const { seen, throttler } = recorder();
+    const events: OpEvent[] = [];
+    const dry = new DryRunRunner(new ScriptedRunner([]));
+    const report = await new Copier(dry, { bwlimit: 100 * 2 ** 20, throttler, dryRun: true }).copy(
+      SRC,
+      DST,
+      TOTAL,
+      (e) => events.push(e),
+    );
+    expect(report).toBeNull();
+    expect(events).toEqual([
+      {
+        type: "info",
+        message: `the copy would be limited to ${100 * 2 ** 20} bytes/s by cgroup-v2`,
+      },
+    ]);
+    expect(seen).toEqual([]);
   });
 });

@@ -164,6 +164,7 @@ describe("clone gallifrey gallifrey-dev", () => {
       [{ ip: "10.10.61.9" }, /outside the farm subnet/],
       [{ mac: "00:16:3e:00:00:01" }, /not a 52:54 MAC/],
       [{ memory: "4X" }, /not a size/],
+      [{ bwlimit: "fast" }, /--bwlimit 'fast' is not a size/],
     ] as const) {
       h = harness();
       const before = h.snapshot();

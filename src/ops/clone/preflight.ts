@@ -2,7 +2,7 @@
 import { basename } from "node:path";
 import { AlreadyExists, BadInput, forField, NotFound, Unavailable } from "../../api/errors.js";
 import { sshPorts, type Config } from "../../config/schema.js";
-import { checkBalloonFloor, formatSize, parseSize } from "../../config/size.js";
+import { checkBalloonFloor, formatSize, parseRate, parseSize } from "../../config/size.js";
 import type { Inventory } from "../../state/inventory.js";
 import { checkIp, checkMac, checkSshPort, parseSubnet } from "../allocate.js";
 import { checkLabel, parseInstanceName, vmNames, webName, type NameConfig } from "../names.js";
@@ -60,7 +60,13 @@ export function checkRequest(req: CloneRequest, config: Config): void {
   if (req.web) field("web", () => webName(req.name, nameConfig(config), req.web!));
   if (req.vars !== undefined) checkVars(req.vars);
   if (req.lease !== undefined) field("lease", () => leaseMs(req.lease!, config));
+  if (req.bwlimit !== undefined) field("bwlimit", () => bwlimitOf(req));
   if (req.farm !== undefined) field("farm", () => checkMembership(req));
+}
+
+/** --bwlimit in bytes/s for the copy: 0 = none for this clone; undefined = [copy] bwlimit. */
+export function bwlimitOf(req: Pick<CloneRequest, "bwlimit">): number | undefined {
+  return req.bwlimit === undefined ? undefined : parseRate(req.bwlimit, "--bwlimit");
 }
 
 /** A farm member's clone: its tags must be ones Ganeti takes, and it must be the member it says. */

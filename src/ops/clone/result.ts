@@ -25,6 +25,7 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
     lv: ctx.targetLv?.name ?? null,
     lvUuid: ctx.targetLv?.uuid ?? null,
     diskBytes: f.source.sizeBytes,
+    copy: ctx.copy ?? null,
     source: f.source.fqdn,
     guest: ctx.guest ?? null,
     expiresAt: ctx.expiresAt ?? null,

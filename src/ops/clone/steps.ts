@@ -1,7 +1,7 @@
 // The clone as saga steps (DESIGN.md section 2): each checks before it acts, so do and undo can be
 // repeated after a crash; every LV is identified by the UUID recorded when it was made, or, when a
 // crash came before that record, by the tag farmd_op_<id> it was created with.
-import type { CloneResult, GuestResult } from "../../api/clone.js";
+import type { CloneResult, CopyReport, GuestResult } from "../../api/clone.js";
 import { NotFound, OperationFailed } from "../../api/errors.js";
 import type { EventSink } from "../../api/events.js";
 import { sshPorts } from "../../config/schema.js";
@@ -32,7 +32,7 @@ import type { SagaStep, StepHandle } from "../saga.js";
 import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
 import { checkHostTemplates } from "./host-templates.js";
 import { assertOwnLv } from "./own-lv.js";
-import { preflight, type PreflightDeps } from "./preflight.js";
+import { bwlimitOf, preflight, type PreflightDeps } from "./preflight.js";
 import { balloonStep, recordStep } from "./finish.js";
 import { copyOptions, createThinDisk, skipsCopy, skipsSnapshot } from "./thin.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
@@ -66,6 +66,8 @@ export interface CloneCtx {
   snapshotUuid?: string;
   warnings: string[];
   balloonReached?: number | null;
+  /** The copy step's figures and throttle, for the result. */
+  copy?: CopyReport | null;
   guest?: GuestResult;
   /** The lease's end, set by the record step; null without --lease. */
   expiresAt?: string | null;
@@ -219,14 +221,14 @@ export function cloneSteps(): SagaStep<CloneCtx>[] {
         if (skipsCopy(ctx)) return;
         if (!ctx.deps.dryRun) await assertOwnLv(lvm, target);
         const dst = lvm.devicePath(target.vg, target.name);
-        await ctx.deps.copier.copy(
+        ctx.copy = await ctx.deps.copier.copy(
           lvm.devicePath(f.source.vg, snapshotName(ctx.opId)),
           dst,
           f.source.sizeBytes,
           ctx.deps.events,
           ctx.deps.signal,
           (pid) => step.record({ pid, of: `of=${dst}` }),
-          copyOptions(ctx),
+          { ...copyOptions(ctx), bwlimit: bwlimitOf(ctx.req) },
         );
       },
       // A farmd killed mid-copy leaves its dd writing: stop it, or the LV cannot be removed.

@@ -37,8 +37,17 @@ mount -t overlay farm-testbed-sbin -o "lowerdir=$S/standin-sbin:/usr/sbin" /usr/
 # /dev/<vg>/<lv> links of the stand-in's activations: private to this namespace.
 mount -t tmpfs -o mode=755,size=1m farm-testbed-devall /dev/all
 
-# sysfs of this network namespace (Ganeti checks /sys/class/net/br0/bridge).
+# sysfs of this network namespace (Ganeti checks /sys/class/net/br0/bridge). The host's cgroup
+# hierarchies are carried over it, as farmd sees them on a real host (the copy throttle's blkio).
+if [ -d /sys/fs/cgroup ]; then
+  mkdir /run/farm-testbed-cgroup
+  mount --rbind /sys/fs/cgroup /run/farm-testbed-cgroup
+fi
 mount -t sysfs farm-testbed-sys /sys
+if [ -d /run/farm-testbed-cgroup ]; then
+  mount --move /run/farm-testbed-cgroup /sys/fs/cgroup
+  rmdir /run/farm-testbed-cgroup
+fi
 
 touch "$S/holder.ready"
 exec sleep infinity
