@@ -53,31 +53,47 @@ function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
 export async function learnEntry(
   inst: InstanceInfo,
   deps: Pick<ViewDeps, "config" | "families">,
-): Promise<{ entry: VmEntry; webName: string | null } | null> {
-  const parts = parseInstanceName(inst.name, deps.config.names.domain);
-  if (!parts) return null;
-  let names;
-  try {
-    names = vmNames(parts.name, parts.group, nameConfig(deps.config));
-  } catch {
-    return null; // a name farmctl could not have made; shown in Ganeti only
-  }
-  const probe = vmEntry(
-    names,
-    { ip: "0.0.0.0", mac: inst.nicMacs[0] ?? "", sshPort: 0 },
-    null,
-    deps.config,
+): Promise<Learned | null> {
+  return (await learnEntries([inst], deps))[0]!;
+}
+
+type Learned = { entry: VmEntry; webName: string | null };
+
+/** learnEntry of several instances, each family's files read once for them all. */
+async function learnEntries(
+  insts: readonly InstanceInfo[],
+  deps: Pick<ViewDeps, "config" | "families">,
+): Promise<(Learned | null)[]> {
+  const probes = insts.map((inst) => {
+    const parts = parseInstanceName(inst.name, deps.config.names.domain);
+    if (!parts) return null;
+    try {
+      const names = vmNames(parts.name, parts.group, nameConfig(deps.config));
+      const alloc = { ip: "0.0.0.0", mac: inst.nicMacs[0] ?? "", sshPort: 0 };
+      return vmEntry(names, alloc, null, deps.config);
+    } catch {
+      return null; // a name farmctl could not have made; shown in Ganeti only
+    }
+  });
+  const at = probes.flatMap((p, i) => (p === null ? [] : [i])); // the instances farmctl could name
+  if (at.length === 0) return probes.map(() => null);
+  const known = at.map((i) => probes[i]!);
+  const { dns, dhcp, firewall, proxy } = deps.families;
+  const [zone, hosts] = await Promise.all([dns.inspectAll(known), dhcp.inspectAll(known)]);
+  const ips = known.map(
+    (_, k) => zone[k]!.values.ip ?? hosts[k]!.values.ip ?? insts[at[k]!]!.nicIps[0] ?? "0.0.0.0",
   );
-  const ip =
-    (await deps.families.dns.inspect(probe)).values.ip ??
-    (await deps.families.dhcp.inspect(probe)).values.ip ??
-    inst.nicIps[0] ??
-    "0.0.0.0";
-  const port = (await deps.families.firewall.inspect({ ...probe, ip })).values.port;
-  const proxy = await deps.families.proxy.usage();
-  const webName =
-    proxy.names.find((n) => n === `${parts.name}.${deps.config.names.public_domain}`) ?? null;
-  return { entry: { ...probe, ip, sshPort: port ?? 0, ...(webName ? { webName } : {}) }, webName };
+  const rules = await firewall.inspectAll(known.map((p, k) => ({ ...p, ip: ips[k]! })));
+  const sites = new Set((await proxy.usage()).names);
+  const out: (Learned | null)[] = probes.map(() => null);
+  known.forEach((probe, k) => {
+    const web = `${probe.name}.${deps.config.names.public_domain}`;
+    const webName = sites.has(web) ? web : null;
+    const port = rules[k]!.values.port;
+    const entry = { ...probe, ip: ips[k]!, sshPort: port ?? 0, ...(webName ? { webName } : {}) };
+    out[at[k]!] = { entry, webName };
+  });
+  return out;
 }
 
 function handMadeRow(
@@ -117,12 +133,8 @@ async function handMadeRows(hand: InstanceInfo[], deps: ViewDeps): Promise<VmRow
   const disks = hand.length
     ? await deps.ganeti.disksOf(hand).catch(() => new Map<string, []>())
     : new Map<string, []>();
-  const rows = [];
-  for (const inst of hand) {
-    const learned = await learnEntry(inst, deps);
-    rows.push(handMadeRow(inst, learned, disks.get(inst.name) ?? [], deps));
-  }
-  return rows;
+  const learned = await learnEntries(hand, deps);
+  return hand.map((inst, i) => handMadeRow(inst, learned[i]!, disks.get(inst.name) ?? [], deps));
 }
 
 const byName = (a: VmRow, b: VmRow) =>
