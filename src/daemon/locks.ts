@@ -115,6 +115,8 @@ export function lockedGaneti(g: GanetiPort, lock: Mutex): GanetiPort {
     listInstances: () => g.listInstances(),
     instanceTags: () => g.instanceTags(),
     instanceDisks: (fqdn) => g.instanceDisks(fqdn),
+    disksOf: (instances) => g.disksOf(instances),
+    volumes: () => g.volumes(),
     add: (p, onJob) => lock.run(() => g.add(p, onJob)),
     start: (fqdn) => g.start(fqdn),
     setMemory: (fqdn, memory) => g.setMemory(fqdn, memory),

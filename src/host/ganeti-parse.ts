@@ -189,6 +189,12 @@ export function parseInstanceInfo(stdout: string): InstanceInfo {
   return info;
 }
 
+/** Parses `gnt-instance info --static <several instances>`: one "- Instance name:" item each. */
+export function parseInstanceInfos(stdout: string): InstanceInfo[] {
+  const items = stdout.split(/^(?=- Instance name: )/m).filter((t) => t.trim() !== "");
+  return items.map(parseInstanceInfo);
+}
+
 export interface GanetiFailure {
   /** Ganeti's error code (constants.ERRORS_ECODE_*), e.g. "already_exists"; null if none given. */
   errorType: string | null;

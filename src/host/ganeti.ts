@@ -8,6 +8,7 @@ import {
   LIST_SEPARATOR,
   parseGanetiFailure,
   parseInstanceInfo,
+  parseInstanceInfos,
   parseInstanceList,
   parseJobFailure,
   parseJobId,
@@ -17,10 +18,12 @@ import {
 } from "./ganeti-parse.js";
 import { checkTag } from "./ganeti-tags.js";
 import type { GanetiJob } from "./ganeti-parse.js";
-import type { GanetiInstance } from "./ganeti-parse.js";
+import type { GanetiInstance, InstanceInfo } from "./ganeti-parse.js";
+import { parseVolumes, volumesArgv, type GanetiVolume } from "./ganeti-volumes.js";
 import { unexpectedOutput } from "./parse-error.js";
 
 export type { GanetiInstance, GanetiJob, InstanceStatus } from "./ganeti-parse.js";
+export type { GanetiVolume } from "./ganeti-volumes.js";
 
 /** What a job of farmd's does, as `gnt-job list` summarizes it: OP(instance name). */
 export type JobOp = "INSTANCE_CREATE" | "INSTANCE_REMOVE";
@@ -43,6 +46,9 @@ export interface AddParams {
   /** Instance tags (a farm member's farmctl:farm:/farmctl:member:), each checked as Ganeti does. */
   tags?: readonly string[];
 }
+
+/** What disksOf needs of a listed instance. */
+export type DiskOwner = Pick<GanetiInstance, "name" | "diskTemplate" | "diskSizesBytes">;
 
 export interface InstanceDiskLv {
   index: number;
@@ -114,24 +120,35 @@ export class Ganeti {
     if (info.name !== fqdn) {
       throw unexpectedOutput("gnt-instance info", `asked for ${fqdn}, got ${info.name}`);
     }
-    if (info.disks.length !== inst.diskSizesBytes.length) {
-      throw unexpectedOutput("gnt-instance info", `disk count differs from gnt-instance list`);
+    return diskLvs(inst, info);
+  }
+
+  /**
+   * The LVs of several listed instances in one `gnt-instance info --static` (config only, no
+   * node asked): fqdn -> disks, for those whose disks are all plain LVs; no call when none is.
+   */
+  async disksOf(instances: readonly DiskOwner[]): Promise<Map<string, InstanceDiskLv[]>> {
+    const plain = instances.filter((i) => i.diskTemplate === "plain");
+    const out = new Map<string, InstanceDiskLv[]>();
+    if (plain.length === 0) return out;
+    const names = plain.map((i) => check(i.name, FQDN, "instance name"));
+    const r = await this.exec(["gnt-instance", "info", "--static", ...names], true);
+    const byName = new Map(plain.map((i) => [i.name, i]));
+    for (const info of parseInstanceInfos(r.stdout)) {
+      const inst = byName.get(info.name);
+      if (!inst) throw unexpectedOutput("gnt-instance info", `not asked for ${info.name}`);
+      try {
+        out.set(info.name, diskLvs(inst, info));
+      } catch (e) {
+        if (!(e instanceof BadInput)) throw e; // a disk of another kind: no LV to show
+      }
     }
-    return info.disks.map((d) => {
-      if (d.type !== "plain") {
-        throw new BadInput(
-          `instance '${fqdn}' disk/${d.index} uses the '${d.type}' template, not 'plain'`,
-          "farmctl only clones instances whose disks are plain LVM volumes",
-        );
-      }
-      const m = /^([^/\s]+)\/([^/\s]+)$/.exec(d.logicalId ?? "");
-      if (!m) throw unexpectedOutput("gnt-instance info", `bad logical_id of disk/${d.index}`);
-      const sizeBytes = inst.diskSizesBytes[d.index];
-      if (sizeBytes === undefined) {
-        throw unexpectedOutput("gnt-instance info", `no size for disk/${d.index}`);
-      }
-      return { index: d.index, vg: m[1]!, lv: m[2]!, sizeBytes };
-    });
+    return out;
+  }
+
+  /** Every LV of every node and the instance owning it, in one `gnt-node volumes`. */
+  async volumes(): Promise<GanetiVolume[]> {
+    return parseVolumes((await this.exec(volumesArgv(), true)).stdout);
   }
 
   /** The seed's command; --no-install already implies --no-start ("disabling startup"). */
@@ -258,6 +275,33 @@ export class Ganeti {
 }
 
 /** Turns a failed gnt-* run into a FarmError, branching on Ganeti's error type code. */
+/** A plain instance's disks: `info`'s logical_id (vg/lv) with `list`'s sizes. */
+function diskLvs(inst: DiskOwner, info: InstanceInfo): InstanceDiskLv[] {
+  const fqdn = inst.name;
+  if (info.disks.length !== inst.diskSizesBytes.length) {
+    throw unexpectedOutput(
+      "gnt-instance info",
+      `disk count of ${fqdn} differs from gnt-instance list`,
+    );
+  }
+  return info.disks.map((d) => {
+    if (d.type !== "plain") {
+      throw new BadInput(
+        `instance '${fqdn}' disk/${d.index} uses the '${d.type}' template, not 'plain'`,
+        "farmctl only clones instances whose disks are plain LVM volumes",
+      );
+    }
+    const m = /^([^/\s]+)\/([^/\s]+)$/.exec(d.logicalId ?? "");
+    if (!m)
+      throw unexpectedOutput("gnt-instance info", `bad logical_id of ${fqdn} disk/${d.index}`);
+    const sizeBytes = inst.diskSizesBytes[d.index];
+    if (sizeBytes === undefined) {
+      throw unexpectedOutput("gnt-instance info", `no size for ${fqdn} disk/${d.index}`);
+    }
+    return { index: d.index, vg: m[1]!, lv: m[2]!, sizeBytes };
+  });
+}
+
 export function ganetiError(r: RunResult): FarmError {
   const f = parseGanetiFailure(r.stderr);
   const details = { argv: [...r.argv], exitCode: r.exitCode, ganetiErrorType: f.errorType };

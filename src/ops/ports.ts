@@ -67,6 +67,16 @@ export interface InstanceInfo {
   nicIps: (string | null)[];
   nicMacs: string[];
   memoryBytes: number | null;
+  /** One size per disk, in list order (disk/0 first). */
+  diskSizesBytes: number[];
+}
+
+/** An LV of a node as Ganeti sees it, with the instance its config gives it to (null: none). */
+export interface VolumeInfo {
+  node: string;
+  vg: string;
+  name: string;
+  instance: string | null;
 }
 
 export interface AddInstance {
@@ -85,6 +95,12 @@ export interface GanetiPort {
   /** Every instance's tags, in one list call: fqdn -> tags. */
   instanceTags(): Promise<Map<string, string[]>>;
   instanceDisks(fqdn: string): Promise<{ vg: string; lv: string; sizeBytes: number }[]>;
+  /** The disks of several listed instances in one query; plain ones only (others absent). */
+  disksOf(
+    instances: readonly InstanceInfo[],
+  ): Promise<Map<string, { vg: string; lv: string; sizeBytes: number }[]>>;
+  /** Every node's LVs with their instance, in one cluster-wide query. */
+  volumes(): Promise<VolumeInfo[]>;
   /** Add and remove run as Ganeti jobs: `onJob` gets the job's id (to journal) before the wait. */
   add(p: AddInstance, onJob?: OnJob): Promise<void>;
   start(fqdn: string): Promise<void>;
@@ -178,6 +194,8 @@ export interface EntryFamily {
   /** Undoes add: the exact previous bytes if nobody touched the file since, else remove. */
   revert(entry: VmEntry, data: RevertData | undefined): Promise<void>;
   inspect(entry: VmEntry): Promise<Inspection>;
+  /** inspect() of each entry, in order, from one read of the family's files. */
+  inspectAll(entries: readonly VmEntry[]): Promise<Inspection[]>;
   /** farmctl import: the VM's hand-written lines, unchanged, inside farmctl's markers. */
   adopt(entry: VmEntry, record: (revert: RevertData) => void): Promise<void>;
   /** Undoes adopt: the exact previous bytes; never removes the VM's lines. */

@@ -175,6 +175,12 @@ export class Inventory {
     return row ? fromRow(row) : null;
   }
 
+  /** The record of a Ganeti instance name (fqdn is unique), for show's one-VM lookup. */
+  byFqdn(fqdn: string): VmRecord | null {
+    const row = this.db.prepare("SELECT * FROM vms WHERE fqdn = ?").get(fqdn) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
   /** The addresses, MACs, ports and web names the inventory holds. */
   held(): Held {
     const rows = this.list();

@@ -148,6 +148,7 @@ export class FakeHostRunner implements Runner {
     if (cmd === "gnt-instance" && argv[2] === "--submit") return this.submit(argv);
     if (cmd === "gnt-instance") return this.ganeti(sub!, argv);
     if (cmd === "gnt-job" && sub === "list") return { stdout: this.jobList() };
+    if (cmd === "gnt-node" && sub === "volumes") return { stdout: this.volumes() };
     if (["named-checkzone", "dhcpd", "nginx", "unshare"].includes(cmd!)) return { stdout: "OK\n" };
     if (cmd?.startsWith("reload-")) return {};
     throw new Error(`FakeHostRunner: unexpected command ${argv.join(" ")}`);
@@ -247,6 +248,15 @@ export class FakeHostRunner implements Runner {
     return { stderr: ddStderr(size) };
   }
 
+  /** `gnt-node volumes -o node,vg,name,instance`: the format of gnt-node-3.0.2-volumes.txt. */
+  private volumes(): string {
+    const owner = new Map([...this.instances.values()].map((i) => [i.lv, i.name]));
+    return [...this.lvs.keys()]
+      .sort()
+      .map((lv) => `host01.farm|all|${lv}|${owner.get(lv) ?? "-"}\n`)
+      .join("");
+  }
+
   private ganeti(sub: string, argv: readonly string[]) {
     const fqdn = argv.at(-1)!;
     const inst = this.instances.get(fqdn);
@@ -279,14 +289,22 @@ export class FakeHostRunner implements Runner {
               )
               .join("\n") + "\n",
         };
-      case "info":
-        if (!inst)
+      case "info": {
+        // one or several names after --static: one "- Instance name:" item each, in that order
+        const names = argv.slice(argv.indexOf("--static") + 1);
+        const items = names.map((n) => [n, this.instances.get(n)] as const);
+        if (items.some(([, i]) => !i))
           return this.fail(argv, recording("gnt-instance-3.0.2-info-unknown-name-stderr.txt"), 1);
         return {
-          stdout: recording("gnt-instance-3.0.2-info-static-stopped.txt")
-            .replaceAll("gallifrey.xivo.vm.farm", fqdn)
-            .replace(/logical_id: all\/\S+/, `logical_id: all/${inst.lv}`),
+          stdout: items
+            .map(([n, i]) =>
+              recording("gnt-instance-3.0.2-info-static-stopped.txt")
+                .replaceAll("gallifrey.xivo.vm.farm", n)
+                .replace(/logical_id: all\/\S+/, `logical_id: all/${i!.lv}`),
+            )
+            .join(""),
         };
+      }
       case "add": {
         const adopt = argv.find((a) => a.startsWith("0:adopt="))!.slice("0:adopt=".length);
         const mac = argv.find((a) => a.startsWith("0:mac="))!.slice("0:mac=".length);
@@ -359,6 +377,7 @@ function isQuery(argv: readonly string[]): boolean {
     cmd === "lvs" ||
     cmd === "vgs" ||
     (cmd === "gnt-instance" && (sub === "list" || sub === "info")) ||
+    (cmd === "gnt-node" && sub === "volumes") ||
     cmd === "gnt-job" ||
     ["named-checkzone", "dhcpd", "nginx", "unshare"].includes(cmd!)
   );

@@ -5,6 +5,7 @@ import {
   isPlaceholder,
   parseGanetiFailure,
   parseInstanceInfo,
+  parseInstanceInfos,
   parseInstanceList,
 } from "../../src/host/ganeti-parse.js";
 import { Ganeti } from "../../src/host/ganeti.js";
@@ -116,6 +117,14 @@ describe("parseInstanceInfo", () => {
     }
   });
 
+  it("splits the info of several instances, each with its own disks", () => {
+    const infos = parseInstanceInfos(rec("info-static-two"));
+    expect(infos.map((i) => [i.name, i.diskTemplate, i.disks.map((d) => d.logicalId)])).toEqual([
+      [GALLIFREY, "plain", ["all/e6f3693e-368f-4992-8c1a-b3feddf8a2c2.disk0"]],
+      ["vm0001.scale.vm.farm", "diskless", []],
+    ]);
+  });
+
   it("reads every disk of a multi-disk instance", () => {
     const info = parseInstanceInfo(rec("info-static-multi"));
     expect(info.disks.map((d) => [d.index, d.logicalId, d.name])).toEqual([
@@ -175,6 +184,62 @@ describe("Ganeti", () => {
     const r = new ScriptedRunner([{ argv: LIST, stdout: rec("list-running") }]);
     const err = await failure(new Ganeti(r).instanceDisks("nosuch.xivo.vm.farm"));
     expect(err.code).toBe("not_found");
+    r.assertDone();
+  });
+
+  it("reads the disks of many instances in one info call, plain ones only", async () => {
+    const [gallifrey] = parseInstanceList(rec("list-running"));
+    const diskless = { name: "vm0001.scale.vm.farm", diskTemplate: "diskless", diskSizesBytes: [] };
+    const r = new ScriptedRunner([
+      {
+        argv: ["gnt-instance", "info", "--static", GALLIFREY],
+        stdout: rec("info-static-stopped"),
+        effect: readOnly(true),
+      },
+    ]);
+    const g = new Ganeti(r);
+    expect(await g.disksOf([gallifrey!, diskless])).toEqual(
+      new Map([
+        [
+          GALLIFREY,
+          [
+            {
+              index: 0,
+              vg: "all",
+              lv: "5901b76b-1be1-4f2c-a03c-b2ceb3c15d06.disk0",
+              sizeBytes: GiB,
+            },
+          ],
+        ],
+      ]),
+    );
+    expect(await g.disksOf([diskless])).toEqual(new Map()); // nothing to ask: no call
+    r.assertDone();
+  });
+
+  it("maps every LV to its instance with one gnt-node volumes", async () => {
+    const r = new ScriptedRunner([
+      {
+        argv: [
+          "gnt-node",
+          "volumes",
+          "--no-headers",
+          "--separator=|",
+          "-o",
+          "node,vg,name,instance",
+        ],
+        stdout: recording("gnt-node-3.0.2-volumes.txt"),
+        effect: readOnly(true),
+      },
+    ]);
+    expect(await new Ganeti(r).volumes()).toEqual([
+      {
+        node: "host01.farm",
+        vg: "all",
+        name: "e6f3693e-368f-4992-8c1a-b3feddf8a2c2.disk0",
+        instance: GALLIFREY,
+      },
+    ]);
     r.assertDone();
   });
 

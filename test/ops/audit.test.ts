@@ -21,7 +21,15 @@ describe("farmctl audit", () => {
     h = harness();
     expect(await codes()).toEqual([]);
     await h.clone({});
+    const calls = h.runner.calls.length;
     expect(await codes()).toEqual([]);
+    // Two cluster-wide Ganeti queries, whatever the number of VMs; never one per instance.
+    expect(
+      h.runner.calls
+        .slice(calls)
+        .filter((a) => a[0]!.startsWith("gnt-"))
+        .map((a) => a.slice(0, 2).join(" ")),
+    ).toEqual(["gnt-instance list", "gnt-node volumes"]);
     expect((await auditAndFix(deps(), false)).clean).toBe(true);
   });
 

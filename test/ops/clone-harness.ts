@@ -60,6 +60,26 @@ export function zoneSerial(files: Map<string, string>): number {
   return Number(/(\d{10})\s*; Serial/.exec(zone)![1]);
 }
 
+/** The four families' sections over a copy of host01's etc/ under `root` (reloads simulated). */
+export function familiesToml(root: string, firewallExtra = ""): string {
+  const etc = (p: string) => join(root, "etc", p);
+  return `[dns]
+zone_file = "${etc("bind/db.farm")}"
+reload = ["reload-dns"]
+[dhcp]
+config = "${etc("dhcp/dhcpd.conf")}"
+reload = ["reload-dhcp"]
+[firewall]
+rules = "${etc("shorewall/rules")}"
+params = "${etc("shorewall/params")}"
+${firewallExtra}
+reload = ["reload-firewall"]
+[proxy]
+sites_available = "${etc("nginx/sites-available")}"
+sites_enabled = "${etc("nginx/sites-enabled")}"
+reload = ["reload-proxy"]`;
+}
+
 export interface Harness {
   root: string;
   config: Config;
@@ -94,20 +114,7 @@ export function harness(
   const config = parseConfig(
     `state_dir = "${root}/state"
 ${templatesDir ? `templates_dir = "${templatesDir}"` : ""}
-[dns]
-zone_file = "${etc("bind/db.farm")}"
-reload = ["reload-dns"]
-[dhcp]
-config = "${etc("dhcp/dhcpd.conf")}"
-reload = ["reload-dhcp"]
-[firewall]
-rules = "${etc("shorewall/rules")}"
-params = "${etc("shorewall/params")}"
-reload = ["reload-firewall"]
-[proxy]
-sites_available = "${etc("nginx/sites-available")}"
-sites_enabled = "${etc("nginx/sites-enabled")}"
-reload = ["reload-proxy"]
+${familiesToml(root)}
 ${extraToml}`,
     "test.toml",
   );

@@ -58,6 +58,13 @@ describe("farmctl list", () => {
       source: "gallifrey.xivo.vm.farm",
       lv: expect.stringMatching(/\.disk0$/),
     });
+    // One list for every VM, and one info for the hand-made ones' LVs: no Ganeti call per VM.
+    const calls = h.runner.calls.length;
+    await listVms(h.deps());
+    expect(h.runner.calls.slice(calls).map((a) => a.slice(0, 4).join(" "))).toEqual([
+      "gnt-instance list --no-headers --separator=|",
+      "gnt-instance info --static gallifrey.xivo.vm.farm",
+    ]);
     h.runner.instances.delete(r.instance); // someone removed it behind farmctl's back
     expect((await listVms(h.deps()))[1]!.state).toBe("missing");
   });

@@ -37,17 +37,27 @@ function lines(text: string): Line[] {
   return out;
 }
 
+/** The first whole line equal to `key` (as lines() keys it) from offset `from`; found with
+ *  indexOf, not by splitting the file: audit looks up 1,000 VMs' blocks in files of 1,000 blocks. */
+function findLine(text: string, key: string, from: number): Line | undefined {
+  for (let pos = text.indexOf(key, from); pos >= 0; pos = text.indexOf(key, pos + 1)) {
+    if (pos > 0 && text[pos - 1] !== "\n") continue;
+    const nl = text.indexOf("\n", pos);
+    const lineEnd = nl < 0 ? text.length : nl;
+    if (text.slice(pos, lineEnd).trimEnd() === key)
+      return { start: pos, next: nl < 0 ? text.length : nl + 1, key };
+  }
+  return undefined;
+}
+
 /** farmctl's block for fqdn, or undefined; a begin marker without its end is a hand-damaged file. */
 export function findBlock(text: string, comment: string, fqdn: string): Block | undefined {
   checkFqdn(fqdn);
   const m = markers(comment, fqdn);
-  const ls = lines(text);
-  const i = ls.findIndex((l) => l.key === m.begin);
-  if (i < 0) return undefined;
-  const j = ls.findIndex((l, k) => k > i && l.key === m.end);
-  const begin = ls[i]!;
-  const end = ls[j];
-  if (j < 0 || !end) {
+  const begin = findLine(text, m.begin, 0);
+  if (!begin) return undefined;
+  const end = findLine(text, m.end, begin.next);
+  if (!end) {
     throw new BadInput(
       `farmctl's block for ${fqdn} has no end marker`,
       `repair the file by hand: add "${m.end}" after the entry or delete "${m.begin}"`,

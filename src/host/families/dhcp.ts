@@ -97,7 +97,16 @@ export class DhcpFamily {
   }
 
   async inspect(entry: VmEntry): Promise<Inspection> {
+    return this.inspectIn(await this.text(), entry);
+  }
+
+  /** Each entry's inspection from one read of the files (audit: 1,000 VMs, not 1,000 reads). */
+  async inspectAll(entries: readonly VmEntry[]): Promise<Inspection[]> {
     const text = await this.text();
+    return entries.map((e) => this.inspectIn(text, e));
+  }
+
+  private inspectIn(text: string, entry: VmEntry): Inspection {
     const block = dhcpd.findEntry(text, entry.fqdn);
     if (!block) {
       const hand = mentioning(this.o.config, text, [entry.fqdn, entry.name]);

@@ -111,11 +111,27 @@ export class DnsFamily {
   }
 
   async inspect(entry: VmEntry): Promise<Inspection> {
+    return this.inspectIn(await this.text(), entry);
+  }
+
+  /** Each entry's inspection from one read of the files (audit: 1,000 VMs, not 1,000 reads). */
+  async inspectAll(entries: readonly VmEntry[]): Promise<Inspection[]> {
     const text = await this.text();
+    let parsed: ReturnType<typeof records> | undefined; // the zone's records, parsed once if needed
+    return entries.map((e) =>
+      this.inspectIn(text, e, () => (parsed ??= records(text, this.o.zone))),
+    );
+  }
+
+  private inspectIn(
+    text: string,
+    entry: VmEntry,
+    zoneRecords = () => records(text, this.o.zone),
+  ): Inspection {
     const block = zone.findEntry(text, entry.fqdn);
     if (!block) {
       const hand = mentioning(this.o.zoneFile, text, [entry.zoneName, entry.fqdn]);
-      const ips = records(text, this.o.zone).filter(
+      const ips = zoneRecords().filter(
         (r) => r.type === "A" && r.owner === entry.fqdn.toLowerCase(),
       );
       return {

@@ -169,7 +169,19 @@ export class FirewallFamily {
   }
 
   async inspect(entry: VmEntry): Promise<Inspection> {
-    const { rules, params } = await this.texts();
+    return this.inspectIn(await this.texts(), entry);
+  }
+
+  /** Each entry's inspection from one read of the files (audit: 1,000 VMs, not 1,000 reads). */
+  async inspectAll(entries: readonly VmEntry[]): Promise<Inspection[]> {
+    const texts = await this.texts();
+    return entries.map((e) => this.inspectIn(texts, e));
+  }
+
+  private inspectIn(
+    { rules, params }: { rules: string; params: string },
+    entry: VmEntry,
+  ): Inspection {
     const rule = sw.findRule(rules, entry.fqdn);
     const param = sw.findParam(params, entry.fqdn);
     const ruleLines = rule

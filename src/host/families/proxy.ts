@@ -153,6 +153,13 @@ export class ProxyFamily {
     await this.o.service.reload();
   }
 
+  /** A site file per VM: each entry's own files, read once each. */
+  async inspectAll(entries: readonly VmEntry[]): Promise<Inspection[]> {
+    const out: Inspection[] = [];
+    for (const e of entries) out.push(await this.inspect(e));
+    return out;
+  }
+
   async inspect(entry: VmEntry): Promise<Inspection> {
     if (!entry.webName) return { present: true, lines: [], values: {} };
     const { file, link } = this.site(entry);

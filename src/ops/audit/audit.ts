@@ -2,7 +2,8 @@
 // `--fix` repairs only what is safe (re-add an entry, remove a farmctl snapshot), never a disk.
 import type { AuditReport, Finding } from "../../api/inventory.js";
 import { isLive } from "../../api/live.js";
-import { checkVm, entryOf, type AuditDeps } from "./checks.js";
+import type { VmRecord } from "../../state/inventory.js";
+import { checkVm, entryOf, FAMILIES, type AuditDeps, type Seen } from "./checks.js";
 
 const SNAPSHOT = /^farm-snap-([0-9a-f]+)$/;
 
@@ -20,10 +21,37 @@ function duplicates(kind: string, pairs: [string, string][]): Finding[] {
     }));
 }
 
+async function resolveAll(records: VmRecord[], deps: AuditDeps): Promise<Map<string, string[]>> {
+  const names = [...new Set(records.map((r) => r.fqdn))];
+  const addresses = await Promise.all(names.map((n) => deps.resolve(n)));
+  return new Map(names.map((n, i) => [n, addresses[i]!]));
+}
+
+/** Each VM's entries in the four families, from one read of each family's files. */
+async function inspectAll(
+  records: VmRecord[],
+  deps: AuditDeps,
+): Promise<Map<string, Seen["entries"]>> {
+  const entries = records.map((r) => entryOf(r, deps));
+  const [dns, dhcp, firewall, proxy] = await Promise.all(
+    FAMILIES.map((f) => deps.families[f].inspectAll(entries)),
+  );
+  return new Map(
+    records.map((r, i) => [
+      r.name,
+      { dns: dns![i]!, dhcp: dhcp![i]!, firewall: firewall![i]!, proxy: proxy![i]! },
+    ]),
+  );
+}
+
 export async function audit(deps: AuditDeps): Promise<Finding[]> {
   const { config, inventory, ganeti, lvm, families, journal } = deps;
+  // Two cluster-wide Ganeti queries, never one per instance: the instances and every LV's owner.
   const instances = await ganeti.listInstances();
+  const volumes = await ganeti.volumes();
   const lvs = await lvm.list(config.lvm.vg);
+  const byFqdn = new Map(instances.map((i) => [i.name, i]));
+  const lvUuids = new Set(lvs.map((l) => l.uuid));
   // A VM that an unfinished operation (queued, running, interrupted, recovering) works on is that
   // operation's: its entries may be half made or half removed on purpose, so they are not judged.
   const live = new Map(
@@ -33,7 +61,12 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
       .map((op) => [op.target, op]),
   );
   const findings: Finding[] = [];
-  const records = inventory.list().filter((r) => r.state === "ready");
+  const all = inventory.list();
+  const records = all.filter((r) => r.state === "ready");
+  // Names are looked up all at once (the resolver's lookups overlap), then checked VM by VM.
+  const resolved = await resolveAll(records, deps);
+  const checked = records.filter((r) => !live.has(r.name));
+  const entries = await inspectAll(checked, deps);
   for (const r of records) {
     const op = live.get(r.name);
     if (op)
@@ -44,10 +77,22 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
         message: `${r.name} is being worked on by operation ${op.id} (${op.kind}, ${op.state}); not checked`,
         fix: `let it finish, or \`farmctl resume ${op.id}\` / \`farmctl cancel ${op.id}\` if interrupted`,
       });
-    else findings.push(...(await checkVm(r, instances, lvs, deps)));
+    else
+      findings.push(
+        ...checkVm(
+          r,
+          {
+            inst: byFqdn.get(r.fqdn),
+            lvUuids,
+            entries: entries.get(r.name)!,
+            resolved: resolved.get(r.fqdn)!,
+          },
+          deps,
+        ),
+      );
   }
 
-  const known = new Set(inventory.list().map((r) => r.fqdn));
+  const known = new Set(all.map((r) => r.fqdn));
   for (const family of ["dns", "dhcp", "firewall", "proxy"] as const) {
     for (const fqdn of await families[family].blockNames()) {
       if (known.has(fqdn)) continue;
@@ -61,14 +106,11 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
     }
   }
 
-  const used = new Set<string>();
-  for (const inst of instances)
-    for (const d of await ganeti.instanceDisks(inst.name).catch(() => [])) used.add(d.lv);
+  const used = new Set(
+    volumes.filter((v) => v.instance !== null && v.vg === config.lvm.vg).map((v) => v.name),
+  );
   const inFlight = new Set(
-    inventory
-      .list()
-      .filter((r) => r.state !== "ready")
-      .flatMap((r) => [r.lvName, r.lvUuid]),
+    all.filter((r) => r.state !== "ready").flatMap((r) => [r.lvName, r.lvUuid]),
   );
   for (const lv of lvs) {
     const snap = SNAPSHOT.exec(lv.name);
@@ -111,8 +153,9 @@ export async function audit(deps: AuditDeps): Promise<Finding[]> {
     ]),
   );
   const ports = await families.firewall.dnatPorts();
-  for (const p of new Set(ports)) {
-    const n = ports.filter((x) => x === p).length;
+  const counts = new Map<number, number>();
+  for (const p of ports) counts.set(p, (counts.get(p) ?? 0) + 1);
+  for (const [p, n] of counts) {
     if (n > 1)
       findings.push({
         severity: "error",

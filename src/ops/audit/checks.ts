@@ -8,7 +8,7 @@ import { nameConfig } from "../clone/preflight.js";
 import { recordedScope, vmEntry } from "../entry.js";
 import type { ViewDeps } from "../inventory/view.js";
 import { vmNames } from "../names.js";
-import type { InstanceInfo, LvInfo } from "../ports.js";
+import type { InstanceInfo, Inspection } from "../ports.js";
 
 export interface AuditDeps extends ViewDeps {
   resolve: Resolver;
@@ -26,16 +26,23 @@ export function entryOf(r: VmRecord, deps: Pick<AuditDeps, "config">): VmEntry {
   return vmEntry(names, r, r.webName, deps.config, recordedScope(r));
 }
 
-export async function checkVm(
-  r: VmRecord,
-  instances: InstanceInfo[],
-  lvs: LvInfo[],
-  deps: AuditDeps,
-): Promise<Finding[]> {
+/** What the host-wide reads found for one VM: its instance, its entries, its name's addresses. */
+export interface Seen {
+  inst: InstanceInfo | undefined;
+  /** Every LV UUID of the VG. */
+  lvUuids: ReadonlySet<string>;
+  entries: Record<(typeof FAMILIES)[number], Inspection>;
+  resolved: string[];
+}
+
+export const FAMILIES = ["dns", "dhcp", "firewall", "proxy"] as const;
+
+/** One VM against what was read of the host once for all VMs: no read of its own. */
+export function checkVm(r: VmRecord, seenHost: Seen, deps: AuditDeps): Finding[] {
+  const { inst, lvUuids, resolved } = seenHost;
   const out: Finding[] = [];
   const vm = r.name;
   const add = (f: Omit<Finding, "vm">) => out.push({ vm, ...f });
-  const inst = instances.find((i) => i.name === r.fqdn);
   if (!inst) {
     add({
       severity: "error",
@@ -68,7 +75,7 @@ export async function checkVm(
       });
     }
   }
-  if (r.lvUuid && !lvs.some((l) => l.uuid === r.lvUuid)) {
+  if (r.lvUuid && !lvUuids.has(r.lvUuid)) {
     add({
       severity: "error",
       code: "disk-missing",
@@ -76,16 +83,15 @@ export async function checkVm(
       fix: "restore it from a backup, or `farmctl destroy` the VM",
     });
   }
-  const entry = entryOf(r, deps);
   const expected = {
     dns: { ip: r.ip },
     dhcp: { ip: r.ip, mac: r.mac },
     firewall: { ip: r.ip, port: r.sshPort },
     proxy: { webName: r.webName ?? undefined },
   };
-  for (const family of ["dns", "dhcp", "firewall", "proxy"] as const) {
+  for (const family of FAMILIES) {
     if (family === "proxy" && !r.webName) continue;
-    const seen = await deps.families[family].inspect(entry);
+    const seen = seenHost.entries[family];
     if (!seen.present) {
       add({
         severity: "error",
@@ -112,7 +118,6 @@ export async function checkVm(
       }
     }
   }
-  const resolved = await deps.resolve(r.fqdn);
   if (!resolved.includes(r.ip)) {
     add({
       severity: "error",

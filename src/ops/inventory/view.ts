@@ -53,37 +53,56 @@ function rowOf(r: VmRecord, inst: InstanceInfo | undefined): VmRow {
 export async function learnEntry(
   inst: InstanceInfo,
   deps: Pick<ViewDeps, "config" | "families">,
-): Promise<{ entry: VmEntry; webName: string | null } | null> {
-  const parts = parseInstanceName(inst.name, deps.config.names.domain);
-  if (!parts) return null;
-  let names;
-  try {
-    names = vmNames(parts.name, parts.group, nameConfig(deps.config));
-  } catch {
-    return null; // a name farmctl could not have made; shown in Ganeti only
-  }
-  const probe = vmEntry(
-    names,
-    { ip: "0.0.0.0", mac: inst.nicMacs[0] ?? "", sshPort: 0 },
-    null,
-    deps.config,
-  );
-  const ip =
-    (await deps.families.dns.inspect(probe)).values.ip ??
-    (await deps.families.dhcp.inspect(probe)).values.ip ??
-    inst.nicIps[0] ??
-    "0.0.0.0";
-  const port = (await deps.families.firewall.inspect({ ...probe, ip })).values.port;
-  const proxy = await deps.families.proxy.usage();
-  const webName =
-    proxy.names.find((n) => n === `${parts.name}.${deps.config.names.public_domain}`) ?? null;
-  return { entry: { ...probe, ip, sshPort: port ?? 0, ...(webName ? { webName } : {}) }, webName };
+): Promise<Learned | null> {
+  return (await learnEntries([inst], deps))[0]!;
 }
 
-async function handMadeRow(inst: InstanceInfo, deps: ViewDeps): Promise<VmRow> {
-  const learned = await learnEntry(inst, deps);
+type Learned = { entry: VmEntry; webName: string | null };
+
+/** learnEntry of several instances, each family's files read once for them all. */
+async function learnEntries(
+  insts: readonly InstanceInfo[],
+  deps: Pick<ViewDeps, "config" | "families">,
+): Promise<(Learned | null)[]> {
+  const probes = insts.map((inst) => {
+    const parts = parseInstanceName(inst.name, deps.config.names.domain);
+    if (!parts) return null;
+    try {
+      const names = vmNames(parts.name, parts.group, nameConfig(deps.config));
+      const alloc = { ip: "0.0.0.0", mac: inst.nicMacs[0] ?? "", sshPort: 0 };
+      return vmEntry(names, alloc, null, deps.config);
+    } catch {
+      return null; // a name farmctl could not have made; shown in Ganeti only
+    }
+  });
+  const at = probes.flatMap((p, i) => (p === null ? [] : [i])); // the instances farmctl could name
+  if (at.length === 0) return probes.map(() => null);
+  const known = at.map((i) => probes[i]!);
+  const { dns, dhcp, firewall, proxy } = deps.families;
+  const [zone, hosts] = await Promise.all([dns.inspectAll(known), dhcp.inspectAll(known)]);
+  const ips = known.map(
+    (_, k) => zone[k]!.values.ip ?? hosts[k]!.values.ip ?? insts[at[k]!]!.nicIps[0] ?? "0.0.0.0",
+  );
+  const rules = await firewall.inspectAll(known.map((p, k) => ({ ...p, ip: ips[k]! })));
+  const sites = new Set((await proxy.usage()).names);
+  const out: (Learned | null)[] = probes.map(() => null);
+  known.forEach((probe, k) => {
+    const web = `${probe.name}.${deps.config.names.public_domain}`;
+    const webName = sites.has(web) ? web : null;
+    const port = rules[k]!.values.port;
+    const entry = { ...probe, ip: ips[k]!, sshPort: port ?? 0, ...(webName ? { webName } : {}) };
+    out[at[k]!] = { entry, webName };
+  });
+  return out;
+}
+
+function handMadeRow(
+  inst: InstanceInfo,
+  learned: { entry: VmEntry; webName: string | null } | null,
+  disks: { lv: string; sizeBytes: number }[],
+  deps: ViewDeps,
+): VmRow {
   const parts = parseInstanceName(inst.name, deps.config.names.domain);
-  const disks = await deps.ganeti.instanceDisks(inst.name).catch(() => []);
   return {
     name: parts?.name ?? inst.name,
     group: parts?.group ?? "",
@@ -109,44 +128,74 @@ async function handMadeRow(inst: InstanceInfo, deps: ViewDeps): Promise<VmRow> {
   };
 }
 
+/** Rows of the hand-made instances: their LVs from one Ganeti query for them all. */
+async function handMadeRows(hand: InstanceInfo[], deps: ViewDeps): Promise<VmRow[]> {
+  const disks = hand.length
+    ? await deps.ganeti.disksOf(hand).catch(() => new Map<string, []>())
+    : new Map<string, []>();
+  const learned = await learnEntries(hand, deps);
+  return hand.map((inst, i) => handMadeRow(inst, learned[i]!, disks.get(inst.name) ?? [], deps));
+}
+
+const byName = (a: VmRow, b: VmRow) =>
+  a.name.localeCompare(b.name) || a.group.localeCompare(b.group);
+
+/** One `gnt-instance list` for all, never a Ganeti call per VM. */
 export async function listVms(deps: ViewDeps): Promise<VmRow[]> {
   const instances = await deps.ganeti.listInstances();
+  const byFqdn = new Map(instances.map((i) => [i.name, i]));
   const records = deps.inventory.list();
   const known = new Set(records.map((r) => r.fqdn));
-  const rows = records.map((r) =>
-    rowOf(
-      r,
-      instances.find((i) => i.name === r.fqdn),
-    ),
+  const rows = records.map((r) => rowOf(r, byFqdn.get(r.fqdn)));
+  rows.push(
+    ...(await handMadeRows(
+      instances.filter((i) => !known.has(i.name)),
+      deps,
+    )),
   );
-  for (const inst of instances) if (!known.has(inst.name)) rows.push(await handMadeRow(inst, deps));
-  return rows.sort((a, b) => a.name.localeCompare(b.name) || a.group.localeCompare(b.group));
+  return rows.sort(byName);
+}
+
+/** The one VM `name` (its short name or instance name), as listVms would show it. */
+async function findRow(
+  deps: ViewDeps,
+  name: string,
+): Promise<{ vm: VmRow; record: VmRecord | null; inst: InstanceInfo | undefined } | null> {
+  const instances = await deps.ganeti.listInstances();
+  const candidates: { vm: VmRow; record: VmRecord | null; inst: InstanceInfo | undefined }[] = [];
+  for (const record of [deps.inventory.get(name), deps.inventory.byFqdn(name)]) {
+    if (!record || candidates.some((c) => c.record?.name === record.name)) continue;
+    const inst = instances.find((i) => i.name === record.fqdn);
+    candidates.push({ vm: rowOf(record, inst), record, inst });
+  }
+  const hand = instances.filter(
+    (i) =>
+      (i.name === name || parseInstanceName(i.name, deps.config.names.domain)?.name === name) &&
+      !deps.inventory.byFqdn(i.name),
+  );
+  for (const [i, vm] of (await handMadeRows(hand, deps)).entries())
+    candidates.push({ vm, record: null, inst: hand[i] });
+  return candidates.sort((a, b) => byName(a.vm, b.vm))[0] ?? null;
 }
 
 export async function showVm(deps: ViewDeps, name: string): Promise<VmDetail> {
-  const rows = (await listVms(deps)).filter((r) => r.name === name || r.instance === name);
-  if (rows.length === 0)
+  const found = await findRow(deps, name);
+  if (!found)
     throw new NotFound(
       `no VM '${name}' in the inventory or in Ganeti`,
       "`farmctl list` shows the VMs",
     );
-  const vm = rows[0]!;
-  const record = deps.inventory.get(vm.name);
-  const entry =
-    record && record.fqdn === vm.instance
-      ? vmEntry(
-          vmNames(record.name, record.group, nameConfig(deps.config)),
-          record,
-          record.webName,
-          deps.config,
-          recordedScope(record),
-        )
-      : (
-          await learnEntry(
-            (await deps.ganeti.listInstances()).find((i) => i.name === vm.instance)!,
-            deps,
-          )
-        )?.entry;
+  const { vm, inst } = found;
+  const record = found.record;
+  const entry = record
+    ? vmEntry(
+        vmNames(record.name, record.group, nameConfig(deps.config)),
+        record,
+        record.webName,
+        deps.config,
+        recordedScope(record),
+      )
+    : inst && (await learnEntry(inst, deps))?.entry;
   const files = [];
   if (entry) {
     for (const family of FAMILIES) {
@@ -162,13 +211,12 @@ export async function showVm(deps: ViewDeps, name: string): Promise<VmDetail> {
     vm.state === "running" && deps.monitor.protocolFor(vm.instance)
       ? await deps.monitor.queryBalloon(vm.instance).catch(() => null)
       : null;
-  const own = record && record.fqdn === vm.instance ? record : null;
   return {
     vm,
     files,
     operations,
     liveBalloonBytes,
-    sshHostKeys: own?.sshHostKeys ?? null,
-    vars: own?.vars ?? {},
+    sshHostKeys: record?.sshHostKeys ?? null,
+    vars: record?.vars ?? {},
   };
 }
