@@ -34,6 +34,7 @@ import { checkHostTemplates } from "./host-templates.js";
 import { assertOwnLv } from "./own-lv.js";
 import { preflight, type PreflightDeps } from "./preflight.js";
 import { balloonStep, recordStep } from "./finish.js";
+import { CLONE_NEEDS, withNeeds } from "./graph.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
 
 export type { CloneResult };
@@ -108,7 +109,12 @@ const created = (ctx: CloneCtx, step: StepHandle) => ({
   onCreated: () => step.acted(),
 });
 
+/** The clone's steps in declaration (journal) order, with the needs of graph.ts. */
 export function cloneSteps(): SagaStep<CloneCtx>[] {
+  return withNeeds(declaredSteps(), CLONE_NEEDS);
+}
+
+function declaredSteps(): SagaStep<CloneCtx>[] {
   return [
     {
       name: "preflight",
