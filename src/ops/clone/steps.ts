@@ -9,6 +9,7 @@ import type { VmEntry } from "../../host/confedit/entry.js";
 import { farmTags } from "../../host/ganeti-tags.js";
 import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
+import type { Journal } from "../../state/journal.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { cloneScope, vmEntry } from "../entry.js";
 import type {
@@ -53,6 +54,8 @@ export interface CloneDeps extends PreflightDeps {
   console: ConsolePort;
   /** Parses the first-boot block; without it the identity step learns nothing. */
   parseFirstboot?: ParseFirstboot;
+  /** The operations' journal: the result's step times. */
+  journal?: Journal;
 }
 
 export interface CloneCtx {
