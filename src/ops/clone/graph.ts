@@ -1,6 +1,7 @@
 // The clone's dependency graph: the disk branch (snapshot → create-lv → copy → drop-snapshot →
-// customize) runs while the host branch (dns, dhcp, firewall, proxy) is written, as none of those
-// needs the disk; the instance is adopted once its name resolves and its disk is ready.
+// customize) runs while the host branch (dns, dhcp, firewall, then proxy once the name resolves) is
+// written, as none of those needs the disk; the instance is adopted once its name resolves and its
+// disk is ready.
 import type { SagaStep } from "../saga.js";
 
 /** What each clone step needs done before it starts (by name; each declared before it). */
@@ -21,7 +22,8 @@ export const CLONE_NEEDS: Readonly<Record<string, readonly string[]>> = {
   start: ["adopt", "dhcp", "firewall"],
   balloon: ["start"],
   identity: ["start"],
-  proxy: ["allocate"],
+  // nginx resolves the upstream (the VM's name) when it checks and loads the site.
+  proxy: ["dns"],
   // The VM is ready only once every other step is done.
   record: ["balloon", "identity", "proxy"],
 };
