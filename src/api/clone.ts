@@ -1,6 +1,7 @@
 // Wire types of the clone operation, shared by cli, client and daemon.
 import type { CopyThrottle } from "./events.js";
 import type { MemberSpec } from "./farm.js";
+import type { StepTime } from "./step-times.js";
 import type { GuestIdentity } from "./vm.js";
 
 /** A farm member's clone: recorded with the reservation and tagged in Ganeti (issue 10). */
@@ -89,4 +90,6 @@ export interface CloneResult {
   /** When its lease runs out (ISO 8601); null without --lease, or before the clone ended. */
   expiresAt: string | null;
   warnings: string[];
+  /** When each step ran (from the journal); absent in a dry run's plan. */
+  steps?: StepTime[];
 }

@@ -7,6 +7,7 @@ import { connect } from "../client/connect.js";
 import { follow, reportOperation } from "./follow.js";
 import { formatBytes, formatExpiry, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
+import { formatStepTimes } from "../api/step-times.js";
 
 /** Repeated --var KEY=VALUE, kept raw: parsed once all are known (a repeated key is refused). */
 const collect = (v: string, all: string[] = []) => [...all, v];
@@ -188,7 +189,8 @@ function guestLine(r: CloneResult): string {
 function summary(r: CloneResult): string {
   const warn = r.warnings.map((w) => `warning: ${w}\n`).join("");
   const guest = r.guest ? formatGuest(r.guest) : "";
-  return `cloned ${r.source} into ${r.name} (operation ${r.opId})\n${table(r)}${guest}${warn}`;
+  const times = formatStepTimes(r.steps ?? []);
+  return `cloned ${r.source} into ${r.name} (operation ${r.opId})\n${table(r)}${guest}${warn}${times}`;
 }
 
 function dryRunSummary(r: CloneResult): string {

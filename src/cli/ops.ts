@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { connect } from "../client/connect.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
+import { seconds, stepTimes, type StepTime } from "../api/step-times.js";
 import { follow } from "./follow.js";
 import { printJson } from "./output.js";
 import { table } from "./table.js";
@@ -44,6 +45,9 @@ export function opsTable(ops: OperationRecord[]): string {
   );
 }
 
+const timeOf = (t: StepTime) =>
+  `+${seconds(t.startMs)}`.padStart(8) + (t.ms === null ? "" : seconds(t.ms)).padStart(8);
+
 export function opDetail(
   op: OperationRecord,
   steps: StepRecord[],
@@ -52,6 +56,8 @@ export function opDetail(
   const parent = op.parentId ? ` under ${op.parentId}` : "";
   const by = op.owner ? ` by ${op.owner}` : "";
   const head = `operation ${op.id}: ${op.kind} ${op.target}, ${op.state}${parent} (started${by} ${op.createdAt}, updated ${op.updatedAt})\n`;
+  // Start offset and duration: the steps that ran at once (a clone's branches) show as such.
+  const times = stepTimes(steps);
   const err = op.error
     ? `error: ${(op.error as { message?: string }).message ?? JSON.stringify(op.error)}\n`
     : "";
@@ -60,8 +66,8 @@ export function opDetail(
     err +
     steps
       .map(
-        (s) =>
-          `  ${String(s.seq + 1).padStart(2)} ${s.name.padEnd(14)} ${s.state}${s.error ? `: ${s.error}` : ""}`,
+        (s, i) =>
+          `  ${String(s.seq + 1).padStart(2)} ${s.name.padEnd(14)} ${timeOf(times[i]!)} ${s.state}${s.error ? `: ${s.error}` : ""}`,
       )
       .join("\n") +
     "\n" +

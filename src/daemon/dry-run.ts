@@ -27,7 +27,7 @@ export async function planOperation<Req extends object, Ctx extends { opId: stri
     const journal = new Journal(scratch);
     const params = { ...req } as Record<string, unknown>;
     ctx.opId = journal.createOperation(kind.name, kind.target(req), params);
-    const run = { opId: ctx.opId, journal, events };
+    const run = { opId: ctx.opId, journal, events, sequential: true };
     await runSaga(steps, ctx, run, enter(steps, run, admitted, held));
     return kind.result(ctx);
   } finally {

@@ -7,8 +7,10 @@ import { Command } from "commander";
 import { asFarmError, Busy, ConfigError } from "../api/errors.js";
 import { VERSION } from "../api/version.js";
 import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
 import { stateDir as resolveStateDir } from "../config/paths.js";
 import { acquireHostLock } from "../host/lock.js";
+import { sweepApplyLeftovers } from "../host/files.js";
 import { openDb } from "../state/db.js";
 import { crashHookFromEnv } from "./crash-hook.js";
 import { groupId } from "./group.js";
@@ -109,6 +111,9 @@ async function main(argv: string[]): Promise<void> {
   if (tls) log("info", `listening on ${tls.url} (TLS 1.3, client certificates of farmd's CA)`);
   // The appliance builds behind the API (minutes under TCG); clones that need it wait for it.
   ops.prepareGuest();
+  // A crash inside a family's edit left its candidate file beside the target: gone before recovery.
+  for (const path of await sweepApplyLeftovers(editedDirs(config)))
+    log("warning", `removed ${path}, left by an edit a crash cut short`);
   // Recovery runs behind the API: its operations show as `recovering`, conflicting requests get 75.
   const recovery = ops.recover();
   // After recovery began: a VM it holds is busy for the reaper, which tries again next round.
@@ -127,3 +132,16 @@ main(process.argv).catch((err: unknown) => {
   process.stderr.write(`farmd: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ""}`);
   process.exit(e.exitCode);
 });
+
+/** The directories whose files the families edit (each edit's candidate file lands beside its target). */
+function editedDirs(config: Config): string[] {
+  const { dns, dhcp, firewall, proxy } = config;
+  return [
+    dirname(dns.zone_file),
+    dirname(dhcp.config),
+    dirname(firewall.rules),
+    dirname(firewall.params),
+    proxy.sites_available,
+    proxy.sites_enabled,
+  ];
+}

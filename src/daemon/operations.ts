@@ -253,6 +253,7 @@ export class Operations {
       journal: this.journal,
       events: this.sink(opId),
       signal: abort.signal,
+      abort: (reason: FarmError) => abort.abort(reason),
       crashAt: this.o.crash?.forOperation(kind.name, opId),
     };
     const id = opId;
@@ -374,7 +375,7 @@ export class Operations {
     const abort = new AbortController();
     const events = this.sink(opId);
     const deps = this.deps(events, false, abort.signal, () => opId);
-    this.track(opId, abort, () => resumeSaga(kind, op, this.journal, events, deps, abort.signal));
+    this.track(opId, abort, () => resumeSaga(kind, op, this.journal, events, deps, abort));
   }
 
   /** Undoes an unfinished operation, or finishes it if it passed its point of no return. */

@@ -98,17 +98,24 @@ export function resumeSaga(
   journal: Journal,
   events: EventSink,
   deps: OperationDeps,
-  signal: AbortSignal,
+  abort: AbortController,
 ): Promise<unknown> {
   const steps = journal.steps(op.id);
-  const from = steps.findIndex((s) => s.state !== "done");
+  const declared = kind.steps();
+  const done = new Set(steps.filter((s) => s.state === "done").map((s) => s.seq));
+  // The first step not done; those after it that are done (another branch) are not run again.
+  const from = [...declared.keys()].find((seq) => !done.has(seq)) ?? declared.length;
   const ctx = kind.restore(op.id, op.params, deps, steps);
   journal.setOperationState(op.id, "running");
   events({ type: "info", message: `resuming at step ${from + 1}` });
-  const run = { opId: op.id, journal, events, signal };
-  return runSaga(kind.steps(), ctx, run, from < 0 ? steps.length : from).then(() =>
-    kind.result(ctx),
-  );
+  const run = {
+    opId: op.id,
+    journal,
+    events,
+    signal: abort.signal,
+    abort: (reason: FarmError) => abort.abort(reason),
+  };
+  return runSaga(declared, ctx, run, from).then(() => kind.result(ctx));
 }
 
 /**

@@ -26,6 +26,26 @@ export interface HostFiles {
 }
 
 /** Where the previous version of /etc/bind/db.farm is kept: <backupDir>/etc%bind%db.farm. */
+/** An apply's candidate file: `.<name>.farmctl-<8 hex>` beside the file it will replace. */
+const TEMP_MARK = ".farmctl-";
+const LEFTOVER = /^\..+\.farmctl-[0-9a-f]{8}$/;
+
+/**
+ * Removes the candidates a farmd killed during an apply left in `dirs` (a clone's branches edit at
+ * once, so a crash can land inside one); at farmd's start, when no apply runs. The paths removed.
+ */
+export async function sweepApplyLeftovers(dirs: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of new Set(dirs)) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => LEFTOVER.test(n))) {
+      await fs.rm(join(dir, name), { force: true });
+      removed.push(join(dir, name));
+    }
+  }
+  return removed;
+}
+
 export function backupPath(backupDir: string, path: string): string {
   return join(backupDir, path.replace(/^\//, "").replace(/\//g, "%"));
 }
@@ -82,7 +102,7 @@ export class RealFiles implements HostFiles {
     try {
       for (const c of changes) {
         if (c.content === null) continue;
-        const tmp = join(dirname(c.path), `.${basename(c.path)}.farmctl-${tag}`);
+        const tmp = join(dirname(c.path), `.${basename(c.path)}${TEMP_MARK}${tag}`);
         candidates.set(c.path, tmp); // before writing: a write that fails half way is removed too
         await writeSynced(tmp, c.content, c.path);
       }

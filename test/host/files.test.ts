@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { backupPath, RealFiles } from "../../src/host/files.js";
+import { backupPath, RealFiles, sweepApplyLeftovers } from "../../src/host/files.js";
 
 const FILES_JS = new URL("../../dist/host/files.js", import.meta.url).pathname;
 
@@ -92,5 +92,32 @@ describe("RealFiles.apply", () => {
     ).rejects.toThrow("checker refused");
     expect(readFileSync(target, "utf8")).toBe("old\n");
     expect(readdirSync(dir)).toEqual(["db.farm"]);
+  });
+});
+
+describe("sweepApplyLeftovers", () => {
+  it("removes only the candidate files an apply killed half way left, in the edited dirs", async () => {
+    dir = mkdtempSync(join(tmpdir(), "farm-sweep-"));
+    const names = [
+      "rules",
+      ".rules.farmctl-5bd6d0fb", // left by a SIGKILL between the write and the rename
+      ".params.farmctl-0a1b2c3d",
+      ".rules.farmctl-5bd6d0fb.keep", // not farmd's pattern: an admin's file
+      ".rules.farmctl-xyz",
+      "rules.farmctl-5bd6d0fb",
+    ];
+    for (const n of names) writeFileSync(join(dir, n), "x");
+    const removed = await sweepApplyLeftovers([dir, dir, join(dir, "absent")]);
+    expect(removed.sort()).toEqual(
+      [join(dir, ".params.farmctl-0a1b2c3d"), join(dir, ".rules.farmctl-5bd6d0fb")].sort(),
+    );
+    expect(readdirSync(dir).sort()).toEqual(
+      [
+        "rules",
+        ".rules.farmctl-5bd6d0fb.keep",
+        ".rules.farmctl-xyz",
+        "rules.farmctl-5bd6d0fb",
+      ].sort(),
+    );
   });
 });

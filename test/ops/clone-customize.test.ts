@@ -20,7 +20,7 @@ const content = (path: string) => {
 };
 
 describe("customize", () => {
-  it("makes the clone's guest its own, on the new LV only, between drop-snapshot and dns", async () => {
+  it("makes the clone's guest its own, on the new LV only, after drop-snapshot, before adopt", async () => {
     h = harness(PF);
     const r = await h.clone({ vars: { git_revision: "xivo-1.2" } });
     // hostname, machineId and sshHostKeys are what the first boot printed (clone-identity.test.ts).
@@ -51,12 +51,13 @@ describe("customize", () => {
     expect(content("/etc/packaging-farm/packaging-farm.conf")).toContain(
       "GIT_REVISION='xivo-1.2'\n",
     );
-    const order = h.events.flatMap((e) => (e.type === "step-start" ? [e.step] : []));
-    expect(order.slice(order.indexOf("drop-snapshot"), order.indexOf("dns") + 1)).toEqual([
-      "drop-snapshot",
-      "customize",
-      "dns",
-    ]);
+    // On the disk branch: once the snapshot is dropped, before Ganeti adopts the disk.
+    const order = h.events.flatMap((e) =>
+      e.type === "step-start" || e.type === "step-done" ? [`${e.type} ${e.step}`] : [],
+    );
+    const at = (what: string) => order.indexOf(what);
+    expect(at("step-done drop-snapshot")).toBeLessThan(at("step-start customize"));
+    expect(at("step-done customize")).toBeLessThan(at("step-start adopt"));
     // The PID of the process holding the LV is journaled, for a crash's undo.
     const step = h.journal.steps(r.opId).find((s) => s.name === "customize")!;
     expect(step.data).toMatchObject({ pid: h.guest.pid, device: NEW_LV });

@@ -186,7 +186,8 @@ ${extraToml}`,
       unknown
     >);
     const ctx = kind.ctx(opId, req, deps);
-    await runSaga(kind.steps(), ctx, { opId, journal, events: deps.events });
+    // As farmd: a dry run plans one step at a time, a real run runs the graph's branches at once.
+    await runSaga(kind.steps(), ctx, { opId, journal, events: deps.events, sequential: dryRun });
     return kind.result(ctx) as R;
   }
   return {

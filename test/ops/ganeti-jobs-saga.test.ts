@@ -31,6 +31,15 @@ function farmd(): Operations {
 const stepData = (opId: string, name: string) =>
   h.journal.steps(opId).find((s) => s.name === name)?.data ?? {};
 
+/**
+ * The add job is journaled and the host branch (which overlaps the disk's) has ended: a farmd
+ * "dying" now is as one killed there; this one lives on in the test, so its other steps must be at rest.
+ */
+async function adoptWaitsAlone(opId: string): Promise<void> {
+  await until(() => typeof stepData(opId, "adopt").jobId === "number");
+  await until(() => h.journal.steps(opId).every((s) => s.name === "adopt" || s.state === "done"));
+}
+
 /** Fails the job (not its submit) of `gnt-instance <sub>` with Ganeti's recorded words. */
 const jobFails =
   (sub: string, stderr: string): Fault =>
@@ -71,7 +80,7 @@ describe("a clone's Ganeti add, run as a job", () => {
     const lvs = [...h.runner.lvs.keys()];
     h.runner.jobGate = () => new Promise(() => {}); // the add stays in Ganeti's queue
     const opId = await farmd().startClone({ source: "gallifrey", name: "gallifrey-dev" });
-    await until(() => typeof stepData(opId, "adopt").jobId === "number");
+    await adoptWaitsAlone(opId);
     // farmd "dies"; the next one recovers, waiting for the add job, and is stopped meanwhile
     let open!: () => void;
     const opened = new Promise<void>((r) => (open = r));
@@ -106,7 +115,7 @@ describe("a clone's Ganeti add, run as a job", () => {
       h.runner.jobGate = () => new Promise(() => {}); // the job stays in Ganeti's queue
       const crashed = farmd();
       const opId = await crashed.startClone({ source: "gallifrey", name: "gallifrey-dev" });
-      await until(() => typeof stepData(opId, "adopt").jobId === "number");
+      await adoptWaitsAlone(opId);
       // farmd "dies" waiting; without the journal write, only Ganeti knows the job
       const adopt = h.journal.steps(opId).find((s) => s.name === "adopt")!.seq;
       if (!journaled) h.journal.record(opId, adopt, { jobId: null });

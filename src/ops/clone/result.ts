@@ -1,5 +1,6 @@
 // What a clone reports when it ends: the facts its steps learnt, read from its context.
 import type { CloneResult } from "../../api/clone.js";
+import { stepTimes } from "../../api/step-times.js";
 import type { CloneCtx } from "./steps.js";
 
 const need = <T>(v: T | undefined, what: string): T => {
@@ -30,5 +31,12 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
     guest: ctx.guest ?? null,
     expiresAt: ctx.expiresAt ?? null,
     warnings: ctx.warnings,
+    ...timesOf(ctx),
   };
+}
+
+/** The steps' times from the journal, when the clone has one (a dry run's plan has not). */
+function timesOf(ctx: CloneCtx): Pick<CloneResult, "steps"> {
+  const steps = ctx.deps.journal?.steps(ctx.opId) ?? [];
+  return steps.length ? { steps: stepTimes(steps) } : {};
 }

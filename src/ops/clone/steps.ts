@@ -9,6 +9,7 @@ import type { VmEntry } from "../../host/confedit/entry.js";
 import { farmTags } from "../../host/ganeti-tags.js";
 import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
+import type { Journal } from "../../state/journal.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
 import { cloneScope, vmEntry } from "../entry.js";
 import type {
@@ -35,6 +36,7 @@ import { assertOwnLv } from "./own-lv.js";
 import { bwlimitOf, preflight, type PreflightDeps } from "./preflight.js";
 import { balloonStep, recordStep } from "./finish.js";
 import { copyOptions, createThinDisk, skipsCopy, skipsSnapshot } from "./thin.js";
+import { CLONE_NEEDS, withNeeds } from "./graph.js";
 import type { CloneFacts, CloneRequest } from "./request.js";
 
 export type { CloneResult };
@@ -53,6 +55,8 @@ export interface CloneDeps extends PreflightDeps {
   console: ConsolePort;
   /** Parses the first-boot block; without it the identity step learns nothing. */
   parseFirstboot?: ParseFirstboot;
+  /** The operations' journal: the result's step times. */
+  journal?: Journal;
 }
 
 export interface CloneCtx {
@@ -111,7 +115,12 @@ const created = (ctx: CloneCtx, step: StepHandle) => ({
   onCreated: () => step.acted(),
 });
 
+/** The clone's steps in declaration (journal) order, with the needs of graph.ts. */
 export function cloneSteps(): SagaStep<CloneCtx>[] {
+  return withNeeds(declaredSteps(), CLONE_NEEDS);
+}
+
+function declaredSteps(): SagaStep<CloneCtx>[] {
   return [
     {
       name: "preflight",
