@@ -2,7 +2,8 @@
 // hand-written metadata: this kernel has no device-mapper; see test/recordings/INDEX-lvm-thin.md).
 import { describe, expect, it } from "vitest";
 import { BadInput, Unavailable } from "../../src/api/errors.js";
-import { DRY_RUN_UUID, DryRunLvm, Lvm } from "../../src/host/lvm.js";
+import { Lvm } from "../../src/host/lvm.js";
+import { DRY_RUN_UUID, DryRunLvm } from "../../src/host/lvm-dry-run.js";
 import { parseThinReport } from "../../src/host/lvm-thin.js";
 import { DryRunRunner } from "../../src/host/runner.js";
 import {

@@ -1,7 +1,8 @@
 // LVM adapter against lvm2 2.03.16 output recorded on a loop-device VG (no device-mapper).
 import { describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
-import { DRY_RUN_UUID, DryRunLvm, Lvm, parseLvs, parseVgs } from "../../src/host/lvm.js";
+import { Lvm, parseLvs, parseVgs } from "../../src/host/lvm.js";
+import { DRY_RUN_UUID, DryRunLvm } from "../../src/host/lvm-dry-run.js";
 import { DryRunRunner, type RunOptions } from "../../src/host/runner.js";
 import { ScriptedRunner, recording, type Expectation, failure } from "../fakes/scripted-runner.js";
 
