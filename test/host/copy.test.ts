@@ -1,6 +1,5 @@
 // dd copy: argv, and the progress parser fed coreutils 9.1 stderr recorded on loop devices.
-import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
 import type { OpEvent } from "../../src/api/events.js";
 import {
@@ -15,6 +14,7 @@ import {
 import { DryRunRunner, type RunOptions } from "../../src/host/runner.js";
 import { Throttler } from "../../src/host/throttle/choose.js";
 import type { ThrottleMechanism } from "../../src/host/throttle/types.js";
+import { attachOwnLoop, type OwnLoop } from "../fakes/own-loop.js";
 import { ScriptedRunner, recording } from "../fakes/scripted-runner.js";
 
 const PROGRESS = recording("dd-9.1-progress-stderr.txt");
@@ -219,8 +219,12 @@ describe("Copier", () => {
 });
 
 describe("Copier with a write limit", () => {
-  const dev = `/dev/${readFileSync("/proc/partitions", "utf8").match(/\b(loop\d+)$/m)?.[1]}`;
-  const argv = ARGV.map((a) => (a === `of=${DST}` ? `of=${dev}` : a));
+  // the throttle stats the target's MAJ:MIN: a real block device, this file's own
+  let loop: OwnLoop | undefined;
+  beforeAll(async () => void (loop = await attachOwnLoop()));
+  afterAll(async () => loop?.release());
+  const dev = () => loop!.dev;
+  const argv = () => ARGV.map((a) => (a === `of=${DST}` ? `of=${dev()}` : a));
   /** A mechanism that records what the Copier asks of its session. */
   const recorder = () => {
     const seen: string[] = [];
@@ -250,15 +254,15 @@ describe("Copier with a write limit", () => {
       feeding([PROGRESS])(_argv, opts);
     };
 
-  it.skipIf(dev === "/dev/undefined")(
+  it(
     "forks dd inside the throttle, says so in an event and the report, releases it",
     async () => {
       const { seen, throttler } = recorder();
-      const r = new ScriptedRunner([{ argv, effect: spawning(seen) }]);
+      const r = new ScriptedRunner([{ argv: argv(), effect: spawning(seen) }]);
       const events: OpEvent[] = [];
       const report = await new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(
         SRC,
-        dev,
+        dev(),
         TOTAL,
         (e) => events.push(e),
       );
@@ -276,20 +280,20 @@ describe("Copier with a write limit", () => {
     },
   );
 
-  it.skipIf(dev === "/dev/undefined")(
+  it(
     "releases the throttle when dd fails; --bwlimit 0 means none",
     async () => {
       const { seen, throttler } = recorder();
-      const r = new ScriptedRunner([{ argv, effect: spawning(seen), exitCode: 1 }]);
+      const r = new ScriptedRunner([{ argv: argv(), effect: spawning(seen), exitCode: 1 }]);
       await expect(
-        new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(SRC, dev, TOTAL, () => {}),
+        new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(SRC, dev(), TOTAL, () => {}),
       ).rejects.toThrow(FarmError);
       expect(seen.at(-1)).toBe("release");
       const none = recorder();
-      const r2 = new ScriptedRunner([{ argv, effect: feeding([PROGRESS]) }]);
+      const r2 = new ScriptedRunner([{ argv: argv(), effect: feeding([PROGRESS]) }]);
       const report = await new Copier(r2, { bwlimit: 2 ** 20, throttler: none.throttler }).copy(
         SRC,
-        dev,
+        dev(),
         TOTAL,
         () => {},
         undefined,
