@@ -254,56 +254,50 @@ describe("Copier with a write limit", () => {
       feeding([PROGRESS])(_argv, opts);
     };
 
-  it(
-    "forks dd inside the throttle, says so in an event and the report, releases it",
-    async () => {
-      const { seen, throttler } = recorder();
-      const r = new ScriptedRunner([{ argv: argv(), effect: spawning(seen) }]);
-      const events: OpEvent[] = [];
-      const report = await new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(
-        SRC,
-        dev(),
-        TOTAL,
-        (e) => events.push(e),
-      );
-      expect(seen).toEqual(["enter", "fork", "attach 4242", "ready", "release"]);
-      const throttle = {
-        limitBytesPerSec: 2 ** 20,
-        mechanism: "cgroup-v2",
-        detail: "io.max",
-        unthrottledBytes: 0,
-      };
-      expect(events.filter((e) => e.type === "copy-throttle")).toEqual([
-        { type: "copy-throttle", ...throttle },
-      ]);
-      expect(report).toEqual({ bytes: TOTAL, ms: 44_889, rateBytesPerSec: 144e6, throttle });
-    },
-  );
+  it("forks dd inside the throttle, says so in an event and the report, releases it", async () => {
+    const { seen, throttler } = recorder();
+    const r = new ScriptedRunner([{ argv: argv(), effect: spawning(seen) }]);
+    const events: OpEvent[] = [];
+    const report = await new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(
+      SRC,
+      dev(),
+      TOTAL,
+      (e) => events.push(e),
+    );
+    expect(seen).toEqual(["enter", "fork", "attach 4242", "ready", "release"]);
+    const throttle = {
+      limitBytesPerSec: 2 ** 20,
+      mechanism: "cgroup-v2",
+      detail: "io.max",
+      unthrottledBytes: 0,
+    };
+    expect(events.filter((e) => e.type === "copy-throttle")).toEqual([
+      { type: "copy-throttle", ...throttle },
+    ]);
+    expect(report).toEqual({ bytes: TOTAL, ms: 44_889, rateBytesPerSec: 144e6, throttle });
+  });
 
-  it(
-    "releases the throttle when dd fails; --bwlimit 0 means none",
-    async () => {
-      const { seen, throttler } = recorder();
-      const r = new ScriptedRunner([{ argv: argv(), effect: spawning(seen), exitCode: 1 }]);
-      await expect(
-        new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(SRC, dev(), TOTAL, () => {}),
-      ).rejects.toThrow(FarmError);
-      expect(seen.at(-1)).toBe("release");
-      const none = recorder();
-      const r2 = new ScriptedRunner([{ argv: argv(), effect: feeding([PROGRESS]) }]);
-      const report = await new Copier(r2, { bwlimit: 2 ** 20, throttler: none.throttler }).copy(
-        SRC,
-        dev(),
-        TOTAL,
-        () => {},
-        undefined,
-        undefined,
-        { bwlimit: 0 },
-      );
-      expect(none.seen).toEqual([]);
-      expect(report!.throttle).toBeNull();
-    },
-  );
+  it("releases the throttle when dd fails; --bwlimit 0 means none", async () => {
+    const { seen, throttler } = recorder();
+    const r = new ScriptedRunner([{ argv: argv(), effect: spawning(seen), exitCode: 1 }]);
+    await expect(
+      new Copier(r, { bwlimit: 2 ** 20, throttler }).copy(SRC, dev(), TOTAL, () => {}),
+    ).rejects.toThrow(FarmError);
+    expect(seen.at(-1)).toBe("release");
+    const none = recorder();
+    const r2 = new ScriptedRunner([{ argv: argv(), effect: feeding([PROGRESS]) }]);
+    const report = await new Copier(r2, { bwlimit: 2 ** 20, throttler: none.throttler }).copy(
+      SRC,
+      dev(),
+      TOTAL,
+      () => {},
+      undefined,
+      undefined,
+      { bwlimit: 0 },
+    );
+    expect(none.seen).toEqual([]);
+    expect(report!.throttle).toBeNull();
+  });
 
   it("in a dry run, says which mechanism would limit the copy and makes nothing", async () => {
     const { seen, throttler } = recorder();
