@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.js";
 import type { Resolver } from "../host/resolve.js";
 import type { Runner } from "../host/runner.js";
 import type { CloneDeps } from "../ops/clone/steps.js";
-import { Interrupted, runSaga } from "../ops/saga.js";
+import { Interrupted, abortedBy, runSaga } from "../ops/saga.js";
 import type { Db } from "../state/db.js";
 import { Inventory } from "../state/inventory.js";
 import { Journal } from "../state/journal.js";
@@ -252,8 +252,7 @@ export class Operations {
       opId,
       journal: this.journal,
       events: this.sink(opId),
-      signal: abort.signal,
-      abort: (reason: FarmError) => abort.abort(reason),
+      ...abortedBy(abort),
       crashAt: this.o.crash?.forOperation(kind.name, opId),
     };
     const id = opId;

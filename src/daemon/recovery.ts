@@ -2,7 +2,7 @@
 // return; and a new operation on a VM one of them is being recovered for waits its turn.
 import { asFarmError, FarmError } from "../api/errors.js";
 import type { EventSink } from "../api/events.js";
-import { committedStep, rollback, runSaga } from "../ops/saga.js";
+import { abortedBy, committedStep, rollback, runSaga } from "../ops/saga.js";
 import type { Journal, OperationRecord } from "../state/journal.js";
 import { kindOf, type Kind } from "./kinds.js";
 import type { OperationDeps } from "./op-deps.js";
@@ -112,8 +112,7 @@ export function resumeSaga(
     opId: op.id,
     journal,
     events,
-    signal: abort.signal,
-    abort: (reason: FarmError) => abort.abort(reason),
+    ...abortedBy(abort),
   };
   return runSaga(declared, ctx, run, from).then(() => kind.result(ctx));
 }

@@ -42,6 +42,11 @@ export interface SagaRun {
   sequential?: boolean;
 }
 
+/** The saga's view of an operation's AbortController: its signal, and abort for a failed branch. */
+export function abortedBy(controller: AbortController): Pick<SagaRun, "signal" | "abort"> {
+  return { signal: controller.signal, abort: (reason) => controller.abort(reason) };
+}
+
 /** Abort reason when farmd stops: the operation is left as it is, to resume or cancel later. */
 export class Interrupted extends FarmError {
   constructor() {

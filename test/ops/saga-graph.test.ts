@@ -3,7 +3,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { OpEvent } from "../../src/api/events.js";
 import { FarmError } from "../../src/api/errors.js";
-import { BranchAborted, runSaga, type SagaRun, type SagaStep } from "../../src/ops/saga.js";
+import {
+  BranchAborted,
+  abortedBy,
+  runSaga,
+  type SagaRun,
+  type SagaStep,
+} from "../../src/ops/saga.js";
 import { openMemoryDb, type Db } from "../../src/state/db.js";
 import { Journal } from "../../src/state/journal.js";
 
@@ -50,8 +56,7 @@ function setUp(extra: Partial<SagaRun> = {}) {
     opId,
     journal,
     events: (e) => void events.push(e),
-    signal: abort.signal,
-    abort: (reason) => abort.abort(reason),
+    ...abortedBy(abort),
     ...extra,
   };
   return { journal, opId, events, run, log: [] as Log };
