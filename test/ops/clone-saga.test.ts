@@ -5,6 +5,7 @@ import { existsSync, readlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FarmError } from "../../src/api/errors.js";
+import { restoreCloneCtx } from "../../src/ops/clone/restore.js";
 import { cloneSteps } from "../../src/ops/clone/steps.js";
 import type { Fault } from "../fakes/fake-host-runner.js";
 import { failure } from "../fakes/scripted-runner.js";
@@ -236,6 +237,19 @@ const STEP_FAULTS: Record<string, Fault | "monitor" | "record" | "guest" | "iden
   proxy: failWhen(is("nginx"), "nginx: [emerg] host not found in upstream\n"),
   record: "record",
 };
+
+describe("a resumed clone's result", () => {
+  it("reports the copy's rate and throttle from the journal", async () => {
+    h = harness();
+    const r = await h.clone({});
+    expect(r.copy).toMatchObject({
+      bytes: expect.any(Number),
+      rateBytesPerSec: expect.any(Number),
+    });
+    const restored = restoreCloneCtx(r.opId, {} as never, h.deps(), h.journal.steps(r.opId));
+    expect(restored.copy).toEqual(r.copy);
+  });
+});
 
 describe("undo without a recorded UUID", () => {
   it("removes the snapshot named after this operation, and nothing else", async () => {

@@ -1,6 +1,6 @@
 // Rebuilds a clone's context from its journal, so farmd can roll back or resume an operation that
 // a crash left behind: every fact an undo or a later step needs was recorded by the step that learned it.
-import type { CloneRequest, GuestResult } from "../../api/clone.js";
+import type { CloneRequest, CopyReport, GuestResult } from "../../api/clone.js";
 import type { GuestIdentity } from "../../api/vm.js";
 import { withIdentity } from "./identity.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
@@ -28,6 +28,7 @@ export function restoreCloneCtx(
     entry: data("allocate").entry as VmEntry | undefined,
     snapshotUuid: data("snapshot").uuid as string | undefined,
     targetLv: data("create-lv").lv as LvInfo | undefined,
+    copy: data("copy").report as CopyReport | null | undefined,
     expiresAt: data("record").expiresAt as string | null | undefined,
     guest: withIdentity(
       data("customize").guest as GuestResult | undefined,

@@ -239,6 +239,8 @@ function declaredSteps(): SagaStep<CloneCtx>[] {
           (pid) => step.record({ pid, of: `of=${dst}` }),
           { ...copyOptions(ctx), bwlimit: bwlimitOf(ctx.req) },
         );
+        // journaled, so a resumed clone's result still reports the copy's rate and throttle
+        step.record({ report: ctx.copy });
       },
       // A farmd killed mid-copy leaves its dd writing: stop it, or the LV cannot be removed.
       async undo(ctx, step) {
