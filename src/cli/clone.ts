@@ -1,11 +1,11 @@
 // `farmctl clone SOURCE NAME`: the main job.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { EXIT, FarmError } from "../api/errors.js";
-import type { CloneRequest, CloneResult } from "../api/clone.js";
+import type { CloneRequest, CloneResult, CopyReport } from "../api/clone.js";
 import type { OpEvent } from "../api/events.js";
 import { connect } from "../client/connect.js";
 import { follow, reportOperation } from "./follow.js";
-import { formatBytes, formatExpiry, formatGuest } from "./format.js";
+import { formatBytes, formatDuration, formatExpiry, formatGuest } from "./format.js";
 import { printJson } from "./output.js";
 import { formatStepTimes } from "../api/step-times.js";
 
@@ -167,6 +167,7 @@ function table(r: CloneResult, planned = false): string {
           : `${formatBytes(r.balloonReachedBytes)} (target ${formatBytes(r.balloonTargetBytes)})`,
     ],
     ["disk", `${r.lv ?? "?"} (${formatBytes(r.diskBytes)})`],
+    ...(planned ? [] : [["copy", copyLine(r.copy)] as [string, string]]),
     ["source", r.source],
     ["guest", guestLine(r)],
   ];
@@ -176,6 +177,14 @@ function table(r: CloneResult, planned = false): string {
       `${formatExpiry(r.expiresAt)}${planned ? ", were the clone to end now" : ""}`,
     ]);
   return rows.map(([k, v]) => `  ${k.padEnd(9)} ${v}`).join("\n") + "\n";
+}
+
+/** What the copy cost, so the admin sees its rate and whether the throttle held it. */
+function copyLine(c: CopyReport | null | undefined): string {
+  if (!c) return "none (the disk was not copied with dd)";
+  const rate = `${formatBytes(c.bytes)} in ${formatDuration(c.ms)}, ${formatBytes(c.rateBytesPerSec)}/s`;
+  const t = c.throttle;
+  return t ? `${rate}, limited to ${formatBytes(t.limitBytesPerSec)}/s by ${t.mechanism}` : rate;
 }
 
 function guestLine(r: CloneResult): string {

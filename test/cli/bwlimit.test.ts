@@ -27,6 +27,11 @@ describe("farmctl clone --bwlimit", () => {
     const none = await farmctl("clone", "gallifrey", "limited-2", "--bwlimit", "0", "--json");
     expect(none.exitCode, none.stderr).toBe(0);
     expect(JSON.parse(none.stdout).result.copy.throttle).toBeNull();
+    // the text summary has the copy's rate, and the limit only when one held it
+    const text = await farmctl("clone", "gallifrey", "limited-4", "--bwlimit", "32M");
+    expect(text.stdout).toMatch(
+      /^ {2}copy {6}[\d.]+ [KMGT]?i?B in [\d.]+ m?s, [\d.]+ [KMGT]?i?B\/s, limited to 32\.0 MiB\/s by pacing$/m,
+    );
     const bad = await farmctl("clone", "gallifrey", "limited-3", "--bwlimit", "fast");
     expect(bad.exitCode).toBe(65);
     expect(bad.stderr).toContain("farmctl: --bwlimit 'fast' is not a size");

@@ -61,6 +61,9 @@ describe.skipIf(process.getuid?.() !== 0)("farmctl clone's step times", () => {
   it("the text summary ends with one line per step; `farmctl ops ID` shows them too", async () => {
     const r = await sim.farmctl("clone", "gallifrey", "gallifrey-web");
     expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(
+      /^ {2}copy {6}[\d.]+ [KMGT]?i?B in [\d.]+ m?s, [\d.]+ [KMGT]?i?B\/s$/m,
+    );
     const text = r.stdout.slice(r.stdout.indexOf("steps (start, duration;"));
     const lines = text.trimEnd().split("\n");
     expect(lines.slice(1).map((l) => l.trim().split(/\s+/)[0])).toEqual(STEPS);
