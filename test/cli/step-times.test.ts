@@ -47,12 +47,20 @@ describe.skipIf(process.getuid?.() !== 0)("farmctl clone's step times", () => {
     expect(steps).toEqual(stepTimes(journaled));
     const of = (name: string) => steps.find((s) => s.name === name)!;
     for (const s of steps) expect(s.ms).toBeGreaterThanOrEqual(0);
-    // The DNS entry starts in the same pass as the snapshot, before the new disk is even created.
-    expect(of("dns").startMs).toBeLessThanOrEqual(of("create-lv").startMs);
+    // The DNS entry and the new disk start in the same pass as the snapshot, before it ends.
+    const snapshotEnd = of("snapshot").startMs + of("snapshot").ms!;
+    expect(of("dns").startMs).toBeLessThanOrEqual(snapshotEnd);
+    expect(of("create-lv").startMs).toBeLessThanOrEqual(snapshotEnd);
     // nginx resolves the VM's name: the site waits for the DNS step.
     expect(of("proxy").startMs).toBeGreaterThanOrEqual(of("dns").startMs + of("dns").ms!);
-    // adopt waits for the disk and the name; record comes last.
+    // Ganeti adopts the empty disk once it and the name exist, beside the snapshot; the copy
+    // writes the adopted disk; record comes last.
     expect(of("adopt").startMs).toBeGreaterThanOrEqual(
+      of("create-lv").startMs + of("create-lv").ms!,
+    );
+    expect(of("adopt").startMs).toBeGreaterThanOrEqual(of("dns").startMs + of("dns").ms!);
+    expect(of("copy").startMs).toBeGreaterThanOrEqual(of("adopt").startMs + of("adopt").ms!);
+    expect(of("start").startMs).toBeGreaterThanOrEqual(
       of("customize").startMs + of("customize").ms!,
     );
     expect(of("record").startMs).toBe(Math.max(...steps.map((s) => s.startMs)));

@@ -53,6 +53,10 @@ export class FakeHostRunner implements Runner {
   /** Awaited by every dd before it "copies": lets a test hold copies in flight. */
   ddGate: (argv: readonly string[]) => Promise<void> = async () => {};
   ddActive = 0;
+  /** LVs a dd is writing (open): Ganeti refuses to adopt them. */
+  readonly openLvs = new Set<string>();
+  /** Told when Ganeti's adopt renames an LV (the harness moves its guest's files with it). */
+  onRename: (from: string, to: string) => void = () => {};
   ddMaxActive = 0;
   readonly jobs: FakeJob[] = [];
   /** Awaited by every `gnt-job wait` before the job runs: lets a test hold a job in Ganeti's queue. */
@@ -108,6 +112,11 @@ export class FakeHostRunner implements Runner {
   /** Like execa's cancelSignal: an abort kills the dd, which then fails. */
   private async holdCopy(argv: readonly string[], signal?: AbortSignal): Promise<void> {
     this.ddMaxActive = Math.max(this.ddMaxActive, ++this.ddActive);
+    const of = argv
+      .find((a) => a.startsWith("of="))
+      ?.split("/")
+      .at(-1);
+    if (of) this.openLvs.add(of);
     try {
       const killed = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(new CommandFailed(argv, undefined, "dd: killed\n"));
@@ -118,6 +127,7 @@ export class FakeHostRunner implements Runner {
       await Promise.race([this.ddGate(argv), killed]);
     } finally {
       this.ddActive--;
+      if (of) this.openLvs.delete(of);
     }
   }
 
@@ -311,9 +321,18 @@ export class FakeHostRunner implements Runner {
         const lv = this.lvs.get(adopt);
         if (!lv)
           return this.fail(argv, recording("gnt-instance-3.0.2-add-missing-lv-stderr.txt"), 1);
+        // Ganeti 3.0's LUInstanceCreate.CheckPrereq: an open ("online") LV is never adopted.
+        if (this.openLvs.has(adopt))
+          return this.fail(
+            argv,
+            "Failure: prerequisites not met for this operation:\nerror type: wrong_state, error details:\n" +
+              `Online logical volumes found, cannot adopt: all/${adopt}\n`,
+            1,
+          );
         const renamed = `${randomUUID()}.disk0`;
         this.lvs.delete(adopt);
         this.lvs.set(renamed, { ...lv, name: renamed });
+        this.onRename(adopt, renamed);
         const memory = argv.find((a) => a.startsWith("memory="))!.slice("memory=".length);
         this.instances.set(fqdn, {
           name: fqdn,

@@ -11,16 +11,18 @@ let h: Harness;
 afterEach(() => h?.cleanup());
 
 const NEW_LV = "/dev/all/gallifrey-dev";
+/** The new disk once Ganeti adopted it (<uuid>.disk0), where customize finds it by its UUID. */
+const adopted = () => `/dev/all/${h.runner.instances.get("gallifrey-dev.xivo.vm.farm")!.lv}`;
 const PF = `[guest.files."/etc/packaging-farm/packaging-farm.conf"]
 template = "packaging-farm.conf.njk"
 `;
 const content = (path: string) => {
-  const node = h.guest.disks.get(NEW_LV)!.get(path);
+  const node = h.guest.disks.get(adopted())!.get(path);
   return node?.kind === "file" ? node.content : node;
 };
 
 describe("customize", () => {
-  it("makes the clone's guest its own, on the new LV only, after drop-snapshot, before adopt", async () => {
+  it("makes the clone's guest its own, on the new LV only, after the copy, before the start", async () => {
     h = harness(PF);
     const r = await h.clone({ vars: { git_revision: "xivo-1.2" } });
     // hostname, machineId and sshHostKeys are what the first boot printed (clone-identity.test.ts).
@@ -29,7 +31,7 @@ describe("customize", () => {
       skipped: null,
       files: ["/etc/packaging-farm/packaging-farm.conf"],
     });
-    expect(h.guest.opened).toEqual([NEW_LV]);
+    expect(h.guest.opened).toEqual([adopted()]);
     expect(h.guest.open_sessions).toBe(0);
     expect(content("/etc/hostname")).toBe("gallifrey-dev\n");
     expect(content("/etc/hosts")).toContain(
@@ -37,7 +39,7 @@ describe("customize", () => {
     );
     expect(content("/etc/machine-id")).toBe("");
     expect(content("/var/lib/dbus/machine-id")).toBeUndefined();
-    const paths = [...h.guest.disks.get(NEW_LV)!.keys()];
+    const paths = [...h.guest.disks.get(adopted())!.keys()];
     expect(paths.filter((p) => p.startsWith("/etc/ssh/ssh_host_"))).toEqual([]);
     expect(paths.filter((p) => /udev|dhcp/.test(p))).toEqual([]);
     expect(content("/etc/ssh/sshd_config")).toBe("Include /etc/ssh/sshd_config.d/*.conf\n");
@@ -51,16 +53,17 @@ describe("customize", () => {
     expect(content("/etc/packaging-farm/packaging-farm.conf")).toContain(
       "GIT_REVISION='xivo-1.2'\n",
     );
-    // On the disk branch: once the snapshot is dropped, before Ganeti adopts the disk.
+    // On the disk branch: once the copy wrote the adopted disk, before the instance starts.
     const order = h.events.flatMap((e) =>
       e.type === "step-start" || e.type === "step-done" ? [`${e.type} ${e.step}`] : [],
     );
     const at = (what: string) => order.indexOf(what);
-    expect(at("step-done drop-snapshot")).toBeLessThan(at("step-start customize"));
-    expect(at("step-done customize")).toBeLessThan(at("step-start adopt"));
+    expect(at("step-done adopt")).toBeLessThan(at("step-start copy"));
+    expect(at("step-done copy")).toBeLessThan(at("step-start customize"));
+    expect(at("step-done customize")).toBeLessThan(at("step-start start"));
     // The PID of the process holding the LV is journaled, for a crash's undo.
     const step = h.journal.steps(r.opId).find((s) => s.name === "customize")!;
-    expect(step.data).toMatchObject({ pid: h.guest.pid, device: NEW_LV });
+    expect(step.data).toMatchObject({ pid: h.guest.pid, device: adopted() });
     // A resumed or recovered clone reports the same from the journal.
     const restored = restoreCloneCtx(r.opId, {} as never, h.deps(), h.journal.steps(r.opId));
     expect(restored.guest).toEqual(r.guest);
@@ -92,7 +95,7 @@ describe("customize", () => {
     const r = await h.clone({ customize: false });
     expect(h.guest.opened).toEqual([]);
     expect(r.guest).toMatchObject({ operations: [], skipped: "--no-customize" });
-    expect(h.guest.disks.get(NEW_LV)!.get("/etc/hostname")).toMatchObject({
+    expect(h.guest.disks.get(adopted())!.get("/etc/hostname")).toMatchObject({
       content: "gallifrey\n",
     });
   });

@@ -144,6 +144,13 @@ ${extraToml}`,
   };
   const guest = new FakeGuest();
   guest.disks.set("/dev/all/gallifrey-dev", debianGuest());
+  // Ganeti renames the adopted LV: its files go with it, as on the real disk.
+  runner.onRename = (from, to) => {
+    const fs = guest.disks.get(`/dev/all/${from}`);
+    if (!fs) return;
+    guest.disks.delete(`/dev/all/${from}`);
+    guest.disks.set(`/dev/all/${to}`, fs);
+  };
   const console = new FakeConsole(FIRSTBOOT);
   const db = openDb(join(root, "state"));
   const inventory = new Inventory(db);

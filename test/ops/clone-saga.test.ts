@@ -91,12 +91,17 @@ describe("clone gallifrey gallifrey-dev", () => {
       "-c3",
       "dd",
       expect.stringMatching(/^if=\/dev\/all\/farm-snap-/),
-      "of=/dev/all/gallifrey-dev",
+      `of=/dev/all/${h.runner.instances.get("gallifrey-dev.xivo.vm.farm")!.lv}`,
       "bs=1M",
       "oflag=direct",
       "conv=fsync",
       "status=progress",
     ]);
+    // Ganeti adopts the empty disk (it refuses an open one); dd then writes it under its new name.
+    const callAt = (pred: (a: string[]) => boolean) => h.runner.calls.findIndex(pred);
+    expect(callAt((a) => a[0] === "gnt-instance" && a.includes("add"))).toBeLessThan(
+      callAt((a) => a[0] === "ionice"),
+    );
     expect(h.inventory.get("gallifrey-dev")).toMatchObject({
       state: "ready",
       ip: "10.10.60.6",

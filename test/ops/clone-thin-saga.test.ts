@@ -91,7 +91,7 @@ describe("a thick source with [lvm] thin_pool", () => {
     ]);
     const dd = h.runner.calls.find((a) => a[0] === "ionice")!;
     expect(dd).toContain("conv=sparse,fsync");
-    expect(dd).toContain("of=/dev/all/gallifrey-dev");
+    expect(dd).toContain(`of=/dev/all/${h.runner.instances.get("gallifrey-dev.xivo.vm.farm")!.lv}`);
     expect(h.runner.lvs.has(`farm-snap-${r.opId}`)).toBe(false); // the thick snapshot dropped
   });
 });

@@ -13,8 +13,8 @@ const DESTROY = ["destroy", "gallifrey-dev", "--yes"];
 const IMPORT = ["import", "gallifrey"];
 
 // prettier-ignore
-const CLONE_STEPS = ["preflight", "allocate", "snapshot", "create-lv", "copy", "drop-snapshot",
-  "customize", "dns", "dhcp", "adopt", "firewall", "start", "balloon", "identity", "proxy",
+const CLONE_STEPS = ["preflight", "allocate", "snapshot", "create-lv", "dns", "dhcp", "adopt",
+  "copy", "drop-snapshot", "customize", "firewall", "start", "balloon", "identity", "proxy",
   "record"];
 const DESTROY_UNDONE = ["preflight", "shutdown", "proxy", "firewall", "dhcp", "dns"];
 const IMPORT_STEPS = ["preflight", "dns", "dhcp", "firewall", "proxy", "record"];

@@ -6,7 +6,7 @@ import type { SagaStep, StepHandle } from "../saga.js";
 import type { GuestVm } from "../guest/files.js";
 import { describeEdit, planGuest, type GuestPlan } from "../guest/plan.js";
 import { hostsLine } from "../guest/hosts.js";
-import { assertOwnLv } from "./own-lv.js";
+import { ownLvNow } from "./own-lv.js";
 import type { GuestSession } from "../ports.js";
 import type { CloneCtx } from "./steps.js";
 
@@ -132,10 +132,10 @@ export const customizeStep: SagaStep<CloneCtx> = {
         skipped("no libguestfs adapter"),
         `this farmd has no libguestfs adapter; ${f.target.name}'s guest is not customized`,
       );
-    await assertOwnLv(deps.lvm, target);
+    const own = await ownLvNow(deps.lvm, target);
     // Resumed after farmd died mid-step: the old guestfish must not write beside the new one.
     await stopLeftover(ctx, step);
-    const device = deps.lvm.devicePath(target.vg, target.name);
+    const device = deps.lvm.devicePath(own.vg, own.name);
     const session = await deps.guest.open(device, (pid) => step.record({ pid, device }));
     // A failure closes the appliance too, without its own error hiding the first one.
     const outcome = await customizeGuest(ctx, session, vm).catch(async (err: unknown) => {

@@ -1,7 +1,7 @@
-// The clone's dependency graph: the disk branch (snapshot → create-lv → copy → drop-snapshot →
-// customize) runs while the host branch (dns, dhcp, firewall, then proxy once the name resolves) is
-// written, as none of those needs the disk; the instance is adopted once its name resolves and its
-// disk is ready.
+// The clone's dependency graph. The new disk is adopted by Ganeti while it is still empty (Ganeti
+// refuses an open LV, so before the copy, not during it), beside the snapshot of the source; the
+// copy then writes the adopted LV, found by its UUID. The host's entries (dns, dhcp, firewall, then
+// proxy once the name resolves) are written meanwhile, as none of them needs the disk.
 import type { SagaStep } from "../saga.js";
 
 /** What each clone step needs done before it starts (by name; each declared before it). */
@@ -9,23 +9,23 @@ export const CLONE_NEEDS: Readonly<Record<string, readonly string[]>> = {
   preflight: [],
   allocate: ["preflight"],
   snapshot: ["allocate"],
-  "create-lv": ["snapshot"],
-  copy: ["create-lv"],
-  "drop-snapshot": ["copy"],
-  customize: ["drop-snapshot"],
+  "create-lv": ["allocate"],
   dns: ["allocate"],
   dhcp: ["allocate"],
   // Ganeti resolves the instance's name when it adds it: the DNS record comes first.
-  adopt: ["dns", "customize"],
+  adopt: ["dns", "create-lv"],
+  copy: ["snapshot", "adopt"],
+  "drop-snapshot": ["copy"],
+  customize: ["copy"],
   firewall: ["allocate"],
   // The guest asks for its address at boot and must be reachable on its SSH port once up.
-  start: ["adopt", "dhcp", "firewall"],
+  start: ["customize", "dhcp", "firewall"],
   balloon: ["start"],
   identity: ["start"],
   // nginx resolves the upstream (the VM's name) when it checks and loads the site.
   proxy: ["dns"],
   // The VM is ready only once every other step is done.
-  record: ["balloon", "identity", "proxy"],
+  record: ["balloon", "identity", "proxy", "drop-snapshot"],
 };
 
 /** The steps with their needs from `graph`; a step the graph does not name is refused. */

@@ -32,7 +32,7 @@ import { journalJob, settleJob } from "../ganeti-job.js";
 import type { SagaStep, StepHandle } from "../saga.js";
 import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
 import { checkHostTemplates } from "./host-templates.js";
-import { assertOwnLv } from "./own-lv.js";
+import { ownLvNow } from "./own-lv.js";
 import { bwlimitOf, preflight, type PreflightDeps } from "./preflight.js";
 import { balloonStep, recordStep } from "./finish.js";
 import { copyOptions, createThinDisk, skipsCopy, skipsSnapshot } from "./thin.js";
@@ -220,50 +220,6 @@ function declaredSteps(): SagaStep<CloneCtx>[] {
         await removeOwnLv(ctx, step, step.data.name as string | undefined);
       },
     },
-    {
-      name: "copy",
-      title: "copy the snapshot onto the new disk",
-      async do(ctx, step) {
-        const f = need(ctx.facts, "preflight");
-        const target = need(ctx.targetLv, "the new disk");
-        const { lvm } = ctx.deps;
-        if (skipsCopy(ctx)) return;
-        if (!ctx.deps.dryRun) await assertOwnLv(lvm, target);
-        const dst = lvm.devicePath(target.vg, target.name);
-        ctx.copy = await ctx.deps.copier.copy(
-          lvm.devicePath(f.source.vg, snapshotName(ctx.opId)),
-          dst,
-          f.source.sizeBytes,
-          ctx.deps.events,
-          ctx.deps.signal,
-          (pid) => step.record({ pid, of: `of=${dst}` }),
-          { ...copyOptions(ctx), bwlimit: bwlimitOf(ctx.req) },
-        );
-        // journaled, so a resumed clone's result still reports the copy's rate and throttle
-        step.record({ report: ctx.copy });
-      },
-      // A farmd killed mid-copy leaves its dd writing: stop it, or the LV cannot be removed.
-      async undo(ctx, step) {
-        const { pid, of } = step.data as { pid?: number; of?: string };
-        if (pid && of) await ctx.deps.processes.killLeftover(pid, ["dd", of]);
-      },
-    },
-    {
-      name: "drop-snapshot",
-      title: "remove the snapshot",
-      async do(ctx) {
-        const lv = await lvByUuid(ctx, ctx.snapshotUuid);
-        if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
-        // A dry run's snapshot exists only in the plan: still show its removal.
-        else if (ctx.deps.dryRun && ctx.snapshotUuid)
-          await ctx.deps.lvm.removeChecked(
-            need(ctx.facts, "preflight").source.vg,
-            snapshotName(ctx.opId),
-            ctx.snapshotUuid,
-          );
-      },
-    },
-    customizeStep,
     familyStep("dns", "add the DNS record", async (ctx, entry) => {
       if (ctx.deps.dryRun) return;
       if (!(await ctx.deps.families.dns.waitResolves(entry))) {
@@ -322,6 +278,51 @@ function declaredSteps(): SagaStep<CloneCtx>[] {
         await ganeti.remove(fqdn, (jobId) => step.record({ undoJobId: jobId }));
       },
     },
+    {
+      name: "copy",
+      title: "copy the snapshot onto the new disk",
+      async do(ctx, step) {
+        const f = need(ctx.facts, "preflight");
+        const target = need(ctx.targetLv, "the new disk");
+        const { lvm } = ctx.deps;
+        if (skipsCopy(ctx)) return;
+        // adopted by now: the LV is <uuid>.disk0, found by the UUID this clone created it with
+        const own = ctx.deps.dryRun ? target : await ownLvNow(lvm, target);
+        const dst = lvm.devicePath(own.vg, own.name);
+        ctx.copy = await ctx.deps.copier.copy(
+          lvm.devicePath(f.source.vg, snapshotName(ctx.opId)),
+          dst,
+          f.source.sizeBytes,
+          ctx.deps.events,
+          ctx.deps.signal,
+          (pid) => step.record({ pid, of: `of=${dst}` }),
+          { ...copyOptions(ctx), bwlimit: bwlimitOf(ctx.req) },
+        );
+        // journaled, so a resumed clone's result still reports the copy's rate and throttle
+        step.record({ report: ctx.copy });
+      },
+      // A farmd killed mid-copy leaves its dd writing: stop it, or the LV cannot be removed.
+      async undo(ctx, step) {
+        const { pid, of } = step.data as { pid?: number; of?: string };
+        if (pid && of) await ctx.deps.processes.killLeftover(pid, ["dd", of]);
+      },
+    },
+    {
+      name: "drop-snapshot",
+      title: "remove the snapshot",
+      async do(ctx) {
+        const lv = await lvByUuid(ctx, ctx.snapshotUuid);
+        if (lv) await ctx.deps.lvm.removeChecked(lv.vg, lv.name, lv.uuid);
+        // A dry run's snapshot exists only in the plan: still show its removal.
+        else if (ctx.deps.dryRun && ctx.snapshotUuid)
+          await ctx.deps.lvm.removeChecked(
+            need(ctx.facts, "preflight").source.vg,
+            snapshotName(ctx.opId),
+            ctx.snapshotUuid,
+          );
+      },
+    },
+    customizeStep,
     familyStep("firewall", "forward the SSH port"),
     {
       name: "start",
