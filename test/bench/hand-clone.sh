@@ -98,13 +98,18 @@ EOF
 undo_clone() {
   local name=$1 backup=$2 services=$3
   local fqdn=$name.$GROUP.$DOMAIN
-  if gnt-instance list --no-headers -o name | grep -qx "$fqdn"; then
+  # Lists read whole first: with pipefail, grep -q quitting at its match can SIGPIPE the lister
+  # and turn a found name into "not there" (the instance was then left running).
+  local names
+  names=$(gnt-instance list --no-headers -o name)
+  if grep -qx "$fqdn" <<<"$names"; then
     gnt-instance shutdown --timeout=0 "$fqdn"
     gnt-instance remove -f "$fqdn" # the adopted LV goes with it
   fi
   local lv
+  names=$(lvs --noheadings -o lv_name "$VG")
   for lv in hand-snap "$name"; do
-    if lvs --noheadings -o lv_name "$VG" | grep -qx "[[:space:]]*$lv"; then lvremove -f "$VG/$lv"; fi
+    if grep -qx "[[:space:]]*$lv" <<<"$names"; then lvremove -f "$VG/$lv"; fi
   done
   rm -f /etc/nginx/sites-enabled/*"$name"* /etc/nginx/sites-available/*"$name"*
   for f in "${FILES[@]}"; do
