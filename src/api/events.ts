@@ -23,6 +23,17 @@ export type OpEvent =
       rateBytesPerSec: number;
       etaMs: number | null;
     }
+  /**
+   * The balloon wait, alive: what the guest holds now (null: no reading) against the target, and
+   * whether it has moved since the first reading (before that, its balloon driver is awaited).
+   */
+  | {
+      type: "balloon-progress";
+      targetBytes: number;
+      actualBytes: number | null;
+      moved: boolean;
+      elapsedMs: number;
+    }
   /** Sent once as a throttled copy starts: the limit and the mechanism that enforces it. */
   | ({ type: "copy-throttle" } & CopyThrottle)
   | { type: "command"; argv: string[] }

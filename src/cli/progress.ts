@@ -17,6 +17,8 @@ export class ProgressView {
     switch (e.type) {
       case "copy-progress":
         return this.progress(e);
+      case "balloon-progress":
+        return this.balloon(e);
       case "step-start":
         return this.line(`[${String(e.seq + 1).padStart(2)}] ${e.title} ...`);
       case "step-done":
@@ -61,6 +63,18 @@ export class ProgressView {
       this.lastDecile = Math.floor(pct / 10);
       this.out.write(`     copied ${text}\n`);
     }
+  }
+
+  /** The balloon wait: redrawn on a TTY; plain output gets a line when the guest starts moving, then per heartbeat. */
+  private balloon(e: Extract<OpEvent, { type: "balloon-progress" }>): void {
+    const now = e.actualBytes === null ? "no reading" : formatBytes(e.actualBytes);
+    const text = e.moved
+      ? `ballooning: ${now} now, target ${formatBytes(e.targetBytes)} (${formatDuration(e.elapsedMs)})`
+      : `waiting for the guest's balloon driver: ${now}, target ${formatBytes(e.targetBytes)} (${formatDuration(e.elapsedMs)})`;
+    if (this.out.isTTY) {
+      this.out.write(`\r\x1b[K     ${text}`);
+      this.barShown = true;
+    } else this.out.write(`     ${text}\n`);
   }
 
   private line(text: string): void {

@@ -21,6 +21,8 @@ export interface MonitorOptions {
 export interface BalloonProgress {
   instance: string;
   targetBytes: number;
+  /** What the guest held before the balloon was set: until it moves, its driver has not answered. */
+  startBytes: number;
   actualBytes: number | null;
   elapsedMs: number;
 }
@@ -135,7 +137,13 @@ export class Monitor {
     for (;;) {
       const actual = await this.queryBalloon(instance, protocol);
       const elapsedMs = Date.now() - started;
-      opts.onProgress?.({ instance, targetBytes, actualBytes: actual, elapsedMs });
+      opts.onProgress?.({
+        instance,
+        targetBytes,
+        startBytes: before,
+        actualBytes: actual,
+        elapsedMs,
+      });
       if (actual === null) return result(null, noDevice);
       if (actual === targetBytes) return result(actual);
       const left = timeoutMs - elapsedMs;

@@ -129,8 +129,20 @@ export interface MonitorPort {
   balloonAndWait(
     instance: string,
     targetBytes: number,
-    opts: { timeoutMs: number },
+    opts: {
+      timeoutMs: number;
+      /** Each reading of the wait: what the guest holds now (null: none). */
+      onProgress?: (p: BalloonReading) => void;
+    },
   ): Promise<BalloonResult>;
+}
+
+/** One reading of a balloon wait: the target, what the guest held before and holds now. */
+export interface BalloonReading {
+  targetBytes: number;
+  startBytes: number;
+  actualBytes: number | null;
+  elapsedMs: number;
 }
 
 /** The guest's serial console: Ganeti's `<monitor_dir>/<instance>.serial` (issue 9). */

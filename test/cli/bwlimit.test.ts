@@ -13,12 +13,12 @@ describe("farmctl clone --bwlimit", () => {
     const { result } = JSON.parse(r.stdout) as {
       result: { copy: { throttle: Record<string, unknown> } };
     };
-    // the simulated host has no /dev/all/limited-1 to give a cgroup its MAJ:MIN: farmd paces dd
+    // the simulated host has no /dev/all/<uuid>.disk0 to give a cgroup its MAJ:MIN: farmd paces dd
     expect(result.copy.throttle).toMatchObject({
       limitBytesPerSec: 64 * 2 ** 20,
       mechanism: "pacing",
       detail: expect.stringMatching(
-        /cannot throttle writes to \/dev\/all\/limited-1.*; paced instead/,
+        /cannot throttle writes to \/dev\/all\/[0-9a-f-]{36}\.disk0.*; paced instead/,
       ),
     });
   });

@@ -102,6 +102,16 @@ describe.skipIf(skip !== null)(
         expect(out.stdout).toMatch(/address\s+10\.10\.60\.6\b/);
         expect(out.stdout).toMatch(/SSH port\s+22006\b/);
         expect(mac).toMatch(/^52:54(:[0-9a-f]{2}){4}$/);
+        // The balloon wait showed it was alive, down to the target.
+        expect(out.stdout + out.stderr).toMatch(/ballooning: 1\.0 GiB now, target 1\.0 GiB/);
+      });
+
+      it("names the disk as Ganeti renamed it, as `show` does", async () => {
+        const lv = await lvOf(tb, TARGET);
+        expect(lv).toMatch(/\.disk0$/);
+        expect(out.stdout).toMatch(new RegExp(`^ {2}disk {6}${lv.replace(/\./g, "\\.")} \\(`, "m"));
+        const show = await farmctl(tb, ["show", "gallifrey-dev"]);
+        expect(show.stdout).toContain(lv);
       });
 
       it("the name resolves to 10.10.60.6 through named", async () => {

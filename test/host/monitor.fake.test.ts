@@ -101,6 +101,7 @@ describe("Monitor over fake sockets replaying the recordings", () => {
       ...Array(4).fill("info balloon"),
     ]);
     expect(seen.map((p) => p.actualBytes)).toEqual([448, 384, 320, 256].map((x) => x * MiB));
+    expect(new Set(seen.map((p) => p.startBytes))).toEqual(new Set([512 * MiB]));
     expect(g.actual).toBe(256);
     await expect.poll(() => fake.closed).toBe(6); // one connection per command, each closed
   });

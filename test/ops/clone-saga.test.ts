@@ -106,7 +106,11 @@ describe("clone gallifrey gallifrey-dev", () => {
       state: "ready",
       ip: "10.10.60.6",
       lvUuid: h.runner.lvs.get(inst.lv)!.uuid,
+      lvName: inst.lv,
     });
+    // The result names the disk as Ganeti renamed it, as `show` does.
+    expect(r.lv).toBe(inst.lv);
+    expect(r.lv).toMatch(/^[0-9a-f-]{36}\.disk0$/);
     expect(h.events.some((e) => e.type === "copy-progress")).toBe(true);
   });
 
@@ -244,7 +248,7 @@ const STEP_FAULTS: Record<string, Fault | "monitor" | "record" | "guest" | "iden
 };
 
 describe("a resumed clone's result", () => {
-  it("reports the copy's rate and throttle from the journal", async () => {
+  it("reports the copy's rate and throttle and the adopted disk's name from the journal", async () => {
     h = harness();
     const r = await h.clone({});
     expect(r.copy).toMatchObject({
@@ -253,6 +257,7 @@ describe("a resumed clone's result", () => {
     });
     const restored = restoreCloneCtx(r.opId, {} as never, h.deps(), h.journal.steps(r.opId));
     expect(restored.copy).toEqual(r.copy);
+    expect(restored.adoptedLvName).toBe(r.lv);
   });
 });
 

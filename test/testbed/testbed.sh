@@ -103,7 +103,8 @@ ns_is_ours() { # pid, kind (net|mnt), ns id
   [ -z "${NS_OK[$key]:-}" ] || return 0
   tok=$(cat "$S/token" 2>/dev/null) || return 1
   case $2 in
-  net) nsenter --net="/proc/$1/ns/net" ip -o link show lo 2>/dev/null | grep -qF "farm-testbed $tok" ;;
+  # (read whole, then grep: with pipefail, grep -q quitting early can SIGPIPE the lister into a "no")
+  net) grep -qF "farm-testbed $tok" <<<"$(nsenter --net="/proc/$1/ns/net" ip -o link show lo 2>/dev/null)" ;;
   mnt) grep -qsxF "FARM_TESTBED_TOKEN=$tok" "/proc/$1/root/etc/farm-testbed.env" ;;
   esac || return 1 # (not cached: the process may just have exited; ask the next one)
   NS_OK[$key]=yes
@@ -144,7 +145,7 @@ down() {
   for f in "$S"/run/ganeti/kvm-hypervisor/pid/*; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "qemu-system.*$(basename "$f")" &&
+    if grep -q "qemu-system.*$(basename "$f")" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" &&
       grep -qxF "$pid" <<<"$ours"; then
       log "stopping QEMU of $(basename "$f") (pid $pid)"
       pids+=("$pid")
@@ -179,7 +180,8 @@ down() {
   fi
   # 4. /dev/all, if up made it and no other mount namespace (another testbed) uses it.
   if [ -e "$S/created-dev-all" ] && [ -d /dev/all ]; then
-    if ! cat /proc/[0-9]*/mountinfo 2>/dev/null | awk '$5 == "/dev/all"' | grep -q .; then
+    # (a process may exit while cat reads: its error is not an answer)
+    if ! grep -q . <<<"$(cat /proc/[0-9]*/mountinfo 2>/dev/null | awk '$5 == "/dev/all"' || true)"; then
       rmdir /dev/all 2>/dev/null || log "/dev/all is not empty; left in place"
     fi
   fi
@@ -503,7 +505,8 @@ status) status ;;
 enter) enter ;;
 sh)
   shift
-  ns "$@"
+  # farmctl is on the PATH here as in `enter`: the README's commands work either way.
+  ns env PATH="$S/bin:$CLEAN_PATH" "$@"
   ;;
 farmd)
   shift

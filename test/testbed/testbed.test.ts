@@ -7,6 +7,9 @@ import { Testbed, unavailableReason } from "./testbed.js";
 
 const skip = unavailableReason();
 
+/** The testbed's own command, as an admin runs it. */
+const SCRIPT = new URL("./testbed.sh", import.meta.url).pathname;
+
 /** Whether `pid`'s namespace of `kind` carries the testbed's token, as testbed.sh's ns_is_ours asks. */
 async function carriesToken(pid: string, kind: string, token: string): Promise<boolean> {
   try {
@@ -83,6 +86,13 @@ describe.skipIf(skip !== null)(`the testbed harness${skip ? ` (SKIPPED: ${skip})
     ids = readFileSync(`${tb.dir}/ns.ids`, "utf8").trim().split("\n");
     token = readFileSync(`${tb.dir}/token`, "utf8").trim();
     const source = "gallifrey.xivo.vm.farm";
+    // `testbed.sh sh farmctl ...`, as the README shows it, finds farmctl as `enter` does.
+    const viaSh = await execa("bash", [SCRIPT, "sh", "farmctl", "--version"], {
+      env: { FARM_TESTBED_DIR: tb.dir },
+      reject: false,
+    });
+    expect(viaSh.exitCode, viaSh.stderr).toBe(0);
+    expect(viaSh.stdout).toMatch(/^farmctl \d+\.\d+\.\d+/);
     expect(await tb.run(["gnt-instance", "list", "--no-headers", "-o", "name,status"])).toMatch(
       new RegExp(`^${source}\\s+running$`, "m"),
     );

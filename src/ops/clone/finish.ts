@@ -1,6 +1,7 @@
 // The clone's last steps: the guest's memory ballooned down, then the VM recorded as ready (with
 // its lease, which starts when the clone succeeds).
 import { expiryAfter } from "../inventory/lease.js";
+import { balloonProgress } from "./balloon-progress.js";
 import type { SagaStep } from "../saga.js";
 import { need, type CloneCtx } from "./steps.js";
 
@@ -13,6 +14,7 @@ export function balloonStep(): SagaStep<CloneCtx> {
       if (!f.start || ctx.deps.dryRun) return;
       const r = await ctx.deps.monitor.balloonAndWait(f.target.fqdn, f.balloonBytes, {
         timeoutMs: ctx.deps.config.balloon.timeout_ms,
+        onProgress: balloonProgress(ctx.deps.events),
       });
       ctx.balloonReached = r.reachedBytes;
       if (r.warning) {

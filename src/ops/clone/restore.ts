@@ -29,6 +29,7 @@ export function restoreCloneCtx(
     snapshotUuid: data("snapshot").uuid as string | undefined,
     targetLv: data("create-lv").lv as LvInfo | undefined,
     copy: data("copy").report as CopyReport | null | undefined,
+    adoptedLvName: data("adopt").adoptedLvName as string | undefined,
     expiresAt: data("record").expiresAt as string | null | undefined,
     guest: withIdentity(
       data("customize").guest as GuestResult | undefined,

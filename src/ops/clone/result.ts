@@ -23,7 +23,7 @@ export function cloneResult(ctx: CloneCtx): CloneResult {
     memoryBytes: f.memoryBytes,
     balloonTargetBytes: f.balloonBytes,
     balloonReachedBytes: ctx.balloonReached ?? null,
-    lv: ctx.targetLv?.name ?? null,
+    lv: ctx.adoptedLvName ?? ctx.targetLv?.name ?? null,
     lvUuid: ctx.targetLv?.uuid ?? null,
     diskBytes: f.source.sizeBytes,
     copy: ctx.copy ?? null,

@@ -72,6 +72,8 @@ export interface CloneCtx {
   balloonReached?: number | null;
   /** The copy step's figures and throttle, for the result. */
   copy?: CopyReport | null;
+  /** The new disk's name once Ganeti adopted it (`<uuid>.disk0`). */
+  adoptedLvName?: string;
   guest?: GuestResult;
   /** The lease's end, set by the record step; null without --lease. */
   expiresAt?: string | null;
@@ -252,8 +254,12 @@ function declaredSteps(): SagaStep<CloneCtx>[] {
           journalJob(step),
         );
         const renamed = await lvByUuid(ctx, target.uuid);
-        if (renamed && !ctx.deps.dryRun)
+        if (renamed && !ctx.deps.dryRun) {
+          // Ganeti renamed it <uuid>.disk0: the name the result and `show` give.
+          ctx.adoptedLvName = renamed.name;
+          step.record({ adoptedLvName: renamed.name });
           ctx.deps.inventory.update(f.target.name, { lvName: renamed.name });
+        }
       },
       async undo(ctx, step) {
         const fqdn = step.data.fqdn;
