@@ -7,9 +7,13 @@ export interface Figure {
   /** What is measured, e.g. "copy / dd oflag=direct"; defaults to the test's name. */
   name?: string;
   value: number;
+  /** Ignored for a reported figure. */
   target: number;
-  /** "max": passes at or below target (a time ratio, the default); "min": at or above (a speed ratio). */
-  goal?: "max" | "min";
+  /**
+   * "max": passes at or below target (a time ratio, the default); "min": at or above (a speed
+   * ratio); "report": printed, neither passed nor failed (a figure the issue asks to report only).
+   */
+  goal?: "max" | "min" | "report";
   /** How the value prints: "" (a ratio, 2 decimals, the default), "ms", "MB/s", "x"... */
   unit?: string;
   /** The measurements it is made of, for the log. */
@@ -25,6 +29,7 @@ declare module "vitest" {
 /** "0.41 (target <= 0.60)", "143 ms (target <= 200 ms)": the line summary.mjs prints too. */
 export function figureText(f: Figure): string {
   const unit = f.unit ? ` ${f.unit}` : "";
+  if (f.goal === "report") return `${f.value.toFixed(f.unit ? 0 : 2)}${unit} (reported, no target)`;
   const digits = f.unit ? (Math.abs(f.target) >= 10 ? 0 : 1) : 2;
   const op = f.goal === "min" ? ">=" : "<=";
   return `${f.value.toFixed(digits)}${unit} (target ${op} ${f.target.toFixed(digits)}${unit})`;
