@@ -15,7 +15,9 @@ const farmd = (parallelCopies = 2, extra = {}) => farmdFor(h, parallelCopies, ex
 /** Makes the dd of one member's disk fail once `ready()` holds (the others queued, ...). */
 function failCopyOf(name: string, ready: () => boolean = () => true) {
   h.runner.ddGate = async (argv) => {
-    if (!argv.some((a) => a === `of=/dev/all/${name}`)) return;
+    // the member's disk, adopted by Ganeti before its copy: the instance's <uuid>.disk0
+    const lv = [...h.runner.instances.values()].find((i) => i.name.startsWith(`${name}.`))?.lv;
+    if (!lv || !argv.some((a) => a === `of=/dev/all/${lv}`)) return;
     await until(ready);
     throw new CommandFailed(argv, 1, "dd: error writing '/dev/all/x': No space left on device\n");
   };

@@ -83,7 +83,8 @@ async function farmd(toml = "") {
 }
 
 const SLOT_WAIT = "waiting for a libguestfs slot ([guest] parallel = 1)";
-const dev = (name: string) => `/dev/all/${name}`;
+/** The clone's disk as customize opens it: adopted by Ganeti before the copy, `<uuid>.disk0`. */
+const dev = (name: string) => `/dev/all/${h.runner.instances.get(`${name}.xivo.vm.farm`)!.lv}`;
 
 describe("[guest] parallel", () => {
   it("runs one libguestfs session at a time by default: the second clone waits, queued", async () => {
@@ -133,7 +134,10 @@ describe("[guest] parallel", () => {
     expect(f.ops.journal.steps(opId).find((s) => s.name === "customize")).toMatchObject({
       state: "undone",
     });
-    expect(h.runner.lvs.has("gallifrey-dev")).toBe(false);
+    expect(h.runner.instances.has("gallifrey-dev.xivo.vm.farm")).toBe(false);
+    expect([...h.runner.lvs.values()].filter((l) => l.tags?.includes(`farmd_op_${opId}`))).toEqual(
+      [],
+    );
     expect(f.guest.log).toEqual([`start ${dev("build1")}`]);
     f.guest.release();
     expect((await holder).ip).toBe("10.10.60.6");
