@@ -46,12 +46,15 @@ export async function checkFarmd(configPath?: string): Promise<DoctorCheck> {
   }
 }
 
+// a checker's message spans lines: they stay under their check
+const indent = (text: string): string => text.replace(/\n/g, "\n      ");
+
 const MARK = { ok: "ok  ", warn: "warn", fail: "FAIL" } as const;
 
 export function renderReport(r: DoctorReport): string {
   const lines = r.checks.flatMap((c) => [
-    `${MARK[c.status]}  ${c.id}: ${c.detail}`,
-    ...(c.fix && c.status !== "ok" ? [`      fix: ${c.fix}`] : []),
+    `${MARK[c.status]}  ${c.id}: ${indent(c.detail)}`,
+    ...(c.fix && c.status !== "ok" ? [`      fix: ${indent(c.fix)}`] : []),
   ]);
   const failed = r.checks.filter((c) => c.status === "fail").length;
   const warned = r.checks.filter((c) => c.status === "warn").length;
