@@ -35,6 +35,8 @@ import { buildHost } from "./host.js";
 export interface DoctorOptions {
   configPath?: string;
   runner?: Runner;
+  /** Where the tools are looked for (default: PATH). */
+  path?: string;
   /** The throttle this host would use (tests give one). */
   mechanism?: () => ThrottleMechanism;
 }
@@ -42,7 +44,7 @@ export interface DoctorOptions {
 export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const runner = o.runner ?? new ExecaRunner();
   const checks: DoctorCheck[] = [];
-  for (const tool of TOOLS) checks.push(await checkTool(runner, tool));
+  for (const tool of TOOLS) checks.push(await checkTool(runner, tool, o.path));
   let config: Config;
   try {
     const loaded = loadConfig(o.configPath);
