@@ -2,7 +2,7 @@
 // farmctl: the command line. Parses arguments, calls the client, renders; exit codes per sysexits.
 import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
-import { isVersionRequest, printVersion } from "./version.js";
+import { printVersion, versionRequest } from "./version.js";
 import { registerAudit } from "./audit.js";
 import { registerCa } from "./ca.js";
 import { registerClone } from "./clone.js";
@@ -50,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
   // `farm plan --detailed-exitcode`: 2 means changes, so every error (usage too) exits 1.
   const failed = (code: number) => (argv.includes("--detailed-exitcode") ? EXIT.failed : code);
   try {
-    if (isVersionRequest(argv.slice(2))) {
+    const version = versionRequest(argv.slice(2));
+    if (version) {
+      useRemoteFlags(version);
       await printVersion();
       return EXIT.ok;
     }

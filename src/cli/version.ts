@@ -3,9 +3,25 @@ import { asFarmError } from "../api/errors.js";
 import { API_VERSION, VERSION } from "../api/version.js";
 import type { Health } from "../api/health.js";
 import { connect } from "../client/connect.js";
+import type { RemoteOptions } from "../client/remote.js";
 
-export function isVersionRequest(args: readonly string[]): boolean {
-  return args.length === 1 && (args[0] === "--version" || args[0] === "-V");
+const REMOTE_FLAGS = ["--remote", "--cert", "--key", "--ca"] as const;
+
+/**
+ * `farmctl [--remote URL --cert F --key F [--ca F]] --version`: the remote flags to use then, or
+ * null when the arguments are anything else (a command: commander parses them).
+ */
+export function versionRequest(args: readonly string[]): RemoteOptions | null {
+  const flags: Record<string, string> = {};
+  let version = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--version" || a === "-V") version = true;
+    else if ((REMOTE_FLAGS as readonly string[]).includes(a) && args[i + 1] !== undefined)
+      flags[a.slice(2)] = args[++i]!;
+    else return null;
+  }
+  return version ? (flags as RemoteOptions) : null;
 }
 
 /** farmd's version and API from its health; a farmd older than both fields says so. */

@@ -1,7 +1,10 @@
 // farmctl doctor's checks, wired from farmd.toml like farmd's own adapters (this is wiring, as farmd
 // is): it runs in farmctl, so it answers when farmd is down, and it changes nothing (a dry-run host).
 import { report, fail, ok, warn, type DoctorCheck, type DoctorReport } from "../api/doctor.js";
-import { asFarmError } from "../api/errors.js";
+import { asFarmError, FarmError } from "../api/errors.js";
+import type { VmEntry } from "../host/confedit/entry.js";
+import { checkHostTemplates } from "../ops/clone/host-templates.js";
+import type { TemplatePort } from "../ops/ports.js";
 import { loadConfig } from "../config/load.js";
 import { stateDir } from "../config/paths.js";
 import type { Config } from "../config/schema.js";
@@ -44,7 +47,8 @@ export interface DoctorOptions {
 export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const runner = o.runner ?? new ExecaRunner();
   const checks: DoctorCheck[] = [];
-  for (const tool of TOOLS) checks.push(await checkTool(runner, tool, o.path));
+  for (const tool of TOOLS)
+    checks.push(await guard(`tool ${tool.name}`, () => checkTool(runner, tool, o.path)));
   let config: Config;
   try {
     const loaded = loadConfig(o.configPath);
@@ -63,25 +67,54 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
     return report(checks);
   }
   const paths = {
-    dns: await checkZonePath(runner, config.dns.zone, config.dns.zone_file),
-    dhcp: checkDhcpdPath(config.dhcp.config, runningDhcpd()),
+    dns: await guard("path [dns] zone_file", () =>
+      checkZonePath(runner, config.dns.zone, config.dns.zone_file),
+    ),
+    dhcp: await guard("path [dhcp] config", () =>
+      checkDhcpdPath(config.dhcp.config, runningDhcpd()),
+    ),
     firewall: [
-      checkShorewallPath("rules", config.firewall.rules),
-      checkShorewallPath("params", config.firewall.params),
+      await guard("path [firewall] rules", () =>
+        checkShorewallPath("rules", config.firewall.rules),
+      ),
+      await guard("path [firewall] params", () =>
+        checkShorewallPath("params", config.firewall.params),
+      ),
     ],
-    proxy: await checkNginxPaths(runner, config.proxy.sites_available, config.proxy.sites_enabled),
+    proxy: await guard("path [proxy] sites", () =>
+      checkNginxPaths(runner, config.proxy.sites_available, config.proxy.sites_enabled),
+    ),
   };
   checks.push(paths.dns, paths.dhcp, ...paths.firewall, paths.proxy);
   checks.push(...(await checkTemplates(config, runner, paths)));
-  checks.push(await checkGanetiNode(runner, config.ganeti.node));
-  checks.push(await checkVg(new Lvm(runner), config.lvm.vg));
-  checks.push(checkMonitorDir(config.ganeti.monitor_dir));
-  const gid = config.socket_group ? groupId(config.socket_group) : undefined;
-  checks.push(checkSocket(config.socket, config.socket_group, gid));
+  checks.push(await guard("ganeti node", () => checkGanetiNode(runner, config.ganeti.node)));
+  checks.push(await guard("lvm vg", () => checkVg(new Lvm(runner), config.lvm.vg)));
+  checks.push(await guard("ganeti monitor_dir", () => checkMonitorDir(config.ganeti.monitor_dir)));
   checks.push(
-    checkThrottle((o.mechanism ?? (() => chooseMechanism()))(), parseRate(config.copy.bwlimit)),
+    await guard("farmd socket", () => {
+      const gid = config.socket_group ? groupId(config.socket_group) : undefined;
+      return checkSocket(config.socket, config.socket_group, gid);
+    }),
+  );
+  checks.push(
+    await guard("copy throttle", () =>
+      checkThrottle((o.mechanism ?? (() => chooseMechanism()))(), parseRate(config.copy.bwlimit)),
+    ),
   );
   return report(checks);
+}
+
+/** A check that throws (a checker not installed, a file not readable) is that check's fail. */
+async function guard(
+  id: string,
+  check: () => DoctorCheck | Promise<DoctorCheck>,
+): Promise<DoctorCheck> {
+  try {
+    return await check();
+  } catch (err) {
+    const e = asFarmError(err);
+    return fail(id, e.message, e.hint ?? "see farmctl(1), doctor");
+  }
 }
 
 const TEMPLATES = {
@@ -105,7 +138,10 @@ async function checkTemplates(
     stateDir: stateDir(config),
     runner,
   });
-  const entry = sampleEntry(config);
+  const { entry, given } = withSampleVars(host.templates, sampleEntry(config));
+  const withVars = given.length
+    ? ` (with ${given.map((v) => `vars.${v}`).join(", ")} = "doctor")`
+    : "";
   const checks: DoctorCheck[] = [];
   for (const key of Object.keys(TEMPLATES) as (keyof typeof TEMPLATES)[]) {
     const id = `template ${key} (${TEMPLATES[key]})`;
@@ -117,16 +153,20 @@ async function checkTemplates(
     try {
       await host.families[key].add(entry, () => {});
       checks.push(
-        ok(id, `renders for the sample VM ${entry.fqdn} and passes the service's checker`),
+        ok(
+          id,
+          `renders for the sample VM ${entry.fqdn}${withVars} and passes the service's checker`,
+        ),
       );
     } catch (err) {
       const e = asFarmError(err);
       const template = TEMPLATES[key].split(", ")[0];
       const refused = e.code === "validation_failed" && e.hint ? `: ${e.hint}` : "";
+      // A value doctor made up for a farm variable may be what the checker refuses: a warning.
       checks.push(
-        fail(
+        (given.length ? warn : fail)(
           id,
-          `for the sample VM ${entry.fqdn}: ${e.message}${refused}`,
+          `for the sample VM ${entry.fqdn}${withVars}: ${e.message}${refused}`,
           refused || !e.hint
             ? `fix the template: ${config.templates_dir}/${template} (an override) or the built-in one`
             : e.hint,
@@ -137,8 +177,30 @@ async function checkTemplates(
   return checks;
 }
 
+/**
+ * The variables the templates use (a farm's or a clone's --var): each given "doctor", so a
+ * template that needs one is still rendered and checked rather than failed for lack of it.
+ */
+function withSampleVars(
+  templates: TemplatePort,
+  entry: VmEntry,
+): { entry: VmEntry; given: string[] } {
+  const vars: Record<string, string> = {};
+  for (let tries = 0; tries < 32; tries++) {
+    try {
+      checkHostTemplates(templates, { ...entry, vars });
+      break;
+    } catch (err) {
+      const variable = err instanceof FarmError ? err.details?.variable : undefined;
+      if (typeof variable !== "string") break;
+      vars[variable] = "doctor";
+    }
+  }
+  return { entry: { ...entry, vars }, given: Object.keys(vars) };
+}
+
 /** A VM no host has: the subnet's last address, a MAC in QEMU's range, a web name. */
-function sampleEntry(config: Config) {
+function sampleEntry(config: Config): VmEntry {
   const cfg = {
     domain: config.names.domain,
     publicDomain: config.names.public_domain,

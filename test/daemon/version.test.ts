@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { API_VERSION, API_VERSION_HEADER, VERSION } from "../../src/api/version.js";
 import { FarmdClient } from "../../src/client/http.js";
+import { versionRequest } from "../../src/cli/version.js";
 import { FARMCTL } from "../cli/farmd-process.js";
 import { failure } from "../fakes/scripted-runner.js";
 import { harness, type Harness } from "../ops/clone-harness.js";
@@ -57,6 +58,20 @@ async function futureFarmd(): Promise<{ socket: string; config: string }> {
 }
 
 describe("versions", () => {
+  it("farmctl --version takes the remote flags, and nothing else", () => {
+    expect(versionRequest(["--version"])).toEqual({});
+    expect(
+      versionRequest(["--remote", "https://h:8443", "--cert", "c.pem", "--key", "k.pem", "-V"]),
+    ).toEqual({
+      remote: "https://h:8443",
+      cert: "c.pem",
+      key: "k.pem",
+    });
+    expect(versionRequest(["list", "--version"])).toBeNull();
+    expect(versionRequest(["--remote"])).toBeNull();
+    expect(versionRequest([])).toBeNull();
+  });
+
   it("GET /v1/health says farmd's package version and API version", async () => {
     h = harness();
     served = await serveFarmd(h);

@@ -139,6 +139,30 @@ describe.skipIf(skip !== null)(
     );
 
     it(
+      "a template that uses a farm variable is rendered and checked with a sample value, not failed",
+      async () => {
+        const dir = join(tb.dir, "templates-vars");
+        mkdirSync(dir);
+        const builtin = readFileSync(
+          new URL("../../templates/nginx-site.njk", import.meta.url),
+          "utf8",
+        );
+        writeFileSync(join(dir, "nginx-site.njk"), `# release {{ vars.release | shquote }}\n${builtin}`);
+        const config = configWith(tb, "vars-template", (t) => `templates_dir = "${dir}"\n${t}`);
+        const [code, report] = await doctor(tb, ["--config", config]);
+        expect(failures(report)).toEqual([]);
+        expect(report.checks.find((c) => c.id === "template proxy (nginx-site.njk)")).toMatchObject(
+          {
+            status: "ok",
+            detail: expect.stringContaining('(with vars.release = "doctor") and passes'),
+          },
+        );
+        expect(code).toBe(0);
+      },
+      E2E_TEST_MS,
+    );
+
+    it(
       "a wrong zone path: that one fail, with the file named loads",
       async () => {
         const config = configWith(tb, "wrong-zone", (t) =>
