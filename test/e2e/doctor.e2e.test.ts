@@ -147,7 +147,10 @@ describe.skipIf(skip !== null)(
           new URL("../../templates/nginx-site.njk", import.meta.url),
           "utf8",
         );
-        writeFileSync(join(dir, "nginx-site.njk"), `# release {{ vars.release | shquote }}\n${builtin}`);
+        writeFileSync(
+          join(dir, "nginx-site.njk"),
+          `# release {{ vars.release | shquote }}\n${builtin}`,
+        );
         const config = configWith(tb, "vars-template", (t) => `templates_dir = "${dir}"\n${t}`);
         const [code, report] = await doctor(tb, ["--config", config]);
         expect(failures(report)).toEqual([]);
