@@ -2,12 +2,14 @@
 // farmctl: the command line. Parses arguments, calls the client, renders; exit codes per sysexits.
 import { Command, CommanderError } from "commander";
 import { asFarmError, EXIT } from "../api/errors.js";
-import { VERSION } from "../api/version.js";
+import { printVersion, versionRequest } from "./version.js";
 import { registerAudit } from "./audit.js";
 import { registerCa } from "./ca.js";
 import { registerClone } from "./clone.js";
 import { registerInventory } from "./inventory.js";
 import { registerDestroy } from "./destroy.js";
+import { registerDoctor } from "./doctor.js";
+import { registerCompletion } from "./completion.js";
 import { registerFarm } from "./farm.js";
 import { registerOps } from "./ops.js";
 import { registerLog } from "./log.js";
@@ -19,7 +21,8 @@ import type { RemoteOptions } from "../client/remote.js";
 export function program(): Command {
   const p = new Command("farmctl")
     .description("clone and manage the build-farm VMs of a Ganeti/LVM/KVM host")
-    .version(`farmctl ${VERSION}`)
+    // Handled before commander (see main): it also asks farmd for its version.
+    .option("-V, --version", "print farmctl's version and API, and farmd's when it answers")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError("(run `farmctl --help` for usage)")
@@ -38,6 +41,8 @@ export function program(): Command {
   registerFarm(p);
   registerLog(p);
   registerCa(p);
+  registerDoctor(p);
+  registerCompletion(p);
   return p;
 }
 
@@ -45,6 +50,12 @@ export async function main(argv: string[]): Promise<number> {
   // `farm plan --detailed-exitcode`: 2 means changes, so every error (usage too) exits 1.
   const failed = (code: number) => (argv.includes("--detailed-exitcode") ? EXIT.failed : code);
   try {
+    const version = versionRequest(argv.slice(2));
+    if (version) {
+      useRemoteFlags(version);
+      await printVersion();
+      return EXIT.ok;
+    }
     await program().parseAsync(argv);
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {

@@ -17,6 +17,7 @@ import type { OpEvent } from "../api/events.js";
 import { ROUTES } from "../api/routes.js";
 import type { OperationRecord, StepRecord } from "../api/operations.js";
 import type { Health } from "../api/health.js";
+import { API_VERSION, API_VERSION_HEADER, VERSION_HEADER, apiMismatch } from "../api/version.js";
 import { unixTransport, type Transport } from "./transport.js";
 import type { AuditEntry, CertRecord } from "../api/auth.js";
 import type { CaInitResult, CaListing, IssuedCert, IssueRequest } from "../api/ca.js";
@@ -28,6 +29,17 @@ export function remoteError(e: ErrorJson): FarmError {
   return new FarmError(e.code, e.message, e.exitCode ?? 70, e.hint, e.details);
 }
 
+/** A farmd of another API version is named before its body is misread (one before versioning: none). */
+export function checkApiVersion(res: IncomingMessage): void {
+  const header = res.headers[API_VERSION_HEADER];
+  if (typeof header !== "string") return;
+  const farmdApi = Number(header);
+  if (farmdApi === API_VERSION) return;
+  res.resume();
+  const version = res.headers[VERSION_HEADER];
+  throw apiMismatch(farmdApi, typeof version === "string" ? version : undefined);
+}
+
 export class FarmdClient {
   readonly transport: Transport;
 
@@ -36,13 +48,15 @@ export class FarmdClient {
     this.transport = typeof target === "string" ? unixTransport(target) : target;
   }
 
-  private open(
+  private async open(
     method: string,
     path: string,
     body?: unknown,
     signal?: AbortSignal,
   ): Promise<IncomingMessage> {
-    return this.transport.open(method, path, body, signal);
+    const res = await this.transport.open(method, path, body, signal);
+    checkApiVersion(res);
+    return res;
   }
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,6 +1,8 @@
 // farmd's API server: HTTP/1.1 on a unix socket, JSON bodies, NDJSON event streams.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { asFarmError, BadInput, FarmError } from "../api/errors.js";
+import type { Health } from "../api/health.js";
+import { API_VERSION, API_VERSION_HEADER, VERSION, VERSION_HEADER } from "../api/version.js";
 import type { OpEvent } from "../api/events.js";
 import type { z } from "zod";
 import {
@@ -148,7 +150,13 @@ const API: Route[] = [
     path: exact(ROUTES.health),
     role: "reader",
     handle: (c) =>
-      send(c.res, 200, { ok: true, pid: process.pid, guestfs: c.ops.appliance.health() }),
+      send(c.res, 200, {
+        ok: true,
+        pid: process.pid,
+        version: VERSION,
+        apiVersion: API_VERSION,
+        guestfs: c.ops.appliance.health(),
+      } satisfies Health),
   },
   ...farmRoutes(send),
   ...leaseRoutes(send),
@@ -244,6 +252,8 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  res.setHeader(API_VERSION_HEADER, String(API_VERSION));
+  res.setHeader(VERSION_HEADER, VERSION);
   const url = requestUrl(req);
   const matching = routes.filter((r) => r.path.test(url.pathname));
   const route = matching.find((r) => r.method === req.method);

@@ -29,6 +29,11 @@ export class PacingThrottle implements ThrottleMechanism {
   readonly name = "pacing" as const;
   constructor(private readonly o: PacingOptions = {}) {}
 
+  /** Why no kernel mechanism is used (farmctl doctor says it). */
+  get why(): string | undefined {
+    return this.o.why;
+  }
+
   async start(t: ThrottleTarget): Promise<ThrottleSession> {
     return new PacingSession(t, this.o);
   }
