@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
 } from "node:fs";
@@ -24,6 +25,7 @@ const VERSION = (
   JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }
 ).version;
 const STATE = "/var/lib/farmd";
+const WANTS = "/etc/systemd/system/multi-user.target.wants/farmd.service";
 
 function skipReason(): string | null {
   const testbed = unavailableReason();
@@ -60,8 +62,8 @@ describe.skipIf(skip !== null)(
       // This machine's own farmctl, config or state are never overwritten, nor purged by the test.
       if (await known())
         throw new Error("farmctl is already installed on this machine: the test will not touch it");
-      for (const path of ["/etc/farmd", STATE, "/usr/lib/farmctl", "/usr/share/farmctl"])
-        if (existsSync(path))
+      for (const path of ["/etc/farmd", STATE, "/usr/lib/farmctl", "/usr/share/farmctl", WANTS])
+        if (present(path))
           throw new Error(`${path} exists: the test installs and purges the package there`);
       madeGroup = (await sh("getent", ["group", "farmd"])).exitCode !== 0;
       ours = true;
@@ -133,6 +135,8 @@ describe.skipIf(skip !== null)(
       );
       expect(readFileSync("/etc/farmd/farmd.toml", "utf8")).toMatch(/^socket_group = "farmd"$/m);
       expect((await sh("getent", ["group", "farmd"])).exitCode).toBe(0);
+      // Enabled the Debian way (deb-systemd-helper), even on a machine where systemd is not running.
+      expect(readlinkSync(WANTS)).toBe("/lib/systemd/system/farmd.service");
       // No dev dependency comes along (vitest, typescript, prettier).
       expect(
         installed.filter((p) => /node_modules\/(vitest|typescript|prettier)\//.test(p)),
@@ -245,6 +249,10 @@ describe.skipIf(skip !== null)(
       expect(left).toEqual([]);
       for (const path of [STATE, "/etc/farmd", "/usr/lib/farmctl", "/usr/share/farmctl"])
         expect(existsSync(path), path).toBe(false);
+      // Nor the unit's enablement: its symlink and deb-systemd-helper's records of it.
+      expect(present(WANTS)).toBe(false);
+      const records = (await sh("find", ["/var/lib/systemd", "-name", "*farmd*"])).stdout.trim();
+      expect(records).toBe("");
     }, 120_000);
   },
 );
