@@ -137,6 +137,9 @@ describe.skipIf(skip !== null)(
       expect((await sh("getent", ["group", "farmd"])).exitCode).toBe(0);
       // Enabled the Debian way (deb-systemd-helper), even on a machine where systemd is not running.
       expect(readlinkSync(WANTS)).toBe("/lib/systemd/system/farmd.service");
+      // Completion, once farmctl has `completion bash` (src/cli/completion.ts; debian/rules).
+      if (existsSync(join(REPO, "src/cli/completion.ts")))
+        expect(installed).toContain("/usr/share/bash-completion/completions/farmctl");
       // No dev dependency comes along (vitest, typescript, prettier).
       expect(
         installed.filter((p) => /node_modules\/(vitest|typescript|prettier)\//.test(p)),
@@ -146,7 +149,7 @@ describe.skipIf(skip !== null)(
     it("farmctl --version and farmd --version print the package's version", async () => {
       const ctl = await sh("/usr/bin/farmctl", ["--version"]);
       expect(ctl.exitCode, ctl.stderr).toBe(0);
-      expect(ctl.stdout).toMatch(new RegExp(`^farmctl ${VERSION.replaceAll(".", "\\.")}$`, "m"));
+      expect(ctl.stdout).toMatch(new RegExp(`^farmctl ${VERSION.replaceAll(".", "\\.")}\\b`, "m"));
       const d = await sh("/usr/sbin/farmd", ["--version"]);
       expect(d.exitCode, d.stderr).toBe(0);
       expect(d.stdout).toContain(VERSION);

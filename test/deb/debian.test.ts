@@ -1,5 +1,5 @@
-// The package's /etc/farmd/farmd.toml (debian/farmd.toml) lists every key of the schema, commented
-// out at its default: checked against src/config/schema.ts so that the two cannot drift apart.
+// What debian/ ships that the code defines: the conffile /etc/farmd/farmd.toml (debian/farmd.toml)
+// lists every key of the schema, commented out at its default; the changelog is at package.json's version.
 import { readFileSync } from "node:fs";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
@@ -76,5 +76,15 @@ describe("debian/farmd.toml (the package's conffile)", () => {
       (p) => !known.has(p) && !/^(socket_roles|guest\.files)\./.test(p),
     );
     expect(unknown).toEqual([]);
+  });
+});
+
+describe("debian/changelog", () => {
+  it("is at package.json's version (the .deb's name and farmctl --version agree)", () => {
+    const changelog = readFileSync(new URL("../../debian/changelog", import.meta.url), "utf8");
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    expect(/^farmctl \(([^)]+)\)/.exec(changelog)?.[1]).toBe(pkg.version);
   });
 });
