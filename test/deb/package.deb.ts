@@ -211,6 +211,25 @@ describe.skipIf(skip !== null)(
         expect(argv).toContain("/usr/sbin/farmd");
       });
 
+      // farmctl doctor comes with src/cli/doctor.ts (issue 13's other half): checked once it is there.
+      const hasDoctor = existsSync(join(REPO, "src/cli/doctor.ts"));
+      it.skipIf(!hasDoctor)(
+        `/usr/bin/farmctl doctor --json: every check passes against the installed farmd${hasDoctor ? "" : " (SKIPPED: no farmctl doctor yet)"}`,
+        async () => {
+          const r = await tb.exec(["/usr/bin/farmctl", "doctor", "--json"], { timeoutMs: 180_000 });
+          const report = JSON.parse(r.stdout) as {
+            ok: boolean;
+            checks: { id: string; status: string; detail?: string }[];
+          };
+          expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
+          expect(r.exitCode, r.stderr).toBe(0);
+          expect(report.ok).toBe(true);
+          const answer = report.checks.find((c) => c.id === "farmd")?.detail;
+          expect(answer).toContain(`pid ${farmd!.pid}`);
+        },
+        240_000,
+      );
+
       it("clones gallifrey with /usr/bin/farmctl, the shipped templates and the admin's override", async () => {
         const r = await tb.exec(["/usr/bin/farmctl", "clone", "gallifrey", "gallifrey-dev"], {
           timeoutMs: 300_000,
