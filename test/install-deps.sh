@@ -12,6 +12,8 @@ PACKAGES=(
   libguestfs-tools linux-image-amd64
   # the copy benchmark (issue 12): a neighbour's read latency during a copy
   ioping
+  # the Debian package (issue 13): its build, its lint, `man -l` on the installed pages
+  debhelper bash-completion lintian man-db
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -146,11 +146,12 @@ export class Testbed {
    * exit status is seen and it is reaped at once (a farmd killed by a test must not linger as a
    * zombie still holding its state lock's PID); resolves once it answers on its socket with its
    * own PID, i.e. after its crash recovery. Output goes to log/farmd-<config>.log. `env` adds
-   * variables to its otherwise clean environment (e.g. FARMD_TEST_CRASH_AT).
+   * variables to its otherwise clean environment (e.g. FARMD_TEST_CRASH_AT). `program` (a path
+   * inside, e.g. an installed /usr/sbin/farmd) runs instead of the checkout's dist/daemon/main.js.
    */
   async spawnFarmd(
     config: string,
-    o: { timeoutMs?: number; env?: Record<string, string> } = {},
+    o: { timeoutMs?: number; env?: Record<string, string>; program?: string } = {},
   ): Promise<FarmdProcess> {
     const extraEnv = Object.entries(o.env ?? {}).map(([k, v]) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`not an environment variable name: ${k}`);
@@ -159,12 +160,15 @@ export class Testbed {
     const socket =
       /^socket\s*=\s*"([^"]+)"/m.exec(this.readFile(config))?.[1] ?? "/run/farmd/farmd.sock";
     const log = openSync(join(this.dir, "log", `farmd-${basename(config, ".toml")}.log`), "a");
+    const program = o.program
+      ? [o.program]
+      : [process.execPath, join(import.meta.dirname, "../../dist/daemon/main.js")];
     // nsenter and env exec: the child's PID is farmd's own.
     // prettier-ignore
     const child = spawn("nsenter", [
       "-t", String(this.holder()), "-n", "-m", "-u", "--",
       "env", "-i", `PATH=${PATH}`, "HOME=/root", "LANG=C.UTF-8", ...extraEnv,
-      process.execPath, join(import.meta.dirname, "../../dist/daemon/main.js"), "--config", config,
+      ...program, "--config", config,
     ], { stdio: ["ignore", log, log] });
     closeSync(log);
     const proc: FarmdProcess = {
