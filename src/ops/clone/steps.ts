@@ -7,7 +7,6 @@ import type { EventSink } from "../../api/events.js";
 import { sshPorts } from "../../config/schema.js";
 import type { VmEntry } from "../../host/confedit/entry.js";
 import { farmTags } from "../../host/ganeti-tags.js";
-import { opTag } from "../../host/lvm.js";
 import type { Held } from "../../state/inventory.js";
 import type { Journal } from "../../state/journal.js";
 import { allocate, parseSubnet, type Allocation } from "../allocate.js";
@@ -29,10 +28,10 @@ import {
   type ParseFirstboot,
 } from "./identity.js";
 import { journalJob, settleJob } from "../ganeti-job.js";
-import type { SagaStep, StepHandle } from "../saga.js";
+import type { SagaStep } from "../saga.js";
 import { checkGuestTemplates, customizeStep, guestVm } from "./customize.js";
 import { checkHostTemplates } from "./host-templates.js";
-import { ownLvNow } from "./own-lv.js";
+import { created, lvByUuid, ownLvNow, removeOwnLv } from "./own-lv.js";
 import { bwlimitOf, preflight, type PreflightDeps } from "./preflight.js";
 import { balloonStep, recordStep } from "./finish.js";
 import { copyOptions, createThinDisk, skipsCopy, skipsSnapshot } from "./thin.js";
@@ -87,35 +86,6 @@ export const need = <T>(v: T | undefined, what: string): T => {
 };
 
 const snapshotName = (opId: string) => `farm-snap-${opId}`;
-
-/** Finds the LV this operation made, by the UUID it recorded (Ganeti renames it on adoption). */
-async function lvByUuid(ctx: CloneCtx, uuid: unknown): Promise<LvInfo | undefined> {
-  if (typeof uuid !== "string") return undefined;
-  return (await ctx.deps.lvm.list(ctx.deps.config.lvm.vg)).find((l) => l.uuid === uuid);
-}
-
-/**
- * Undoes an lvcreate of `name`: by the UUID the step recorded, else (farmd died between lvcreate
- * and that record) the LV of that name only if it bears this operation's tag.
- */
-async function removeOwnLv(ctx: CloneCtx, step: StepHandle, name: string | undefined) {
-  const { lvm, config } = ctx.deps;
-  const stopLeftovers = { stopLeftovers: true };
-  const lv = await lvByUuid(ctx, step.data.uuid);
-  if (lv) return lvm.removeChecked(lv.vg, lv.name, lv.uuid, stopLeftovers);
-  if (step.data.uuid !== undefined || name === undefined) return;
-  const tag = opTag(ctx.opId);
-  const tagged = (await lvm.list(config.lvm.vg)).find(
-    (l) => l.name === name && l.tags?.includes(tag),
-  );
-  if (tagged) await lvm.removeChecked(tagged.vg, tagged.name, { tag }, stopLeftovers);
-}
-
-/** lvcreate options: the operation's tag, and the crash hook's "acted" point as soon as it returned. */
-const created = (ctx: CloneCtx, step: StepHandle) => ({
-  tags: [opTag(ctx.opId)],
-  onCreated: () => step.acted(),
-});
 
 /** The clone's steps in declaration (journal) order, with the needs of graph.ts. */
 export function cloneSteps(): SagaStep<CloneCtx>[] {
