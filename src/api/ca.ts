@@ -42,7 +42,12 @@ export interface CaInitResult {
   /** SHA-256 of the CA certificate's DER, upper-case hex with colons. */
   fingerprint: string;
   caPem: string;
+  /** What [api] listen did once this init made the CA; absent when listen is off or the CA existed. */
+  listener?: CaListener;
 }
+
+/** farmd's TLS listener started by `ca init`: its URL, or why it could not listen (farmd runs on). */
+export type CaListener = { url: string } | { error: string };
 
 export interface CaSummary {
   fingerprint: string;

@@ -106,6 +106,11 @@ export function registerCa(program: Command): void {
       process.stdout.write(
         `${r.created ? "created farmd's CA" : "farmd's CA exists; it was kept"}\n  SHA-256 ${r.fingerprint}\n`,
       );
+      if (r.listener && "url" in r.listener)
+        process.stdout.write(`farmd listens on ${r.listener.url} (TLS 1.3, [api] listen)\n`);
+      // The CA was made (exit 0); the listener's failure is farmd's config, said on stderr.
+      else if (r.listener)
+        process.stderr.write(`farmctl: farmd could not listen: ${r.listener.error}\n`);
     });
 
   ca.command("issue")

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { Command } from "commander";
-import { asFarmError, Busy, ConfigError } from "../api/errors.js";
+import { asFarmError, Busy, ConfigError, type FarmError } from "../api/errors.js";
 import { VERSION } from "../api/version.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -21,6 +21,8 @@ import { apiServer } from "./server.js";
 import { socketIdentify } from "./identify.js";
 import { listenFromConfig, type TlsListener } from "./tls.js";
 import { Ca } from "./ca/ca.js";
+import type { CaListener } from "../api/ca.js";
+import { parseListen } from "../config/api.js";
 import { ExecaRunner } from "../host/runner.js";
 import { LeaseReaper } from "./leases.js";
 
@@ -72,12 +74,29 @@ async function main(argv: string[]): Promise<void> {
     );
 
   log("info", `farmd ${process.pid} starting (config ${path ?? "defaults"}, state ${stateDir})`);
-  const ca = new Ca({ db, stateDir, runner: new ExecaRunner() });
+  let stopping = false;
+  let tls: TlsListener | null = null;
+  const listen = async () => {
+    tls = await listenFromConfig({ api: config.api, ops, ca, log });
+    if (tls) log("info", `listening on ${tls.url} (TLS 1.3, client certificates of farmd's CA)`);
+    return tls;
+  };
+  // `farmctl ca init` on a running farmd: the listener that waited for the CA starts, no restart.
+  const listenAfterInit = async (): Promise<CaListener | undefined> => {
+    if (tls || stopping || !parseListen(config.api.listen)) return undefined;
+    try {
+      const started = await listen();
+      return started ? { url: started.url } : undefined;
+    } catch (err) {
+      const e = asFarmError(err);
+      log("error", withHint(e));
+      return { error: `${e.message}${e.hint ? `; ${e.hint}, then restart farmd` : ""}` };
+    }
+  };
+  const ca = new Ca({ db, stateDir, runner: new ExecaRunner(), onCreated: listenAfterInit });
   const server = apiServer(ops, socketIdentify({ roles: config.socket_roles, log }), ca);
   const leases = new LeaseReaper({ ops, intervalMs: config.leases.check_interval, log });
   // Handlers before the socket appears: a SIGTERM at any moment after that is a clean stop.
-  let stopping = false;
-  let tls: TlsListener | null = null;
   const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
@@ -102,13 +121,12 @@ async function main(argv: string[]): Promise<void> {
   if (gid !== undefined) chownSync(socket, 0, gid);
   log("info", `listening on ${socket}`);
   try {
-    tls = await listenFromConfig({ api: config.api, ops, ca, log });
+    await listen();
   } catch (err) {
     const e = asFarmError(err);
-    log("error", `${e.message}${e.hint ? ` (${e.hint})` : ""}`);
+    log("error", withHint(e));
     return stop("[api] listen", e.exitCode);
   }
-  if (tls) log("info", `listening on ${tls.url} (TLS 1.3, client certificates of farmd's CA)`);
   // The appliance builds behind the API (minutes under TCG); clones that need it wait for it.
   ops.prepareGuest();
   // A crash inside a family's edit left its candidate file beside the target: gone before recovery.
@@ -132,6 +150,8 @@ main(process.argv).catch((err: unknown) => {
   process.stderr.write(`farmd: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ""}`);
   process.exit(e.exitCode);
 });
+
+const withHint = (e: FarmError) => `${e.message}${e.hint ? ` (${e.hint})` : ""}`;
 
 /** The directories whose files the families edit (each edit's candidate file lands beside its target). */
 function editedDirs(config: Config): string[] {

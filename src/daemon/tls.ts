@@ -134,7 +134,7 @@ export async function listenFromConfig(o: {
     o.log(
       "warning",
       `not listening on ${o.api.listen} ([api] listen): farmd's CA was never initialised; ` +
-        "run `farmctl ca init`, then restart farmd",
+        "run `farmctl ca init`: farmd listens as soon as the CA exists",
     );
     return null;
   }

@@ -158,10 +158,18 @@ describe("farmd with [api] listen", () => {
   it("listens once its CA exists, serves farmctl --remote and curl, and stops listening with farmd", async () => {
     const home = mkdtempSync(join(tmpdir(), "farmd-tls-"));
     const api = '[api]\nlisten = "127.0.0.1:0"\nnames = ["localhost"]\n';
+    const cert = ["--cert", join(home, "ci.pem"), "--key", join(home, "ci.key")];
     try {
       const first = await startFarmd(api, home);
       await until(() => first.stderr().includes("farmd's CA was never initialised"), "the warning");
-      expect((await farmctlOn(first.config, "ca", "init")).exitCode).toBe(0);
+      const init = await farmctlOn(first.config, "ca", "init");
+      expect(init.exitCode, init.stderr).toBe(0);
+      // No restart: the listener that waited for the CA starts with it.
+      const listening = /farmd listens on https:\/\/127\.0\.0\.1:(\d+) \(TLS 1\.3/.exec(
+        init.stdout,
+      );
+      expect(listening, init.stdout).not.toBeNull();
+      expect(first.stderr()).toContain(`listening on https://127.0.0.1:${listening![1]} (TLS 1.3`);
       const issued = await farmctlOn(
         first.config,
         "ca",
@@ -173,6 +181,20 @@ describe("farmd with [api] listen", () => {
         home,
       );
       expect(issued.exitCode, issued.stderr).toBe(0);
+      const early = await run(
+        {},
+        "--remote",
+        `https://localhost:${listening![1]}`,
+        ...cert,
+        "ops",
+        "--json",
+      );
+      expect([early.exitCode, early.stdout], early.stderr).toEqual([
+        0,
+        (await farmctlOn(first.config, "ops", "--json")).stdout,
+      ]);
+      const again = await farmctlOn(first.config, "ca", "init");
+      expect(again.stdout).not.toContain("listens on");
       await first.stop();
 
       const farmd = await startFarmd(api, home);
@@ -180,7 +202,6 @@ describe("farmd with [api] listen", () => {
         /listening on https:\/\/127\.0\.0\.1:(\d+) \(TLS 1\.3, client certificates of farmd's CA\)/;
       await until(() => said.test(farmd.stderr()), "farmd logs its https listener");
       const url = `https://localhost:${said.exec(farmd.stderr())![1]}`;
-      const cert = ["--cert", join(home, "ci.pem"), "--key", join(home, "ci.key")];
       const wrongName = await run(
         {},
         "--remote",
@@ -206,15 +227,22 @@ describe("farmd with [api] listen", () => {
     }
   });
 
-  it("exits 75 when the listen address is taken, removing its socket", async () => {
+  it("exits 75 when the listen address is taken at start, removing its socket; after ca init it runs on", async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
     const home = mkdtempSync(join(tmpdir(), "farmd-tls-"));
     try {
       const port = (taken.address() as { port: number }).port;
       const farmd = await startFarmd(`[api]\nlisten = "127.0.0.1:${port}"\n`, home);
-      // The CA first: without it farmd would not try to listen.
-      expect((await farmctlOn(farmd.config, "ca", "init")).exitCode).toBe(0);
+      // The CA first: without it farmd would not try to listen. Then it tries, and runs on.
+      const init = await farmctlOn(farmd.config, "ca", "init");
+      expect([init.exitCode, init.stderr]).toEqual([
+        0,
+        expect.stringContaining(
+          `farmd could not listen: 127.0.0.1:${port} ([api] listen) is in use`,
+        ),
+      ]);
+      expect((await farmctlOn(farmd.config, "ops", "--json")).exitCode).toBe(0);
       await farmd.stop();
       const again = await startFarmd(`[api]\nlisten = "127.0.0.1:${port}"\n`, home);
       const result = await again.child;

@@ -20,6 +20,7 @@ import {
   checkCertName,
   checkIssue,
   type CaInitResult,
+  type CaListener,
   type CaListing,
   type IssuedCert,
   type IssueRequest,
@@ -46,6 +47,8 @@ export interface CaOptions {
   runner: Runner;
   /** The time validity is judged at (tests move it). */
   clock?: () => Date;
+  /** Run once init made the CA: farmd starts the TLS listener that waited for it. */
+  onCreated?: () => Promise<CaListener | undefined>;
 }
 
 /** The CA's files once `init` made them. */
@@ -81,7 +84,14 @@ export class Ca {
   }
 
   /** Creates the CA once; later calls answer the same certificate with created: false. */
-  init(): Promise<CaInitResult> {
+  async init(): Promise<CaInitResult> {
+    const made = await this.create();
+    // Outside the queue: the listener asks it for the server's certificate.
+    const listener = made.created ? await this.o.onCreated?.() : undefined;
+    return listener ? { ...made, listener } : made;
+  }
+
+  private create(): Promise<CaInitResult> {
     return this.serially(async () => {
       const existing = this.files();
       if (existing) return { created: false, ...this.describe(existing) };
