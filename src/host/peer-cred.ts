@@ -38,6 +38,22 @@ export function statusUid(status: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** The effective gid and the supplementary groups on a status's `Gid:` and `Groups:` lines. */
+export function statusGids(status: string): number[] | null {
+  const gid = /^Gid:\s+\d+\s+(\d+)\s/m.exec(status);
+  if (!gid) return null;
+  const groups = /^Groups:[ \t]*(.*)$/m.exec(status)?.[1]?.trim();
+  const all = [Number(gid[1]), ...(groups ? groups.split(/\s+/).map(Number) : [])];
+  return [...new Set(all)].sort((a, b) => a - b);
+}
+
+/** Who the peer process is, as the kernel holds it: what the socket file's own access check used. */
+export interface PeerCred {
+  uid: number;
+  /** Effective gid and supplementary groups, sorted. */
+  gids: number[];
+}
+
 export interface PeerCredDeps {
   runner: Runner;
   /** /proc; tests give a directory laid out like it. */
@@ -56,10 +72,10 @@ export function socketFd(socket: Socket): number | null {
 }
 
 /**
- * The effective uid of the process at the other end of the connection this process holds on `fd`;
- * null when it cannot be had (peer gone, no ss, holders of different uids).
+ * The effective uid and groups of the process at the other end of the connection this process
+ * holds on `fd`; null when they cannot be had (peer gone, no ss, holders that differ).
  */
-export async function peerUid(fd: number, deps: PeerCredDeps): Promise<number | null> {
+export async function peerCred(fd: number, deps: PeerCredDeps): Promise<PeerCred | null> {
   const proc = deps.proc ?? "/proc";
   const mine = await socketInode(`${proc}/self/fd/${fd}`);
   if (mine === null) return null;
@@ -69,14 +85,15 @@ export async function peerUid(fd: number, deps: PeerCredDeps): Promise<number | 
   const peer = sockets.find((s) => s.inode === mine)?.peerInode;
   if (!peer) return null;
   const holders = sockets.find((s) => s.inode === peer)?.holders ?? [];
-  const uids = new Set<number>();
+  const creds = new Map<string, PeerCred>();
   for (const h of holders) {
     // Believed only if that process really holds the peer socket on that fd.
     if ((await socketInode(`${proc}/${h.pid}/fd/${h.fd}`)) !== peer) continue;
     const status = await readFile(`${proc}/${h.pid}/status`, "utf8").catch(() => "");
     const uid = statusUid(status);
-    if (uid !== null) uids.add(uid);
+    const gids = statusGids(status);
+    if (uid !== null && gids !== null) creds.set(`${uid}:${gids.join(",")}`, { uid, gids });
   }
-  // A socket shared by processes of different users (passed, inherited) has no single owner.
-  return uids.size === 1 ? [...uids][0]! : null;
+  // A socket shared by processes of different users or groups (passed, inherited) has no one owner.
+  return creds.size === 1 ? [...creds.values()][0]! : null;
 }

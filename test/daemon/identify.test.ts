@@ -1,44 +1,40 @@
 // Who a socket caller is: root admin; the others operator unless socket_roles maps one of their
-// groups (primary from passwd, supplementary from group) to a role, highest wins; unknown: "uid:?".
+// groups (the process's own gid and supplementary groups; names by `getent group`) to a role,
+// highest wins; unknown: "uid:?".
 import { execa } from "execa";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../src/api/auth.js";
 import { configSchema } from "../../src/config/schema.js";
-import { groupsOf, identifyUid, roleOfGroups, socketIdentify } from "../../src/daemon/identify.js";
+import {
+  gidsOfGroups,
+  identifyPeer,
+  parseGetentGroup,
+  roleOfGroups,
+  socketIdentify,
+} from "../../src/daemon/identify.js";
 import { ExecaRunner, type Runner } from "../../src/host/runner.js";
+import { recording, ScriptedRunner } from "../fakes/scripted-runner.js";
 
-const PASSWD = [
-  "root:x:0:0:root:/root:/bin/bash",
-  "alice:x:1001:1001::/home/alice:/bin/bash",
-  "bob:x:1002:100::/home/bob:/bin/bash",
-  "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
-].join("\n");
-const GROUP = [
-  "root:x:0:",
-  "users:x:100:alice",
-  "alice:x:1001:",
-  "farm-admins:x:2000:carol,alice",
-  "farm-readers:x:2001:bob,nobody",
-  "nogroup:x:65534:",
-].join("\n");
-
-let etc: string;
-beforeAll(() => {
-  etc = mkdtempSync(join(tmpdir(), "etc-"));
-  writeFileSync(join(etc, "passwd"), PASSWD);
-  writeFileSync(join(etc, "group"), GROUP);
-});
-afterAll(() => rmSync(etc, { recursive: true, force: true }));
+const GETENT = recording("getent-group-deb12.txt");
+const getent = (names: string[], stdout = GETENT, exitCode = 2) =>
+  new ScriptedRunner([{ argv: ["getent", "group", "--", ...names], stdout, exitCode }]);
 
 describe("a socket caller's groups and role", () => {
-  it("has its primary group and the groups listing it", () => {
-    expect(groupsOf(1001, PASSWD, GROUP)).toEqual(["users", "alice", "farm-admins"]);
-    expect(groupsOf(1002, PASSWD, GROUP)).toEqual(["users", "farm-readers"]);
-    expect(groupsOf(4242, PASSWD, GROUP)).toEqual([]);
+  it("reads getent group's lines; exit 2 (a name unknown) still answers the others", async () => {
+    const want = new Map([
+      ["nogroup", 65534],
+      ["users", 100],
+      ["staff", 50],
+    ]);
+    expect(parseGetentGroup(GETENT)).toEqual(want);
+    const names = ["nogroup", "users", "staff", "no-such-group"];
+    expect(await gidsOfGroups(names, getent(names))).toEqual(want);
+    expect(await gidsOfGroups(names, getent(names, "", 127))).toBeNull();
+    expect(await gidsOfGroups([], new ScriptedRunner([]))).toEqual(new Map());
   });
 
   it("takes the highest role its groups map to, operator when none is mapped", () => {
@@ -50,20 +46,57 @@ describe("a socket caller's groups and role", () => {
   });
 
   it("root is admin whatever the groups say; an unknown peer is operator uid:?", async () => {
+    const none = new ScriptedRunner([]);
     const roles: Record<string, Role> = { root: "reader" };
-    expect(await identifyUid(0, { roles, etc })).toMatchObject({ owner: "uid:0", role: "admin" });
-    expect(await identifyUid(null, { roles, etc })).toEqual({
+    expect(await identifyPeer({ uid: 0, gids: [0] }, { roles, runner: none })).toMatchObject({
+      owner: "uid:0",
+      role: "admin",
+    });
+    expect(await identifyPeer(null, { roles, runner: none })).toEqual({
       owner: "uid:?",
       role: "operator",
       via: "socket",
       sources: null,
       maxVms: null,
     });
-    expect(await identifyUid(1002, { roles: { users: "reader" }, etc })).toMatchObject({
+  });
+
+  it("maps the process's gid and supplementary groups, not what /etc/group lists", async () => {
+    const roles: Record<string, Role> = {
+      users: "reader",
+      staff: "admin",
+      "no-such-group": "admin",
+    };
+    const names = Object.keys(roles);
+    // Groups: 50 100 (staff, users) of the recorded process: the highest mapped role wins.
+    const nobody = { uid: 65534, gids: [50, 100, 65534] };
+    expect(await identifyPeer(nobody, { roles, runner: getent(names) })).toMatchObject({
+      owner: "uid:65534",
+      role: "admin",
+    });
+    const usersOnly = { uid: 1002, gids: [100] };
+    expect(await identifyPeer(usersOnly, { roles, runner: getent(names) })).toMatchObject({
       owner: "uid:1002",
       role: "reader",
     });
-    expect(await identifyUid(1002, { roles: {}, etc })).toMatchObject({ role: "operator" });
+    expect(
+      await identifyPeer({ uid: 1002, gids: [4242] }, { roles, runner: getent(names) }),
+    ).toMatchObject({
+      role: "operator",
+    });
+  });
+
+  it("is operator, said in farmd's log, when getent cannot answer", async () => {
+    const logs: string[] = [];
+    const roles: Record<string, Role> = { users: "reader" };
+    const id = await identifyPeer(
+      { uid: 1002, gids: [100] },
+      { roles, runner: getent(["users"], "", 127), log: (l, m) => logs.push(`${l}: ${m}`) },
+    );
+    expect(id).toMatchObject({ owner: "uid:1002", role: "operator" });
+    expect(logs).toEqual([
+      "warning: socket_roles: `getent group` did not answer: the caller is operator",
+    ]);
   });
 
   it("socket_roles is a farmd.toml key of group names and roles", () => {
@@ -88,7 +121,7 @@ describe.skipIf(!root)("socketIdentify on a real socket", () => {
     },
   };
   const identify = (roles: Record<string, Role>) =>
-    socketIdentify({ roles, etc, peer: { runner: counting } });
+    socketIdentify({ roles, peer: { runner: counting } });
   let current = identify({});
 
   beforeAll(async () => {
@@ -106,25 +139,37 @@ describe.skipIf(!root)("socketIdentify on a real socket", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** One request from a client run as nobody (uid 65534, group farm-readers in the test's /etc). */
-  async function asNobody(method: string, need: Role) {
+  /** One request from a client run as nobody, with the host's groups `groups` (gids) beside nogroup. */
+  async function asNobody(method: string, need: Role, groups = "") {
     const script = `require("http").request({ socketPath: ${JSON.stringify(join(dir, "s.sock"))}, method: ${JSON.stringify(method)}, path: "/", headers: { "x-need": ${JSON.stringify(need)} } }, (r) => r.pipe(process.stdout)).end()`;
     const r = await execa(
       "setpriv",
-      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script],
+      [
+        "--reuid=65534",
+        "--regid=65534",
+        groups ? `--groups=${groups}` : "--clear-groups",
+        process.execPath,
+        "-e",
+        script,
+      ],
       { reject: false },
     );
     return JSON.parse(r.stdout) as { owner: string; role: Role };
   }
 
-  it("is the peer's uid with the role its groups map to", async () => {
-    current = identify({ "farm-readers": "reader" });
+  it("is the peer's uid with the role its process's groups map to (the host's getent)", async () => {
+    current = identify({ nogroup: "reader" });
     expect(await asNobody("POST", "operator")).toMatchObject({
       owner: "uid:65534",
       role: "reader",
     });
-    current = identify({ nogroup: "admin", "farm-readers": "reader" });
-    expect(await asNobody("POST", "operator")).toMatchObject({ owner: "uid:65534", role: "admin" });
+    // Debian's base groups users (100) and staff (50): given to the process, not listed in /etc/group.
+    current = identify({ nogroup: "reader", staff: "admin" });
+    expect(await asNobody("POST", "operator", "50")).toMatchObject({ role: "admin" });
+    expect(await asNobody("POST", "operator")).toMatchObject({ role: "reader" });
+    current = identify({ users: "admin" });
+    expect(await asNobody("POST", "operator")).toMatchObject({ role: "operator" });
+    expect(await asNobody("POST", "operator", "100")).toMatchObject({ role: "admin" });
     current = identify({});
     expect(await asNobody("POST", "operator")).toMatchObject({
       owner: "uid:65534",
@@ -148,7 +193,6 @@ describe.skipIf(!root)("socketIdentify on a real socket", () => {
     };
     current = socketIdentify({
       roles: {},
-      etc,
       peer: { runner: noSs },
       log: (l, m) => logs.push(`${l}: ${m}`),
     });

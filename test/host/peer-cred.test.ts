@@ -1,4 +1,4 @@
-// The uid at the other end of a unix socket: recorded `ss -xpnH` over a /proc laid out as the
+// The uid and groups at the other end of a unix socket: recorded `ss -xpnH` over a /proc laid out as the
 // recording's host had it, then a real client run as nobody on a real socket.
 import { execa } from "execa";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExecaRunner } from "../../src/host/runner.js";
-import { parseSsUnix, peerUid, socketFd, statusUid } from "../../src/host/peer-cred.js";
+import {
+  parseSsUnix,
+  peerCred,
+  socketFd,
+  statusGids,
+  statusUid,
+  type PeerCred,
+} from "../../src/host/peer-cred.js";
 import { recording, ScriptedRunner } from "../fakes/scripted-runner.js";
 
 const SS = ["ss", "-xpnH"];
@@ -47,13 +54,20 @@ describe("ss -xpnH, recorded", () => {
     expect(statusUid("Name:\tx\n")).toBeNull();
   });
 
+  it("reads the effective gid and the supplementary groups of /proc/<pid>/status", () => {
+    expect(statusGids(recording("proc-6.18-status-nobody.txt"))).toEqual([65534]);
+    expect(statusGids(recording("proc-6.18-status-nobody-groups.txt"))).toEqual([50, 100, 65534]);
+    expect(statusGids("Gid:\t1000\t27\t27\t27\nGroups:\t27 100\n")).toEqual([27, 100]);
+    expect(statusGids("Name:\tx\nGroups:\t27\n")).toBeNull();
+  });
+
   it("finds the peer's uid: server fd → inode → peer inode → holder → status", async () => {
     const proc = fakeProc(
       { "self/fd/20": "socket:[2092008]", "12121/fd/18": "socket:[2092007]" },
       { "12121": recording("proc-6.18-status-nobody.txt") },
     );
     const runner = new ScriptedRunner([{ argv: SS, stdout: recording("ss-6.1-xpnH-peer.txt") }]);
-    expect(await peerUid(20, { runner, proc })).toBe(65534);
+    expect(await peerCred(20, { runner, proc })).toEqual({ uid: 65534, gids: [65534] });
     runner.assertDone();
   });
 
@@ -64,7 +78,7 @@ describe("ss -xpnH, recorded", () => {
       { pid: 1, fd: 3 },
       { pid: 12354, fd: 18 },
     ]);
-    const root = "Name:\tsystemd\nUid:\t0\t0\t0\t0\n";
+    const root = "Name:\tsystemd\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n";
     const proc = fakeProc(
       {
         "self/fd/20": "socket:[2093385]",
@@ -74,31 +88,34 @@ describe("ss -xpnH, recorded", () => {
       { "1": root, "12354": recording("proc-6.18-status-nobody.txt") },
     );
     const runner = new ScriptedRunner([{ argv: SS, stdout: text }]);
-    expect(await peerUid(20, { runner, proc })).toBe(65534);
+    expect(await peerCred(20, { runner, proc })).toEqual({ uid: 65534, gids: [65534] });
   });
 
-  it("is null when the peer is gone, ss fails, or holders have different uids", async () => {
+  it("is null when the peer is gone, ss fails, or holders have different uids or groups", async () => {
     const ss = recording("ss-6.1-xpnH-peer.txt");
     const nobody = recording("proc-6.18-status-nobody.txt");
     const gone = fakeProc({ "self/fd/20": "socket:[2092008]" }, {});
     expect(
-      await peerUid(20, { runner: new ScriptedRunner([{ argv: SS, stdout: ss }]), proc: gone }),
+      await peerCred(20, { runner: new ScriptedRunner([{ argv: SS, stdout: ss }]), proc: gone }),
     ).toBeNull();
     const failing = new ScriptedRunner([{ argv: SS, exitCode: 1, stderr: "ss: no netlink" }]);
-    expect(await peerUid(20, { runner: failing, proc: gone })).toBeNull();
-    // The client's socket also held by a root process (inherited): no single owner.
+    expect(await peerCred(20, { runner: failing, proc: gone })).toBeNull();
+    // The client's socket also held by pid 7 (inherited): the peer is known only if both agree.
     const shared = ss.replace("pid=12121,fd=18))", 'pid=12121,fd=18),("sh",pid=7,fd=4))');
-    const proc = fakeProc(
-      {
-        "self/fd/20": "socket:[2092008]",
-        "12121/fd/18": "socket:[2092007]",
-        "7/fd/4": "socket:[2092007]",
-      },
-      { "12121": nobody, "7": "Uid:\t0\t0\t0\t0\n" },
-    );
-    expect(
-      await peerUid(20, { runner: new ScriptedRunner([{ argv: SS, stdout: shared }]), proc }),
-    ).toBeNull();
+    const links = {
+      "self/fd/20": "socket:[2092008]",
+      "12121/fd/18": "socket:[2092007]",
+      "7/fd/4": "socket:[2092007]",
+    };
+    const withPid7 = async (status: string) =>
+      peerCred(20, {
+        runner: new ScriptedRunner([{ argv: SS, stdout: shared }]),
+        proc: fakeProc(links, { "12121": nobody, "7": status }),
+      });
+    expect(await withPid7(nobody)).toEqual({ uid: 65534, gids: [65534] });
+    expect(await withPid7("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n")).toBeNull();
+    // One uid, other groups: whose groups the request has is not known either.
+    expect(await withPid7(recording("proc-6.18-status-nobody-groups.txt"))).toBeNull();
   });
 });
 
@@ -108,8 +125,8 @@ describe.skipIf(!root)("a real unix socket", () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
-  /** Runs a client under setpriv's options; resolves with the uid farmd would see. */
-  async function uidOfClient(setpriv: string[]): Promise<number | null> {
+  /** Runs a client under setpriv's options; resolves with the credentials farmd would see. */
+  async function credOfClient(setpriv: string[]): Promise<PeerCred | null> {
     const dir = mkdtempSync(join(tmpdir(), "peer-"));
     dirs.push(dir);
     chmodSync(dir, 0o755);
@@ -125,19 +142,27 @@ describe.skipIf(!root)("a real unix socket", () => {
     });
     try {
       const socket = await accepted;
-      const uid = await peerUid(socketFd(socket)!, { runner: new ExecaRunner() });
+      const cred = await peerCred(socketFd(socket)!, { runner: new ExecaRunner() });
       socket.end("bye");
-      return uid;
+      return cred;
     } finally {
       await client;
     }
   }
 
-  it("finds nobody's uid for a client run as nobody", async () => {
-    expect(await uidOfClient(["--reuid=65534", "--regid=65534", "--clear-groups"])).toBe(65534);
+  it("finds nobody's uid and groups for a client run as nobody", async () => {
+    const nobody = ["--reuid=65534", "--regid=65534"];
+    expect(await credOfClient([...nobody, "--clear-groups"])).toEqual({
+      uid: 65534,
+      gids: [65534],
+    });
+    expect(await credOfClient([...nobody, "--groups=100,50"])).toEqual({
+      uid: 65534,
+      gids: [50, 100, 65534],
+    });
   });
 
   it("finds 0 for a client run as root", async () => {
-    expect(await uidOfClient([])).toBe(0);
+    expect((await credOfClient([]))?.uid).toBe(0);
   });
 });
