@@ -22,7 +22,6 @@ import { socketIdentify } from "./identify.js";
 import { listenFromConfig, type TlsListener } from "./tls.js";
 import { Ca } from "./ca/ca.js";
 import type { CaListener } from "../api/ca.js";
-import { parseListen } from "../config/api.js";
 import { ExecaRunner } from "../host/runner.js";
 import { LeaseReaper } from "./leases.js";
 
@@ -83,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
   };
   // `farmctl ca init` on a running farmd: the listener that waited for the CA starts, no restart.
   const listenAfterInit = async (): Promise<CaListener | undefined> => {
-    if (tls || stopping || !parseListen(config.api.listen)) return undefined;
+    if (tls || stopping) return undefined; // listenFromConfig answers null when [api] listen is off
     try {
       const started = await listen();
       return started ? { url: started.url } : undefined;
